@@ -1,0 +1,567 @@
+#!/usr/bin/env bash
+# Real Apache Kafka brokers (KRaft, plain jars on the local JDK) for the integration tests.
+#
+#   kafka-broker.sh start   [--name N] [--version V] [--nodes 1|3] [--port-base P] [--topics "t1:6,t2:3"]
+#                           [--if-not-running]
+#   kafka-broker.sh stop    [--name N]
+#   kafka-broker.sh status  [--name N]            exit 0 when every node runs, 1 otherwise
+#   kafka-broker.sh env     [--name N]            prints the `export VAR=value` lines (also in <run dir>/env)
+#   kafka-broker.sh kill-node    [--name N] --node I   SIGKILL one node
+#   kafka-broker.sh stop-node    [--name N] --node I   SIGTERM one node (controlled shutdown)
+#   kafka-broker.sh restart-node [--name N] --node I   (stop it if running, then) start it again and wait
+#   kafka-broker.sh topic   [--name N] create TOPIC PARTITIONS [RF] | delete TOPIC | list | describe [TOPIC]
+#   kafka-broker.sh produce [--name N] TOPIC [KCAT ARGS...]     stdin lines -> TOPIC (kcat -P, PLAINTEXT)
+#   kafka-broker.sh consume [--name N] TOPIC [KCAT ARGS...]     TOPIC from the beginning to its end -> stdout
+#
+# Defaults: name "single", version 4.3.1, 1 node, port base 19092. Run dir: .cache/run/<name>/ (wiped on start).
+# One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4 (127.0.0.1).
+# Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
+# Environment: KAFKA_START_TIMEOUT (s, default 90), KAFKA_STOP_TIMEOUT (s, default 30),
+#              KAFKA_BROKER_JVM_OPTS (appended to the broker JVM options), KAFKA_CACHE (default <repo>/.cache).
+set -euo pipefail
+KAFKA_PROG=kafka-broker
+# shellcheck source=kafka/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kafka/common.sh"
+
+usage() { sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+die() { kafka_die "$@"; }
+note() { kafka_note "$@"; }
+
+# ---------------------------------------------------------------- arguments
+[ $# -ge 1 ] || usage
+cmd=$1; shift
+case "$cmd" in -h|--help|help) usage 0 ;; esac
+name=single version="" nodes="" port_base="" topics="" node="" if_not_running=0
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --name)           name=${2:?--name needs a value}; shift 2 ;;
+    --version)        version=${2:?--version needs a value}; shift 2 ;;
+    --nodes)          nodes=${2:?--nodes needs a value}; shift 2 ;;
+    --port-base)      port_base=${2:?--port-base needs a value}; shift 2 ;;
+    --topics)         topics=${2?--topics needs a value}; shift 2 ;;
+    --node)           node=${2:?--node needs a value}; shift 2 ;;
+    --if-not-running) if_not_running=1; shift ;;
+    --name=*|--version=*|--nodes=*|--port-base=*|--topics=*|--node=*)
+                      set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+    -h|--help)        usage 0 ;;
+    --)               shift; args+=("$@"); break ;;
+    *)                args+=("$1"); shift ;;
+  esac
+done
+[[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "bad --name '$name' (letters, digits, _ . -)"
+[ "$name" != mock ] || die "the name 'mock' belongs to scripts/mock-cluster.sh"
+
+run=$KAFKA_CACHE_DIR/run/$name
+start_timeout=${KAFKA_START_TIMEOUT:-90}
+stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
+[[ $start_timeout =~ ^[0-9]+$ && $stop_timeout =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT/KAFKA_STOP_TIMEOUT must be whole seconds"
+
+# ---------------------------------------------------------------- process helpers
+# alive PID: the process exists, is not a zombie, and is a broker of this run dir
+alive() {
+  local pid=$1 state
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$run/node" || return 1
+}
+node_pid() { cat "$run/node$1/pid" 2>/dev/null || true; }
+node_alive() { alive "$(node_pid "$1")"; }
+
+load_meta() { # sets version nodes port_base home of an existing run dir
+  [ -f "$run/meta" ] || return 1
+  # shellcheck disable=SC1091
+  . "$run/meta"
+  version=$META_VERSION nodes=$META_NODES port_base=$META_PORT_BASE home=$META_HOME
+}
+require_meta() {
+  load_meta || die "no Kafka named '$name' has been started (no $run/meta); run: $0 start --name $name"
+}
+any_alive() { local i; for ((i = 1; i <= nodes; i++)); do node_alive "$i" && return 0; done; return 1; }
+
+plain_port() { echo $((port_base + 10 * ($1 - 1))); }
+ctrl_port() { echo $((port_base + 10 * ($1 - 1) + 1)); }
+bootstrap() {
+  local i out=""
+  for ((i = 1; i <= nodes; i++)); do out+=${out:+,}127.0.0.1:$(plain_port "$i"); done
+  echo "$out"
+}
+
+# wait_gone SECONDS PID... -> 0 when all are gone
+wait_gone() {
+  local secs=$1 p left; shift
+  local deadline=$((SECONDS + secs))
+  while :; do
+    left=0
+    for p in "$@"; do alive "$p" && left=1; done
+    ((left)) || return 0
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# stop_nodes SIG_TIMEOUT NODE... : SIGTERM, wait, SIGKILL
+stop_nodes() {
+  local secs=$1 i p; shift
+  local pids=()
+  for i in "$@"; do p=$(node_pid "$i"); alive "$p" && { kill -TERM "$p" 2>/dev/null || true; pids+=("$p"); }; done
+  ((${#pids[@]})) || return 0
+  if ! wait_gone "$secs" "${pids[@]}"; then
+    note "nodes still running after ${secs}s; sending SIGKILL"
+    for p in "${pids[@]}"; do alive "$p" && kill -KILL "$p" 2>/dev/null || true; done
+    wait_gone 10 "${pids[@]}" || die "could not kill pids ${pids[*]}"
+  fi
+  for i in "$@"; do rm -f "$run/node$i/pid"; done
+}
+kill_nodes() { # SIGKILL now
+  local i p pids=()
+  for i in "$@"; do p=$(node_pid "$i"); alive "$p" && { kill -KILL "$p" 2>/dev/null || true; pids+=("$p"); }; done
+  ((${#pids[@]})) && { wait_gone 10 "${pids[@]}" || die "could not kill pids ${pids[*]}"; }
+  for i in "$@"; do rm -f "$run/node$i/pid"; done
+}
+all_nodes() { seq 1 "$nodes"; }
+
+# ---------------------------------------------------------------- readiness
+# kcat_meta BOOTSTRAP [kcat -X options...] -> prints the number of brokers in a metadata response
+kcat_meta() {
+  local b=$1; shift
+  timeout 15 kcat -b "$b" -L -m 5 "$@" 2>/dev/null | sed -n 's/^ \([0-9][0-9]*\) brokers:.*/\1/p' | head -n1
+}
+probe() { # probe LABEL BOOTSTRAP EXPECTED_BROKERS [kcat -X...]: retries until the deadline
+  local label=$1 b=$2 want=$3 got; shift 3
+  while :; do
+    if command -v kcat >/dev/null; then
+      got=$(kcat_meta "$b" "$@" || true)
+      [ "$got" = "$want" ] && return 0
+    else
+      kafka_run_tool "$version" TopicCommand --bootstrap-server "$b" --list >/dev/null 2>&1 && return 0
+    fi
+    ((SECONDS < deadline)) || { note "$label ($b) did not answer metadata with $want broker(s) in time (last: ${got:-none})"; return 1; }
+    sleep 0.5
+  done
+}
+
+fail_start() { # fail_start MESSAGE NODE...(logs to show)
+  local msg=$1 i; shift
+  echo "$KAFKA_PROG: error: $msg" >&2
+  for i in "$@"; do
+    echo "----- last 40 lines of $run/node$i/server.log -----" >&2
+    tail -n 40 "$run/node$i/server.log" >&2 2>/dev/null || true
+  done
+  exit 1   # the EXIT trap kills what was started
+}
+
+# wait_started DEADLINE "NODE:LOGOFFSET"... : grep "Kafka Server started" past the offset, watch the JVM
+wait_started() {
+  local pending=("$@") next item i off
+  while ((${#pending[@]})); do
+    next=()
+    for item in "${pending[@]}"; do
+      i=${item%%:*} off=${item#*:}
+      if tail -n +"$((off + 1))" "$run/node$i/server.log" 2>/dev/null | grep -q "Kafka Server started"; then
+        continue
+      fi
+      node_alive "$i" || fail_start "node $i (pid $(node_pid "$i")) exited during start-up" "$i"
+      next+=("$item")
+    done
+    pending=("${next[@]+"${next[@]}"}")
+    ((${#pending[@]})) || break
+    if ((SECONDS >= deadline)); then
+      local n=(); for item in "${pending[@]}"; do n+=("${item%%:*}"); done
+      fail_start "node(s) ${n[*]} did not log 'Kafka Server started' within ${start_timeout}s" "${n[@]}"
+    fi
+    sleep 0.5
+  done
+}
+
+# ---------------------------------------------------------------- config
+port_owner() {
+  local p=$1 line
+  if command -v ss >/dev/null; then
+    line=$(ss -ltnpH "sport = :$p" 2>/dev/null | head -n1)
+    [ -n "$line" ] && { echo "$line" | awk '{print $4, $6}'; return 0; }
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "something accepting connections"; return 0; }
+  return 1
+}
+check_ports() {
+  local i label p owner bad=0 labels
+  for ((i = 1; i <= nodes; i++)); do
+    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL)
+    else labels=(PLAINTEXT CONTROLLER); fi
+    p=$(plain_port "$i")
+    for label in "${labels[@]}"; do
+      if owner=$(port_owner "$p"); then
+        echo "$KAFKA_PROG: error: port $p (node $i $label) is already in use: $owner" >&2; bad=1
+      fi
+      p=$((p + 1))
+    done
+  done
+  ((bad == 0)) || die "pick free ports with --port-base, or stop whatever holds them"
+}
+
+write_server_properties() { # NODE
+  local i=$1 p c f voters="" j
+  p=$(plain_port "$i") c=$(ctrl_port "$i") f=$run/node$i/server.properties
+  for ((j = 1; j <= nodes; j++)); do voters+=${voters:+,}$j@127.0.0.1:$(ctrl_port "$j"); done
+  local rf=$((nodes >= 3 ? 3 : 1)) isr=$((nodes >= 3 ? 2 : 1))
+  {
+    echo "# generated by scripts/kafka-broker.sh for '$name' (Kafka $version, node $i of $nodes)"
+    echo "process.roles=broker,controller"
+    echo "node.id=$i"
+    echo "controller.quorum.voters=$voters"
+    echo "controller.listener.names=CONTROLLER"
+    echo "inter.broker.listener.name=PLAINTEXT"
+    if ((nodes == 1)); then
+      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,SASL_PLAINTEXT://127.0.0.1:$((p + 2)),SSL://127.0.0.1:$((p + 3)),SASL_SSL://127.0.0.1:$((p + 4))"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$((p + 2)),SSL://127.0.0.1:$((p + 3)),SASL_SSL://127.0.0.1:$((p + 4))"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL"
+    else
+      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    fi
+    echo "log.dirs=$run/node$i/data"
+    cat <<EOF
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+num.partitions=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+transaction.state.log.num.partitions=3
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
+group.consumer.min.session.timeout.ms=6000
+group.consumer.session.timeout.ms=10000
+group.consumer.min.heartbeat.interval.ms=500
+group.consumer.heartbeat.interval.ms=1000
+EOF
+    case "$version" in
+      3.*) echo "group.coordinator.rebalance.protocols=classic,consumer" ;;
+      *)   echo "share.coordinator.state.topic.replication.factor=$rf"
+           echo "share.coordinator.state.topic.min.isr=$isr" ;;
+    esac
+    if ((nodes > 1)); then
+      echo "broker.heartbeat.interval.ms=1000"
+      echo "broker.session.timeout.ms=6000"
+    fi
+    if ((nodes == 1)); then
+      local tls=$run/tls l m
+      echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+      for l in sasl_plaintext sasl_ssl; do
+        echo "listener.name.$l.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_admin=\"admin-secret\" user_alice=\"alice-secret\";"
+        for m in scram-sha-256 scram-sha-512; do
+          echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        done
+      done
+      cat <<EOF
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$tls/broker.keystore.p12
+ssl.keystore.password=changeit
+ssl.key.password=changeit
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$tls/truststore.p12
+ssl.truststore.password=changeit
+listener.name.ssl.ssl.client.auth=requested
+EOF
+    fi
+  } > "$f"
+}
+
+write_env() {
+  local f=$run/env tls=$run/tls
+  q() { printf 'export %s=%q\n' "$1" "$2"; }
+  {
+    q KAFKA_NAME "$name"
+    q KAFKA_RUN_DIR "$run"
+    q KAFKA_VERSION "$version"
+    q KAFKA_HOME "$home"
+    q KAFKA_NODES "$nodes"
+    q KAFKA_CLUSTER_ID "$cluster_id"
+    q KAFKA_BOOTSTRAP "$(bootstrap)"
+    if ((nodes == 1)); then
+      q KAFKA_BOOTSTRAP_SASL_PLAINTEXT "127.0.0.1:$((port_base + 2))"
+      q KAFKA_BOOTSTRAP_SSL "127.0.0.1:$((port_base + 3))"
+      q KAFKA_BOOTSTRAP_SASL_SSL "127.0.0.1:$((port_base + 4))"
+      q KAFKA_CA_FILE "$tls/ca.pem"
+      q KAFKA_OTHER_CA_FILE "$tls/other-ca.pem"
+      q KAFKA_CLIENT_CERT "$tls/client.pem"
+      q KAFKA_CLIENT_KEY "$tls/client.key"
+      q KAFKA_OTHER_CLIENT_CERT "$tls/other-client.pem"
+      q KAFKA_OTHER_CLIENT_KEY "$tls/other-client.key"
+      q KAFKA_SASL_MECHANISMS "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+      q KAFKA_SASL_USER alice
+      q KAFKA_SASL_PASSWORD alice-secret
+      q KAFKA_SASL_ADMIN_USER admin
+      q KAFKA_SASL_ADMIN_PASSWORD admin-secret
+    else
+      local v
+      for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_SASL_SSL KAFKA_CA_FILE \
+               KAFKA_OTHER_CA_FILE KAFKA_CLIENT_CERT KAFKA_CLIENT_KEY KAFKA_OTHER_CLIENT_CERT \
+               KAFKA_OTHER_CLIENT_KEY KAFKA_SASL_MECHANISMS KAFKA_SASL_USER KAFKA_SASL_PASSWORD \
+               KAFKA_SASL_ADMIN_USER KAFKA_SASL_ADMIN_PASSWORD; do q "$v" ""; done
+    fi
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
+}
+
+new_cluster_id() { # a Kafka Uuid in its base64url form, without the tool JVM
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ $id == -* || $id == AAAAAAAAAAAAAAAAAAAAA* ]] || break
+  done
+  echo "$id"
+}
+
+launch_node() { # NODE ; appends to server.log
+  local i=$1 nd=$run/node$i
+  mkdir -p "$nd/logs"
+  rm -f "$nd/pid"
+  # shellcheck disable=SC2086 # option word lists on purpose
+  setsid bash -c 'echo $$ > "$0"; exec "$@"' "$nd/pid" \
+    java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+      -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+      ${KAFKA_BROKER_JVM_OPTS:-} "-Dkafka.logs.dir=$nd/logs" "$(kafka_log_opt "$version" broker)" \
+      -cp "$home/libs/*" kafka.Kafka "$nd/server.properties" \
+    >> "$nd/server.log" 2>&1 < /dev/null &
+  local t=0
+  until [ -s "$nd/pid" ]; do sleep 0.05; t=$((t + 1)); ((t < 200)) || die "node $i did not start (no pid file)"; done
+}
+
+parse_topics() { # validates --topics, fills topic_specs
+  topic_specs=()
+  local IFS=, spec t p r
+  for spec in $topics; do
+    spec=${spec// /}
+    [ -n "$spec" ] || continue
+    IFS=: read -r t p r <<< "$spec"
+    p=${p:-1} r=${r:-$((nodes >= 3 ? 3 : 1))}
+    [[ $t =~ ^[A-Za-z0-9._-]+$ && $p =~ ^[1-9][0-9]*$ && $r =~ ^[1-9][0-9]*$ ]] \
+      || die "bad topic spec '$spec' in --topics (want NAME[:PARTITIONS[:RF]], comma separated)"
+    topic_specs+=("$t:$p:$r")
+  done
+}
+
+create_topic() { # TOPIC PARTS RF
+  timeout 120 "$KAFKA_SCRIPTS_DIR/run-tool.sh" TopicCommand --bootstrap-server "$(bootstrap)" --create --if-not-exists \
+    --topic "$1" --partitions "$2" --replication-factor "$3" >/dev/null \
+    || { note "creating topic $1 ($2 partitions, RF $3) failed"; return 1; }
+}
+
+# ---------------------------------------------------------------- commands
+cmd_start() {
+  ((${#args[@]} == 0)) || die "start: unexpected argument '${args[0]}'"
+  local want_version=${version:-$KAFKA_DEFAULT_VERSION} want_nodes=${nodes:-1} want_base=${port_base:-19092}
+  if load_meta && any_alive; then
+    if ((if_not_running)); then
+      if [ "$version:$nodes:$port_base" != "$want_version:$want_nodes:$want_base" ]; then
+        note "'$name' is already running as Kafka $version, $nodes node(s), port base $port_base (not what was asked)"
+      fi
+      return 0
+    fi
+    die "Kafka '$name' is already running (Kafka $version, $nodes node(s), bootstrap $(bootstrap)); stop it first: $0 stop --name $name"
+  fi
+  version=$want_version nodes=$want_nodes port_base=$want_base
+  kafka_check_version "$version"
+  [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes must be 1 or 3"
+  [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + 10 * (nodes - 1) + 4 <= 65535)) \
+    || die "--port-base must be a number between 1024 and $((65535 - 10 * (nodes - 1) - 4))"
+  command -v java >/dev/null || die "java not found (run scripts/install-deps.sh)"
+  command -v kcat >/dev/null || note "kcat not found: readiness is checked with TopicCommand (slower)"
+  parse_topics
+  check_ports
+  home=$(kafka_home "$version")
+  local t0=$SECONDS
+
+  # a leftover run of this name (all nodes dead by now) goes away with its data
+  rm -rf "$run"
+  mkdir -p "$run"
+  started_ok=0
+  trap 'rc=$?; if [ "${started_ok:-1}" != 1 ]; then kill_nodes $(all_nodes) >/dev/null 2>&1 || true; fi; exit $rc' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  cluster_id=$(new_cluster_id)
+  printf 'META_VERSION=%q\nMETA_NODES=%q\nMETA_PORT_BASE=%q\nMETA_HOME=%q\nMETA_CLUSTER_ID=%q\n' \
+    "$version" "$nodes" "$port_base" "$home" "$cluster_id" > "$run/meta"
+
+  if ((nodes == 1)); then
+    "$KAFKA_TOP/scripts/tls-setup.sh" "$KAFKA_CACHE_DIR/tls" || die "TLS set-up failed"
+    mkdir -p "$run/tls"
+    cp -p "$KAFKA_CACHE_DIR/tls/"*.pem "$KAFKA_CACHE_DIR/tls/"*.key "$KAFKA_CACHE_DIR/tls/"*.p12 \
+      "$KAFKA_CACHE_DIR/tls/password" "$run/tls/"
+  fi
+
+  local i scram=()
+  if ((nodes == 1)); then
+    local m u
+    for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+      for u in admin alice; do scram+=(--add-scram "$m=[name=$u,password=$u-secret]"); done
+    done
+  fi
+  for ((i = 1; i <= nodes; i++)); do
+    mkdir -p "$run/node$i/data"
+    write_server_properties "$i"
+    timeout 120 "$KAFKA_SCRIPTS_DIR/run-tool.sh" StorageTool format --cluster-id "$cluster_id" \
+      --config "$run/node$i/server.properties" "${scram[@]+"${scram[@]}"}" > "$run/node$i/format.log" 2>&1 \
+      || { cat "$run/node$i/format.log" >&2; die "formatting node $i failed"; }
+  done
+
+  note "starting Kafka $version '$name' ($nodes node(s), bootstrap $(bootstrap))"
+  deadline=$((SECONDS + start_timeout))
+  local waits=()
+  for ((i = 1; i <= nodes; i++)); do launch_node "$i"; waits+=("$i:0"); done
+  wait_started "${waits[@]}"
+  probe PLAINTEXT "$(bootstrap)" "$nodes" || fail_start "the cluster did not become ready" $(all_nodes)
+  if ((nodes == 1)) && command -v kcat >/dev/null; then
+    local tls=$run/tls
+    probe "SASL_PLAINTEXT/SCRAM-SHA-512" "127.0.0.1:$((port_base + 2))" 1 -X security.protocol=SASL_PLAINTEXT \
+      -X sasl.mechanisms=SCRAM-SHA-512 -X sasl.username=alice -X sasl.password=alice-secret \
+      || fail_start "the SASL_PLAINTEXT listener does not work" 1
+    probe SSL "127.0.0.1:$((port_base + 3))" 1 -X security.protocol=SSL -X "ssl.ca.location=$tls/ca.pem" \
+      || fail_start "the SSL listener does not work" 1
+    probe "SASL_SSL/PLAIN" "127.0.0.1:$((port_base + 4))" 1 -X security.protocol=SASL_SSL \
+      -X "ssl.ca.location=$tls/ca.pem" -X sasl.mechanisms=PLAIN -X sasl.username=alice -X sasl.password=alice-secret \
+      || fail_start "the SASL_SSL listener does not work" 1
+  fi
+  write_env
+  local spec t p r
+  for spec in "${topic_specs[@]+"${topic_specs[@]}"}"; do
+    IFS=: read -r t p r <<< "$spec"
+    create_topic "$t" "$p" "$r" || fail_start "topic creation failed" $(all_nodes)
+  done
+  started_ok=1
+  trap - EXIT INT TERM
+  note "Kafka $version '$name' is up in $((SECONDS - t0))s; env: $run/env"
+  cat "$run/env"
+}
+
+cmd_stop() {
+  if ! load_meta; then note "no Kafka named '$name' is running (nothing in $run)"; return 0; fi
+  if ! any_alive; then note "Kafka '$name' is not running"; rm -f "$run"/node*/pid; return 0; fi
+  note "stopping Kafka '$name' ($nodes node(s))"
+  stop_nodes "$stop_timeout" $(all_nodes)
+  note "stopped"
+}
+
+cmd_status() {
+  if ! load_meta; then echo "$name: not started"; return 1; fi
+  local i up=0 p
+  echo "$name: Kafka $version, $nodes node(s), run dir $run"
+  for ((i = 1; i <= nodes; i++)); do
+    p=$(plain_port "$i")
+    if node_alive "$i"; then
+      echo "  node $i: running, pid $(node_pid "$i"), PLAINTEXT 127.0.0.1:$p, CONTROLLER 127.0.0.1:$((p + 1))"
+      up=$((up + 1))
+    else
+      echo "  node $i: stopped"
+    fi
+  done
+  if ((nodes == 1 && up == 1)); then
+    echo "  SASL_PLAINTEXT 127.0.0.1:$((port_base + 2)), SSL 127.0.0.1:$((port_base + 3)), SASL_SSL 127.0.0.1:$((port_base + 4))"
+  fi
+  ((up == nodes))
+}
+
+cmd_env() {
+  require_meta
+  [ -f "$run/env" ] || die "'$name' has no env file (its start did not finish)"
+  any_alive || note "warning: Kafka '$name' is not running"
+  cat "$run/env"
+}
+
+node_arg() {
+  require_meta
+  [[ $node =~ ^[0-9]+$ ]] && ((node >= 1 && node <= nodes)) || die "--node must be between 1 and $nodes"
+}
+
+cmd_kill_node() {
+  node_arg
+  if ! node_alive "$node"; then note "node $node of '$name' is not running"; return 0; fi
+  note "SIGKILL node $node of '$name' (pid $(node_pid "$node"))"
+  kill_nodes "$node"
+}
+
+cmd_stop_node() {
+  node_arg
+  if ! node_alive "$node"; then note "node $node of '$name' is not running"; return 0; fi
+  note "stopping node $node of '$name'"
+  stop_nodes "$stop_timeout" "$node"
+}
+
+cmd_restart_node() {
+  node_arg
+  if node_alive "$node"; then stop_nodes "$stop_timeout" "$node"; fi
+  local lines
+  lines=$(wc -l < "$run/node$node/server.log" 2>/dev/null || echo 0)
+  echo "===== restart $(date '+%F %T') =====" >> "$run/node$node/server.log"
+  lines=$((lines + 1))
+  note "restarting node $node of '$name'"
+  local t0=$SECONDS
+  deadline=$((SECONDS + start_timeout))
+  started_ok=0
+  trap 'rc=$?; if [ "${started_ok:-1}" != 1 ]; then kill_nodes '"$node"' >/dev/null 2>&1 || true; fi; exit $rc' EXIT
+  launch_node "$node"
+  wait_started "$node:$lines"
+  probe "node $node" "127.0.0.1:$(plain_port "$node")" "$(($(any_count)))" \
+    || fail_start "node $node did not become ready" "$node"
+  started_ok=1
+  trap - EXIT
+  note "node $node is up again in $((SECONDS - t0))s"
+}
+any_count() { local i c=0; for ((i = 1; i <= nodes; i++)); do node_alive "$i" && c=$((c + 1)); done; echo $c; }
+
+cmd_topic() {
+  require_meta
+  any_alive || die "Kafka '$name' is not running"
+  local sub=${args[0]:-} rf
+  case "$sub" in
+    create)
+      ((${#args[@]} >= 3 && ${#args[@]} <= 4)) || die "usage: topic [--name N] create TOPIC PARTITIONS [RF]"
+      rf=${args[3]:-$((nodes >= 3 ? 3 : 1))}
+      [[ ${args[2]} =~ ^[1-9][0-9]*$ && $rf =~ ^[1-9][0-9]*$ ]] || die "PARTITIONS and RF must be positive numbers"
+      KAFKA_VERSION=$version create_topic "${args[1]}" "${args[2]}" "$rf" ;;
+    delete)
+      ((${#args[@]} == 2)) || die "usage: topic [--name N] delete TOPIC"
+      kafka_run_tool "$version" TopicCommand --bootstrap-server "$(bootstrap)" --delete --topic "${args[1]}" ;;
+    list)
+      kafka_run_tool "$version" TopicCommand --bootstrap-server "$(bootstrap)" --list ;;
+    describe)
+      kafka_run_tool "$version" TopicCommand --bootstrap-server "$(bootstrap)" --describe ${args[1]:+--topic "${args[1]}"} ;;
+    *) die "usage: topic [--name N] create TOPIC PARTITIONS [RF] | delete TOPIC | list | describe [TOPIC]" ;;
+  esac
+}
+
+cmd_produce() {
+  require_meta
+  ((${#args[@]} >= 1)) || die "usage: produce [--name N] TOPIC [KCAT ARGS...] < lines"
+  command -v kcat >/dev/null || die "kcat not found"
+  kcat -P -b "$(bootstrap)" -t "${args[0]}" "${args[@]:1}"
+}
+
+cmd_consume() {
+  require_meta
+  ((${#args[@]} >= 1)) || die "usage: consume [--name N] TOPIC [KCAT ARGS...]"
+  command -v kcat >/dev/null || die "kcat not found"
+  kcat -C -b "$(bootstrap)" -t "${args[0]}" -o beginning -e -q "${args[@]:1}"
+}
+
+case "$cmd" in
+  start)        cmd_start ;;
+  stop)         cmd_stop ;;
+  status)       cmd_status ;;
+  env)          cmd_env ;;
+  kill-node)    cmd_kill_node ;;
+  stop-node)    cmd_stop_node ;;
+  restart-node) cmd_restart_node ;;
+  topic)        cmd_topic ;;
+  produce)      cmd_produce ;;
+  consume)      cmd_consume ;;
+  *)            echo "$KAFKA_PROG: unknown command '$cmd'" >&2; usage ;;
+esac
