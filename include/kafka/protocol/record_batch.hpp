@@ -1,0 +1,433 @@
+// Record batches (magic 2) and legacy message sets (magic 0 and 1), decoded
+// without copying: keys, values and headers are views into the fetched bytes,
+// or into the caller's decompression buffer for a compressed batch.
+//
+//   record_set_reader sets(partition.records);
+//   decoded_batch batch;
+//   while (sets.next(batch, scratch) == batch_status::ok) {
+//       record_cursor cursor(batch);
+//       record_view rec;
+//       while (cursor.next(rec)) use(rec);
+//       if (cursor.error()) ...;
+//   }
+//   if (sets.error()) ...;    // corruption; a partial batch at the end is not an error
+//
+// Decoding a batch allocates nothing for an uncompressed batch and only grows
+// `scratch` for a compressed one; iterating its records never allocates.
+#pragma once
+
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+#include <kafka/protocol/compression.hpp>
+#include <kafka/protocol/crc.hpp>
+#include <kafka/protocol/primitives.hpp>
+
+namespace kafka {
+
+enum class timestamp_type : std::int8_t { no_timestamp = -1, create_time = 0, log_append_time = 1 };
+
+constexpr std::string_view to_string(timestamp_type t) noexcept {
+    switch (t) {
+    case timestamp_type::create_time: return "CreateTime";
+    case timestamp_type::log_append_time: return "LogAppendTime";
+    default: return "NoTimestampType";
+    }
+}
+
+/// One record header: a key and a nullable value, both views.
+struct header_view {
+    std::string_view key;
+    std::optional<bytes_view> value;
+};
+
+/// The headers of one record, decoded lazily while iterating.
+class headers_view {
+public:
+    headers_view() = default;
+    headers_view(bytes_view data, std::int32_t count) noexcept : data_(data), count_(count) {}
+
+    class iterator {
+    public:
+        using value_type = header_view;
+        using difference_type = std::ptrdiff_t;
+        using iterator_category = std::input_iterator_tag;
+        iterator() = default;
+        iterator(bytes_view data, std::int32_t left) : r_(data), left_(left) { advance(); }
+        const header_view& operator*() const noexcept { return cur_; }
+        const header_view* operator->() const noexcept { return &cur_; }
+        iterator& operator++() {
+            advance();
+            return *this;
+        }
+        void operator++(int) { advance(); }
+        friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept { return a.done_; }
+
+    private:
+        void advance() {
+            if (left_ <= 0) {
+                done_ = true;
+                return;
+            }
+            --left_;
+            auto kn = r_.varint();
+            auto k = r_.take(kn < 0 ? 0 : static_cast<std::size_t>(kn));
+            auto vn = r_.varint();
+            cur_.key = as_string_view(k);
+            if (vn < 0) cur_.value.reset();
+            else cur_.value = r_.take(static_cast<std::size_t>(vn));
+            // The headers were validated when the record was decoded; a failure here cannot happen.
+            if (!r_.ok() || kn < 0) done_ = true;
+        }
+        protocol::reader r_;
+        std::int32_t left_ = 0;
+        header_view cur_{};
+        bool done_ = false;
+    };
+
+    iterator begin() const { return iterator(data_, count_); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+    std::int32_t size() const noexcept { return count_; }
+    bool empty() const noexcept { return count_ == 0; }
+
+    /// The value of the last header named `key` (Java's Headers.lastHeader), if any.
+    std::optional<std::optional<bytes_view>> last(std::string_view key) const {
+        std::optional<std::optional<bytes_view>> found;
+        for (auto const& h : *this)
+            if (h.key == key) found = h.value;
+        return found;
+    }
+
+private:
+    bytes_view data_{};
+    std::int32_t count_ = 0;
+};
+
+/// One record, as views into the batch's bytes.
+struct record_view {
+    std::int64_t offset = -1;
+    std::int64_t timestamp = -1;
+    kafka::timestamp_type timestamp_type = timestamp_type::no_timestamp;
+    std::optional<bytes_view> key;    // nullopt: a null key
+    std::optional<bytes_view> value;  // nullopt: a null value (a tombstone)
+    headers_view headers;
+    std::int32_t leader_epoch = -1;   // the batch's partition leader epoch; -1 for magic 0/1
+};
+
+namespace protocol {
+
+/// The fields of a batch header (for magic 0/1: those of the wrapper message).
+struct batch_header {
+    std::int64_t base_offset = 0;
+    std::int32_t batch_length = 0;
+    std::int32_t partition_leader_epoch = -1;
+    std::int8_t magic = 2;
+    std::uint32_t crc = 0;
+    std::int16_t attributes = 0;
+    std::int32_t last_offset_delta = 0;
+    std::int64_t base_timestamp = -1;
+    std::int64_t max_timestamp = -1;
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+    std::int32_t records_count = 0;
+
+    compression_type compression() const noexcept { return static_cast<compression_type>(attributes & 0x07); }
+    kafka::timestamp_type timestamp_type() const noexcept {
+        if (magic == 0) return timestamp_type::no_timestamp;
+        return (attributes & 0x08) ? timestamp_type::log_append_time : timestamp_type::create_time;
+    }
+    bool is_transactional() const noexcept { return magic >= 2 && (attributes & 0x10); }
+    bool is_control() const noexcept { return magic >= 2 && (attributes & 0x20); }
+    std::int64_t last_offset() const noexcept { return base_offset + last_offset_delta; }
+    std::int64_t next_offset() const noexcept { return last_offset() + 1; }
+};
+
+/// Size of the v2 batch header up to and including the record count.
+inline constexpr std::size_t v2_header_size = 61;
+/// Offset of the CRC-covered range (attributes onward) in a v2 batch.
+inline constexpr std::size_t v2_crc_start = 21;
+/// offset (int64) + length (int32): the part of every batch or message before its length counts.
+inline constexpr std::size_t log_overhead = 12;
+
+/// A batch ready for record iteration.
+struct decoded_batch {
+    batch_header header;
+    bytes_view records;  // magic 2: the records after the count (decompressed if needed)
+                         // magic 0/1: one message (uncompressed wrapper) or the inner message set
+    bool legacy_wrapped = false;  // magic 0/1: `records` is a decompressed inner message set
+};
+
+enum class batch_status { ok, end, truncated, error };
+
+/// Walks the batches of a Fetch partition's record set.
+class record_set_reader {
+public:
+    explicit record_set_reader(bytes_view set, bool check_crc = true) noexcept : rest_(set), check_crc_(check_crc) {}
+
+    /// The next batch. A compressed batch is decompressed into `scratch` (replacing its
+    /// contents), which must outlive the record views taken from it. `truncated` means a
+    /// partial batch ends the set (normal: the broker cuts at the size limit).
+    batch_status next(decoded_batch& out, byte_buffer& scratch, codec_context& codecs) {
+        if (err_) return batch_status::error;
+        if (rest_.empty()) return batch_status::end;
+        if (rest_.size() < log_overhead + 5) return batch_status::truncated;
+        reader r(rest_);
+        auto base_offset = r.int64();
+        auto length = r.int32();
+        if (length < 0) return fail(client_errc::corrupt_record);
+        if (rest_.size() - log_overhead < static_cast<std::size_t>(length)) return batch_status::truncated;
+        auto whole = rest_.first(log_overhead + static_cast<std::size_t>(length));
+        rest_ = rest_.subspan(whole.size());
+        auto magic = static_cast<std::int8_t>(whole[16]);
+        out = decoded_batch{};
+        out.header.base_offset = base_offset;
+        out.header.batch_length = length;
+        out.header.magic = magic;
+        switch (magic) {
+        case 2: return decode_v2(whole, out, scratch, codecs);
+        case 0:
+        case 1: return decode_legacy(whole, out, scratch, codecs);
+        default: return fail(client_errc::unsupported_magic);
+        }
+    }
+
+    std::error_code error() const noexcept { return err_; }
+    /// Bytes not yet consumed (after `truncated`, the partial batch).
+    bytes_view remaining() const noexcept { return rest_; }
+
+private:
+    batch_status fail(client_errc e) {
+        err_ = make_error_code(e);
+        return batch_status::error;
+    }
+    batch_status fail(std::error_code ec) {
+        err_ = ec;
+        return batch_status::error;
+    }
+
+    batch_status decode_v2(bytes_view whole, decoded_batch& out, byte_buffer& scratch, codec_context& codecs) {
+        if (whole.size() < v2_header_size) return fail(client_errc::corrupt_record);
+        reader r(whole.subspan(log_overhead));
+        auto& h = out.header;
+        h.partition_leader_epoch = r.int32();
+        r.int8();  // magic, already read
+        h.crc = r.uint32();
+        h.attributes = r.int16();
+        h.last_offset_delta = r.int32();
+        h.base_timestamp = r.int64();
+        h.max_timestamp = r.int64();
+        h.producer_id = r.int64();
+        h.producer_epoch = r.int16();
+        h.base_sequence = r.int32();
+        h.records_count = r.int32();
+        if (check_crc_ && crc32c(whole.subspan(v2_crc_start)) != h.crc) return fail(client_errc::crc_mismatch);
+        if (h.records_count < 0 || h.last_offset_delta < 0) return fail(client_errc::corrupt_record);
+        auto body = r.rest();
+        auto codec = h.compression();
+        if (codec == compression_type::none) {
+            // Each record takes at least 7 bytes: a count beyond that is corrupt.
+            if (static_cast<std::uint64_t>(h.records_count) > body.size()) return fail(client_errc::corrupt_record);
+            out.records = body;
+            return batch_status::ok;
+        }
+        if (static_cast<std::int8_t>(codec) > 4) return fail(client_errc::unsupported_compression);
+        if (auto ec = codecs.decompress(codec, body, scratch)) return fail(ec);
+        if (static_cast<std::uint64_t>(h.records_count) > scratch.size()) return fail(client_errc::corrupt_record);
+        out.records = scratch;
+        return batch_status::ok;
+    }
+
+    batch_status decode_legacy(bytes_view whole, decoded_batch& out, byte_buffer& scratch, codec_context& codecs) {
+        auto& h = out.header;
+        auto magic = h.magic;
+        // offset, size, crc, magic, attributes, [timestamp], key, value
+        std::size_t min = log_overhead + 4 + 1 + 1 + (magic == 1 ? 8 : 0) + 4 + 4;
+        if (whole.size() < min) return fail(client_errc::corrupt_record);
+        reader r(whole.subspan(log_overhead));
+        h.crc = r.uint32();
+        if (check_crc_ && crc32(whole.subspan(log_overhead + 4)) != h.crc) return fail(client_errc::crc_mismatch);
+        r.int8();
+        h.attributes = r.int8();
+        if (magic == 1) h.base_timestamp = h.max_timestamp = r.int64();
+        auto codec = h.compression();
+        if (codec == compression_type::none) {
+            h.records_count = 1;
+            out.records = whole;
+            return batch_status::ok;
+        }
+        if (static_cast<std::int8_t>(codec) > 4) return fail(client_errc::unsupported_compression);
+        auto key_len = r.int32();
+        if (key_len > 0) r.skip(static_cast<std::size_t>(key_len));
+        auto value_len = r.int32();
+        if (!r.ok() || value_len < 0) return fail(client_errc::corrupt_record);
+        auto value = r.take(static_cast<std::size_t>(value_len));
+        if (!r.ok()) return fail(client_errc::corrupt_record);
+        if (codec == compression_type::lz4 && magic == 0)
+            return fail(client_errc::unsupported_compression);  // pre-0.10 lz4 framing had a broken header checksum
+        if (auto ec = codecs.decompress(codec, value, scratch)) return fail(ec);
+        out.records = scratch;
+        out.legacy_wrapped = true;
+        // Count the inner messages and find the last inner offset (magic 1 inner offsets are relative).
+        reader inner(out.records);
+        std::int64_t last_inner = -1;
+        std::int32_t n = 0;
+        while (inner.ok() && !inner.empty()) {
+            last_inner = inner.int64();
+            auto size = inner.int32();
+            if (size < 0) return fail(client_errc::corrupt_record);
+            inner.skip(static_cast<std::size_t>(size));
+            ++n;
+        }
+        if (!inner.ok()) return fail(client_errc::corrupt_record);
+        h.records_count = n;
+        h.last_offset_delta = static_cast<std::int32_t>(magic == 1 ? last_inner : 0);
+        return batch_status::ok;
+    }
+
+    bytes_view rest_;
+    bool check_crc_;
+    std::error_code err_{};
+};
+
+/// Iterates the records of one decoded batch. Records below `min_offset` (the
+/// fetch position inside a batch that began earlier) are skipped by the caller.
+class record_cursor {
+public:
+    explicit record_cursor(const decoded_batch& b, bool check_crc = true) noexcept
+        : h_(b.header), r_(b.records), left_(b.header.records_count), legacy_wrapped_(b.legacy_wrapped),
+          check_crc_(check_crc) {}
+
+    /// The next record, or false at the end of the batch or on corruption (see error()).
+    bool next(record_view& out) {
+        if (left_ <= 0 || err_) return false;
+        --left_;
+        bool ok = h_.magic == 2 ? next_v2(out) : next_legacy(out);
+        if (!ok && !err_) err_ = make_error_code(client_errc::corrupt_record);
+        return ok;
+    }
+    std::error_code error() const noexcept { return err_; }
+
+private:
+    bool next_v2(record_view& out) {
+        auto length = r_.varint();
+        if (!r_.ok() || length < 0) return false;
+        auto body = r_.take(static_cast<std::size_t>(length));
+        if (!r_.ok()) return false;
+        reader rec(body);
+        rec.int8();  // record attributes: unused
+        auto ts_delta = rec.varlong();
+        auto offset_delta = rec.varint();
+        auto key_len = rec.varint();
+        if (key_len < -1) return false;
+        if (key_len >= 0) out.key = rec.take(static_cast<std::size_t>(key_len));
+        else out.key.reset();
+        auto value_len = rec.varint();
+        if (value_len < -1) return false;
+        if (value_len >= 0) out.value = rec.take(static_cast<std::size_t>(value_len));
+        else out.value.reset();
+        auto header_count = rec.varint();
+        if (!rec.ok() || header_count < 0 || static_cast<std::uint64_t>(header_count) > rec.remaining()) return false;
+        auto headers_start = rec.position();
+        for (std::int32_t i = 0; i < header_count; ++i) {
+            auto kn = rec.varint();
+            if (kn < 0) return false;
+            rec.skip(static_cast<std::size_t>(kn));
+            auto vn = rec.varint();
+            if (vn < -1) return false;
+            if (vn > 0) rec.skip(static_cast<std::size_t>(vn));
+        }
+        if (!rec.ok() || !rec.empty()) return false;
+        out.headers = headers_view(body.subspan(headers_start), header_count);
+        out.offset = h_.base_offset + offset_delta;
+        out.timestamp_type = h_.timestamp_type();
+        out.timestamp = out.timestamp_type == timestamp_type::log_append_time ? h_.max_timestamp
+                                                                               : h_.base_timestamp + ts_delta;
+        out.leader_epoch = h_.partition_leader_epoch;
+        return true;
+    }
+
+    bool next_legacy(record_view& out) {
+        bytes_view message;
+        std::int64_t offset = h_.base_offset;
+        if (legacy_wrapped_) {
+            auto inner_offset = r_.int64();
+            auto size = r_.int32();
+            if (!r_.ok() || size < 0) return false;
+            auto body = r_.take(static_cast<std::size_t>(size));
+            if (!r_.ok()) return false;
+            message = body;
+            // Magic 1 inner offsets count from 0 and the wrapper carries the last one's absolute offset.
+            offset = h_.magic == 1 ? h_.base_offset - h_.last_offset_delta + inner_offset : inner_offset;
+        } else {
+            message = r_.rest().subspan(log_overhead);
+            r_.skip(r_.remaining());
+        }
+        reader m(message);
+        auto crc = m.uint32();
+        if (check_crc_ && legacy_wrapped_ && crc32(message.subspan(4)) != crc) {
+            err_ = make_error_code(client_errc::crc_mismatch);
+            return false;
+        }
+        auto magic = m.int8();
+        auto attributes = m.int8();
+        if (magic < 0 || magic > 1 || (legacy_wrapped_ && (attributes & 0x07) != 0)) return false;
+        std::int64_t ts = -1;
+        if (magic == 1) ts = m.int64();
+        auto key_len = m.int32();
+        if (key_len < -1) return false;
+        if (key_len >= 0) out.key = m.take(static_cast<std::size_t>(key_len));
+        else out.key.reset();
+        auto value_len = m.int32();
+        if (value_len < -1) return false;
+        if (value_len >= 0) out.value = m.take(static_cast<std::size_t>(value_len));
+        else out.value.reset();
+        if (!m.ok() || !m.empty()) return false;
+        out.offset = offset;
+        out.headers = {};
+        out.leader_epoch = -1;
+        if (magic == 0) {
+            out.timestamp_type = timestamp_type::no_timestamp;
+            out.timestamp = -1;
+        } else if (h_.timestamp_type() == timestamp_type::log_append_time) {
+            out.timestamp_type = timestamp_type::log_append_time;
+            out.timestamp = h_.max_timestamp;  // the wrapper's timestamp applies to every inner message
+        } else {
+            out.timestamp_type = timestamp_type::create_time;
+            out.timestamp = ts;
+        }
+        return true;
+    }
+
+    batch_header h_;
+    reader r_;
+    std::int32_t left_;
+    bool legacy_wrapped_;
+    bool check_crc_;
+    std::error_code err_{};
+};
+
+/// A control record's key (commit or abort marker of a transaction).
+struct control_record {
+    enum class kind : std::int16_t { abort = 0, commit = 1 };
+    std::int16_t version = 0;
+    kind type = kind::abort;
+};
+
+/// Parses a control batch's record key; nullopt when it is not a valid control key.
+inline std::optional<control_record> parse_control_key(std::optional<bytes_view> key) {
+    if (!key || key->size() < 4) return std::nullopt;
+    reader r(*key);
+    control_record c;
+    c.version = r.int16();
+    auto t = r.int16();
+    if (t != 0 && t != 1) return std::nullopt;
+    c.type = static_cast<control_record::kind>(t);
+    return c;
+}
+
+}  // namespace protocol
+}  // namespace kafka
