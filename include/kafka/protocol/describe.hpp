@@ -127,7 +127,7 @@ void put_length(Sink& w, ctx c, std::int64_t n, bool wide) {
 template <class T> constexpr bool is_wide_v = !std::is_same_v<T, std::string>;  // only strings have int16 lengths
 
 template <class Sink, class T>
-void put(Sink& w, const T& v, ctx c);
+void put(Sink& w, const T& v, ctx c, bool nullable = false);
 
 template <class Sink, class T>
 void put_null(Sink& w, ctx c) {
@@ -141,7 +141,7 @@ template <class Sink, class C>
 void put_struct(Sink& w, const C& obj, ctx c);
 
 template <class Sink, class T>
-void put(Sink& w, const T& v, ctx c) {
+void put(Sink& w, const T& v, ctx c, bool nullable) {
     if constexpr (std::is_same_v<T, bool>) w.boolean(v);
     else if constexpr (std::is_same_v<T, double>) w.float64(v);
     else if constexpr (std::is_same_v<T, kafka::uuid>) w.uuid(v);
@@ -160,8 +160,15 @@ void put(Sink& w, const T& v, ctx c) {
         for (auto const& e : v) put(w, e, c);
     } else if constexpr (is_optional<T>::value) {
         using X = typename T::value_type;
-        if (!v) {
+        if (!v && nullable) {
             put_null<Sink, X>(w, c);
+            return;
+        }
+        if (!v) {
+            // Null where this version cannot carry it: write the empty value, as Kafka's
+            // default for such a field is (never a null that the peer would reject).
+            if constexpr (described<X>) w.int8(1);
+            put(w, X{}, c);
             return;
         }
         if constexpr (described<X>) w.int8(1);
@@ -173,17 +180,38 @@ void put(Sink& w, const T& v, ctx c) {
     }
 }
 
-template <class M>
-bool is_default(const M& v) {
-    if constexpr (requires { v == v; }) return v == M{};
+template <class C>
+const C& defaults_of() {
+    static const C defaults{};
+    return defaults;
+}
+
+// A tagged field is written only when it differs from the value its class gives it.
+template <class C, class F>
+bool is_default(const C& obj, const F& f) {
+    if constexpr (requires { obj.*(f.member) == obj.*(f.member); }) return obj.*(f.member) == defaults_of<C>().*(f.member);
     else return false;
+}
+
+// Kafka requires tagged fields in ascending tag order; the description must list them so.
+template <class C>
+consteval bool tags_ascending() {
+    std::int32_t last = -1;
+    bool ok = true;
+    std::apply([&](auto const&... f) { ((f.tag >= 0 ? (ok = ok && f.tag > last, last = f.tag) : 0), ...); },
+               C::fields());
+    return ok;
 }
 
 template <class Sink, class C>
 void put_struct(Sink& w, const C& obj, ctx c) {
+    static_assert(tags_ascending<C>(), "kafka::protocol: list tagged fields in ascending tag order in fields()");
     std::apply(
         [&](auto const&... f) {
-            ((f.tag < 0 && f.present.contains(c.version) ? put(w, obj.*(f.member), c) : void()), ...);
+            ((f.tag < 0 && f.present.contains(c.version)
+                  ? put(w, obj.*(f.member), c, f.nullable.contains(c.version))
+                  : void()),
+             ...);
         },
         C::fields());
     if (!c.flexible) return;
@@ -191,18 +219,19 @@ void put_struct(Sink& w, const C& obj, ctx c) {
     std::uint64_t count = 0;
     std::apply(
         [&](auto const&... f) {
-            ((count += (f.tag >= 0 && f.present.contains(c.version) && !is_default(obj.*(f.member))) ? 1 : 0), ...);
+            ((count += (f.tag >= 0 && f.present.contains(c.version) && !is_default(obj, f)) ? 1 : 0), ...);
         },
         C::fields());
     w.uvarint(count);
     if (count == 0) return;
     auto put_tagged = [&](auto const& f) {
-        if (f.tag < 0 || !f.present.contains(c.version) || is_default(obj.*(f.member))) return;
+        if (f.tag < 0 || !f.present.contains(c.version) || is_default(obj, f)) return;
+        bool nullable = f.nullable.contains(c.version);
         size_counter n;
-        put(n, obj.*(f.member), c);
+        put(n, obj.*(f.member), c, nullable);
         w.uvarint(static_cast<std::uint64_t>(f.tag));
         w.uvarint(n.size());
-        put(w, obj.*(f.member), c);
+        put(w, obj.*(f.member), c, nullable);
     };
     std::apply([&](auto const&... f) { (put_tagged(f), ...); }, C::fields());
 }
@@ -282,14 +311,17 @@ void get(reader& r, T& v, ctx c, bool nullable) {
 
 template <class C>
 void get_struct(reader& r, C& obj, ctx c) {
-    std::apply(
-        [&](auto const&... f) {
-            ((f.tag < 0 && f.present.contains(c.version) && r.ok()
-                  ? get(r, obj.*(f.member), c, f.nullable.contains(c.version))
-                  : void()),
-             ...);
-        },
-        C::fields());
+    // Fields this version does not carry (and tagged fields, until their tag appears) take
+    // their defaults, so that decoding into a reused object leaves nothing stale behind.
+    auto const& defaults = defaults_of<C>();
+    auto one = [&](auto const& f) {
+        if (f.tag < 0 && f.present.contains(c.version)) {
+            if (r.ok()) get(r, obj.*(f.member), c, f.nullable.contains(c.version));
+        } else {
+            obj.*(f.member) = defaults.*(f.member);
+        }
+    };
+    std::apply([&](auto const&... f) { (one(f), ...); }, C::fields());
     if (!c.flexible || !r.ok()) return;
     auto count = r.uvarint32();
     for (std::uint32_t i = 0; i < count && r.ok(); ++i) {

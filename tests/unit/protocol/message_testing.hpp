@@ -26,7 +26,12 @@ void fill(T& v, int& seed);
 
 template <class C>
 void fill_struct(C& obj, int& seed) {
-    std::apply([&](auto const&... f) { (fill(obj.*(f.member), seed), ...); }, C::fields());
+    auto one = [&](auto const& f) {
+        fill(obj.*(f.member), seed);
+        if constexpr (std::is_same_v<std::decay_t<decltype(obj.*(f.member))>, bool>)
+            obj.*(f.member) = !(C{}.*(f.member));  // non-default even where the default is true
+    };
+    std::apply([&](auto const&... f) { (one(f), ...); }, C::fields());
 }
 
 /// Gives every field a value different from its default (and from its neighbours').

@@ -236,11 +236,9 @@ TEST_CASE("Fetch response decode rejects malformed input", "[protocol][messages]
     }
 }
 
-TEST_CASE("Fetch v18 high_watermark tag follows its JSON default", "[protocol][messages][!mayfail]") {
-    // Known limitation of describe.hpp (see is_default): a tagged field is compared with a
-    // value-initialised M{} rather than the member's declared default, so a partition left at
-    // the default (max int64) still writes tag 1, and a value of 0 is dropped and decodes back
-    // as max int64.
+TEST_CASE("Fetch v18 high_watermark tag follows its JSON default", "[protocol][messages]") {
+    // A tagged field is written only when it differs from its declared default (max int64
+    // here, not zero): the default writes no tag, and 0 is written and decodes back as 0.
     FetchRequest req;
     req.topics.resize(1);
     req.topics[0].partitions.resize(1);
