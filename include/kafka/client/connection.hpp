@@ -1,0 +1,250 @@
+// One connection to one broker: connect, negotiate API versions, then carry
+// size-prefixed request frames out and response frames back, in order.
+//
+// Kafka answers the requests of a connection in the order they were sent, so
+// in-flight requests are a FIFO and each response must carry the correlation
+// id at its front; anything else is a protocol error that closes the
+// connection. Closing fails every in-flight request with the reason. Nothing
+// here runs user code: completion goes to the owner's handler, which parks it.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include <kafka/client/transport.hpp>
+#include <kafka/error.hpp>
+#include <kafka/protocol/frame.hpp>
+#include <kafka/protocol/messages/api_versions.hpp>
+
+namespace kafka::client {
+
+/// Where a broker listens. Bootstrap servers get negative ids until metadata names them.
+struct broker_address {
+    std::int32_t id = -1;
+    std::string host;
+    std::uint16_t port = 9092;
+    friend bool operator==(const broker_address&, const broker_address&) = default;
+};
+
+/// A response body (after the size prefix), shared so that views into it (records) stay valid.
+using frame_ptr = std::shared_ptr<const byte_buffer>;
+using response_handler = std::function<void(std::error_code, frame_ptr)>;
+
+/// Largest response accepted; a bigger size prefix is treated as a corrupt stream.
+inline constexpr std::int32_t max_response_size = 512 * 1024 * 1024;
+
+template <transport Transport>
+class connection : public std::enable_shared_from_this<connection<Transport>> {
+public:
+    using clock = typename Transport::clock_type;
+    enum class state { idle, connecting, negotiating, ready, closed };
+
+    connection(asio::io_context& io, Transport& transport, broker_address address, std::string client_id,
+               std::chrono::milliseconds request_timeout)
+        : io_(io), transport_(transport), address_(std::move(address)), client_id_(std::move(client_id)),
+          request_timeout_(request_timeout) {}
+
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    const broker_address& address() const noexcept { return address_; }
+    state current_state() const noexcept { return state_; }
+    bool ready() const noexcept { return state_ == state::ready; }
+    bool closed() const noexcept { return state_ == state::closed; }
+    std::error_code close_reason() const noexcept { return close_reason_; }
+    std::size_t in_flight() const noexcept { return in_flight_.size(); }
+
+    /// Starts connecting; `on_state` is called when the connection becomes ready or closes.
+    void open(std::function<void(std::error_code)> on_state) {
+        on_state_ = std::move(on_state);
+        state_ = state::connecting;
+        stream_ = transport_.make_stream(io_);
+        connect_deadline_ = transport_.now() + request_timeout_;
+        transport_.async_connect(*stream_, address_.host, address_.port,
+                                 [self = this->shared_from_this()](std::error_code ec) {
+                                     if (self->state_ != state::connecting) return;
+                                     if (ec) return self->close(ec);
+                                     self->state_ = state::negotiating;
+                                     self->read_next();
+                                     self->negotiate(3);
+                                 });
+    }
+
+    /// The version to use for `api_key`: the highest both sides support within `ours`.
+    std::optional<std::int16_t> pick_version(std::int16_t api_key, protocol::versions ours) const {
+        auto it = broker_versions_.find(api_key);
+        if (it == broker_versions_.end()) return std::nullopt;
+        auto hi = std::min(ours.hi, it->second.hi);
+        auto lo = std::max(ours.lo, it->second.lo);
+        if (hi < lo) return std::nullopt;
+        return hi;
+    }
+    /// The broker's advertised range for an API (empty range when not served).
+    protocol::versions broker_versions(std::int16_t api_key) const {
+        auto it = broker_versions_.find(api_key);
+        return it == broker_versions_.end() ? protocol::no_versions : it->second;
+    }
+
+    std::int32_t next_correlation_id() noexcept {
+        correlation_ = correlation_ == INT32_MAX ? 0 : correlation_ + 1;
+        return correlation_;
+    }
+
+    /// Encodes and queues `req` at `version`; `done` receives the response body or an error.
+    template <protocol::api_message Req>
+    void send(const Req& req, std::int16_t version, response_handler done) {
+        if (state_ == state::closed) {
+            done(close_reason_ ? close_reason_ : make_error_code(client_errc::disconnected), nullptr);
+            return;
+        }
+        auto id = next_correlation_id();
+        byte_buffer frame;
+        protocol::encode_request(frame, req, version, id, client_id_);
+        in_flight_.push_back({id, Req::api_key, version, transport_.now() + request_timeout_, std::move(done)});
+        write_queue_.push_back(std::move(frame));
+        if (!writing_) write_next();
+    }
+
+    /// Fails and closes when a request (or the connect) has waited past its deadline, as Java does.
+    void expire(typename clock::time_point now) {
+        if (state_ == state::closed) return;
+        if ((state_ == state::connecting || state_ == state::negotiating) && now >= connect_deadline_)
+            return close(client_errc::request_timed_out);
+        if (!in_flight_.empty() && now >= in_flight_.front().deadline) close(client_errc::request_timed_out);
+    }
+
+    /// The earliest deadline of this connection (to bound how long poll may wait).
+    std::optional<typename clock::time_point> next_deadline() const {
+        if (state_ == state::connecting || state_ == state::negotiating) return connect_deadline_;
+        if (!in_flight_.empty()) return in_flight_.front().deadline;
+        return std::nullopt;
+    }
+
+    void close(std::error_code why) {
+        if (state_ == state::closed) return;
+        state_ = state::closed;
+        close_reason_ = why;
+        if (stream_) transport_.close(*stream_);
+        write_queue_.clear();
+        auto failed = std::move(in_flight_);
+        in_flight_.clear();
+        for (auto& r : failed)
+            if (r.done) r.done(why, nullptr);
+        if (on_state_) {
+            auto cb = std::move(on_state_);
+            cb(why);
+        }
+    }
+    void close(client_errc e) { close(make_error_code(e)); }
+
+private:
+    struct pending {
+        std::int32_t correlation_id;
+        std::int16_t api_key;
+        std::int16_t version;
+        typename clock::time_point deadline;
+        response_handler done;
+    };
+
+    // ApiVersions first: a broker that does not know our version answers with error
+    // UNSUPPORTED_VERSION in the v0 layout, listing the ApiVersions versions it serves.
+    void negotiate(std::int16_t version) {
+        protocol::ApiVersionsRequest req;
+        req.client_software_name = "kafka-cpp";
+        req.client_software_version = "0.1.0";
+        send(req, version, [self = this->shared_from_this(), version](std::error_code ec, frame_ptr body) {
+            if (ec) return;  // the connection is already closed with the reason
+            protocol::ApiVersionsResponse resp;
+            auto id = protocol::peek_correlation_id(*body).value_or(0);
+            auto dec = protocol::decode_response(*body, version, id, resp);
+            if (dec || resp.error_code == static_cast<std::int16_t>(errc::unsupported_version)) {
+                protocol::ApiVersionsResponse v0;
+                if (version > 0 && !protocol::decode_response(*body, 0, id, v0)) {
+                    std::int16_t next = 0;
+                    for (auto const& k : v0.api_keys)
+                        if (k.api_key == protocol::api_versions_key) next = std::min<std::int16_t>(k.max_version, version - 1);
+                    return self->negotiate(next);
+                }
+                return self->close(dec ? dec : make_error_code(static_cast<errc>(resp.error_code)));
+            }
+            if (resp.error_code != 0) return self->close(static_cast<errc>(resp.error_code));
+            for (auto const& k : resp.api_keys) self->broker_versions_[k.api_key] = {k.min_version, k.max_version};
+            self->state_ = state::ready;
+            if (self->on_state_) self->on_state_({});
+        });
+    }
+
+    void write_next() {
+        if (write_queue_.empty() || state_ == state::closed || state_ == state::connecting) {
+            writing_ = false;
+            return;
+        }
+        writing_ = true;
+        writing_count_ = write_queue_.size();
+        buffers_.clear();
+        for (auto const& f : write_queue_) buffers_.emplace_back(asio::buffer(f));
+        asio::async_write(*stream_, buffers_, [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+            if (self->state_ == state::closed) return;
+            if (ec) return self->close(ec);
+            for (std::size_t i = 0; i < self->writing_count_ && !self->write_queue_.empty(); ++i)
+                self->write_queue_.pop_front();
+            self->write_next();
+        });
+    }
+
+    void read_next() {
+        asio::async_read(*stream_, asio::buffer(size_buf_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+            if (self->state_ == state::closed) return;
+            if (ec) return self->close(ec == asio::error::eof ? make_error_code(client_errc::disconnected) : ec);
+            auto n = protocol::from_big_endian<std::int32_t>(reinterpret_cast<const std::byte*>(self->size_buf_.data()));
+            if (n < 4 || n > max_response_size) return self->close(client_errc::malformed_response);
+            auto body = std::make_shared<byte_buffer>(static_cast<std::size_t>(n));
+            asio::async_read(*self->stream_, asio::buffer(*body), [self, body](std::error_code ec2, std::size_t) {
+                if (self->state_ == state::closed) return;
+                if (ec2) return self->close(ec2 == asio::error::eof ? make_error_code(client_errc::disconnected) : ec2);
+                self->deliver(body);
+            });
+        });
+    }
+
+    void deliver(std::shared_ptr<byte_buffer> body) {
+        auto id = protocol::peek_correlation_id(*body);
+        if (in_flight_.empty() || !id || *id != in_flight_.front().correlation_id)
+            return close(client_errc::correlation_mismatch);
+        auto req = std::move(in_flight_.front());
+        in_flight_.pop_front();
+        read_next();
+        req.done({}, std::move(body));
+    }
+
+    asio::io_context& io_;
+    Transport& transport_;
+    broker_address address_;
+    std::string client_id_;
+    std::chrono::milliseconds request_timeout_;
+    std::unique_ptr<typename Transport::stream_type> stream_;
+    state state_ = state::idle;
+    std::error_code close_reason_{};
+    std::function<void(std::error_code)> on_state_;
+    typename clock::time_point connect_deadline_{};
+    std::map<std::int16_t, protocol::versions> broker_versions_;
+    std::int32_t correlation_ = 0;
+    std::deque<pending> in_flight_;
+    std::deque<byte_buffer> write_queue_;
+    std::vector<asio::const_buffer> buffers_;
+    std::size_t writing_count_ = 0;
+    bool writing_ = false;
+    std::array<unsigned char, 4> size_buf_{};
+};
+
+}  // namespace kafka::client

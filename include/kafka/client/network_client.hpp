@@ -1,0 +1,372 @@
+// The consumer's network client (Java's ConsumerNetworkClient), over a transport policy.
+//
+// send() only queues: a request goes into the per-node *unsent* queue and a
+// future is returned; nothing touches the network. poll() does all the work on
+// the caller's thread: it opens connections on demand (with reconnect backoff),
+// writes every unsent request whose connection is ready, waits for I/O at most
+// as long as asked, and then runs the *pendingCompletion* queue, where responses
+// are decoded and futures completed. The client owns no thread.
+//
+// Node ids: brokers use their broker id, bootstrap servers -1, -2, ..., and the
+// group coordinator INT32_MAX - id, so that group traffic (heartbeats, commits)
+// has its own connection and never queues behind a long-polling Fetch.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <kafka/client/connection.hpp>
+#include <kafka/client/future.hpp>
+#include <kafka/client/transport.hpp>
+
+namespace kafka {
+
+/// Thrown by a blocking call interrupted by wakeup() from another thread.
+class wakeup_error : public kafka_error {
+public:
+    wakeup_error() : kafka_error(make_error_code(client_errc::wakeup), "wakeup() interrupted the blocking call") {}
+};
+
+namespace client {
+
+/// A decoded response, with the frame it was decoded from (record views point into it).
+template <class R>
+struct response {
+    R body;
+    frame_ptr frame;
+    std::int16_t version = 0;
+    std::int32_t node = -1;
+};
+
+struct client_options {
+    std::string client_id = "kafka-cpp";
+    std::chrono::milliseconds request_timeout{30000};
+    std::chrono::milliseconds reconnect_backoff{50};
+    std::chrono::milliseconds reconnect_backoff_max{1000};
+    std::chrono::milliseconds retry_backoff{100};
+};
+
+inline constexpr std::int32_t coordinator_node_base = INT32_MAX;
+constexpr std::int32_t coordinator_node_id(std::int32_t broker_id) noexcept { return coordinator_node_base - broker_id; }
+
+template <transport Transport>
+class network_client {
+public:
+    using clock = typename Transport::clock_type;
+    using duration = typename clock::duration;
+    using time_point = typename clock::time_point;
+    using connection_type = connection<Transport>;
+
+    network_client(asio::io_context& io, Transport& transport, client_options opts)
+        : io_(io), transport_(transport), opts_(std::move(opts)) {}
+
+    network_client(const network_client&) = delete;
+    network_client& operator=(const network_client&) = delete;
+    ~network_client() {
+        for (auto& [id, n] : nodes_)
+            if (n.conn) n.conn->close(make_error_code(client_errc::closed));
+    }
+
+    const client_options& options() const noexcept { return opts_; }
+    Transport& transport() noexcept { return transport_; }
+    time_point now() const { return transport_.now(); }
+
+    /// Declares (or moves) a node. An existing connection to an old address is closed.
+    void set_node(std::int32_t id, const std::string& host, std::uint16_t port) {
+        auto& n = nodes_[id];
+        broker_address a{id, host, port};
+        if (n.conn && !(n.conn->address() == a)) n.conn->close(make_error_code(client_errc::disconnected));
+        n.address = a;
+    }
+    bool has_node(std::int32_t id) const { return nodes_.count(id) != 0; }
+    std::optional<broker_address> node_address(std::int32_t id) const {
+        auto it = nodes_.find(id);
+        if (it == nodes_.end()) return std::nullopt;
+        return it->second.address;
+    }
+
+    /// Called when a node's connection closes with an error (metadata uses it to refresh).
+    void on_disconnect(std::function<void(std::int32_t, std::error_code)> fn) { on_disconnect_ = std::move(fn); }
+
+    /// Queues `req` for `node`. The future completes from a later poll(). The version is the
+    /// highest both sides support, or exactly `version` when given (unsupported_version if the
+    /// broker does not serve it).
+    template <protocol::api_message Req>
+    request_future<response<typename Req::response_type>> send(std::int32_t node, Req req,
+                                                               std::optional<std::int16_t> version = {}) {
+        using Resp = typename Req::response_type;
+        request_future<response<Resp>> fut;
+        auto it = nodes_.find(node);
+        if (it == nodes_.end()) {
+            pending_.push([fut]() mutable { fut.raise(make_error_code(client_errc::illegal_state)); });
+            return fut;
+        }
+        unsent_request u;
+        u.api_key = Req::api_key;
+        u.created = now();
+        u.fail = [this, fut](std::error_code ec) mutable { pending_.push([fut, ec]() mutable { fut.raise(ec); }); };
+        u.start = [this, fut, node, forced = version, req = std::move(req)](connection_type& c) mutable -> bool {
+            auto version = c.pick_version(Req::api_key, forced ? protocol::versions{*forced, *forced} : Req::valid);
+            if (!version) return false;
+            c.send(req, *version, [this, fut, node, v = *version](std::error_code ec, frame_ptr body) mutable {
+                // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
+                pending_.push([fut, node, v, ec, body = std::move(body)]() mutable {
+                    if (ec) return fut.raise(ec);
+                    response<Resp> r;
+                    r.version = v;
+                    r.node = node;
+                    auto id = protocol::peek_correlation_id(*body).value_or(0);
+                    if (auto dec = protocol::decode_response(*body, v, id, r.body)) return fut.raise(dec);
+                    r.frame = std::move(body);
+                    fut.complete(std::move(r));
+                });
+            });
+            return true;
+        };
+        it->second.unsent.push_back(std::move(u));
+        return fut;
+    }
+
+    /// Number of requests queued or in flight to `node`.
+    std::size_t pending_requests(std::int32_t node) const {
+        auto it = nodes_.find(node);
+        if (it == nodes_.end()) return 0;
+        return it->second.unsent.size() + (it->second.conn ? it->second.conn->in_flight() : 0);
+    }
+    std::size_t pending_requests() const {
+        std::size_t n = 0;
+        for (auto const& [id, node] : nodes_) n += pending_requests(id);
+        return n;
+    }
+    bool has_pending_completions() const noexcept { return !pending_.empty(); }
+
+    /// True when `node` has a connection that has negotiated versions.
+    bool is_ready(std::int32_t node) const {
+        auto it = nodes_.find(node);
+        return it != nodes_.end() && it->second.conn && it->second.conn->ready();
+    }
+    /// The negotiated version for an API on `node`, if connected.
+    std::optional<std::int16_t> version_for(std::int32_t node, std::int16_t key, protocol::versions ours) const {
+        auto it = nodes_.find(node);
+        if (it == nodes_.end() || !it->second.conn || !it->second.conn->ready()) return std::nullopt;
+        return it->second.conn->pick_version(key, ours);
+    }
+    /// True while `node` is in reconnect backoff after a failure.
+    bool is_blacked_out(std::int32_t node) const {
+        auto it = nodes_.find(node);
+        return it != nodes_.end() && now() < it->second.retry_at;
+    }
+
+    /// The known node with the fewest outstanding requests that is not backing off (Java's leastLoadedNode).
+    std::optional<std::int32_t> least_loaded_node(bool include_bootstrap = true) const {
+        std::optional<std::int32_t> best;
+        std::size_t best_load = SIZE_MAX;
+        auto t = now();
+        for (auto const& [id, n] : nodes_) {
+            if (id >= coordinator_node_base / 2) continue;  // coordinator aliases
+            if (id < 0 && !include_bootstrap) continue;
+            if (t < n.retry_at) continue;
+            auto load = n.unsent.size() + (n.conn ? n.conn->in_flight() : 0);
+            if (n.conn && n.conn->ready()) load = load * 2;  // prefer connected nodes
+            else load = load * 2 + 1;
+            if (load < best_load) {
+                best = id;
+                best_load = load;
+            }
+        }
+        return best;
+    }
+
+    /// One round: send what can be sent, wait for I/O for at most `timeout` (not at all when
+    /// completions are pending or `should_block` says no), then run pending completions.
+    /// Throws wakeup_error if wakeup() was called.
+    void poll(duration timeout, const std::function<bool()>& should_block = {}) {
+        pending_.run_all();
+        auto t = now();
+        try_send(t);
+        auto wait = timeout;
+        if (auto d = next_deadline(); d) wait = std::min(wait, std::max(duration::zero(), *d - t));
+        if (!pending_.empty() || (should_block && !should_block())) wait = duration::zero();
+        transport_.run_for(io_, wait);
+        drain_io();
+        t = now();
+        for (auto& [id, n] : nodes_) {
+            if (n.conn) n.conn->expire(t);
+            expire_unsent(id, n, t);
+        }
+        try_send(t);
+        drain_io();
+        pending_.run_all();
+        maybe_throw_wakeup();
+    }
+
+    /// Polls until `done()` or `timeout` passes; returns done().
+    template <class Done>
+    bool poll_until(duration timeout, Done&& done) {
+        auto deadline = now() + timeout;
+        while (!done()) {
+            auto left = deadline - now();
+            if (left <= duration::zero()) {
+                poll(duration::zero());
+                return done();
+            }
+            poll(left, [&] { return !done(); });
+        }
+        return true;
+    }
+
+    template <class T>
+    bool poll_future(request_future<T>& f, duration timeout) {
+        return poll_until(timeout, [&] { return f.is_done(); });
+    }
+
+    /// Interrupts a blocking poll from any thread; the next (or current) poll throws wakeup_error.
+    void wakeup() {
+        wakeup_.store(true, std::memory_order_release);
+        asio::post(io_, [] {});
+    }
+    /// Clears a pending wakeup without throwing (close() uses it).
+    void clear_wakeup() noexcept { wakeup_.store(false, std::memory_order_release); }
+
+    /// Closes the connection of `node`, failing its requests with `why`.
+    void disconnect(std::int32_t node, std::error_code why) {
+        auto it = nodes_.find(node);
+        if (it == nodes_.end()) return;
+        if (it->second.conn) it->second.conn->close(why);
+        fail_unsent(it->second, why);
+    }
+
+    /// Fails everything queued for `node` that has not been written yet.
+    void fail_unsent(std::int32_t node, std::error_code why) {
+        auto it = nodes_.find(node);
+        if (it != nodes_.end()) fail_unsent(it->second, why);
+    }
+
+    /// The last connection error of `node` (empty if none or connected).
+    std::error_code connection_error(std::int32_t node) const {
+        auto it = nodes_.find(node);
+        if (it == nodes_.end()) return {};
+        return it->second.last_error;
+    }
+
+private:
+    struct unsent_request {
+        std::int16_t api_key = 0;
+        time_point created{};
+        std::function<bool(connection_type&)> start;  // false: no common version
+        std::function<void(std::error_code)> fail;
+    };
+    struct node_state {
+        broker_address address;
+        std::shared_ptr<connection_type> conn;
+        std::deque<unsent_request> unsent;
+        time_point retry_at{};
+        int failures = 0;
+        std::error_code last_error{};
+    };
+
+    void drain_io() {
+        io_.poll();
+        if (io_.stopped()) io_.restart();
+    }
+
+    void maybe_throw_wakeup() {
+        if (wakeup_.exchange(false, std::memory_order_acq_rel)) throw wakeup_error();
+    }
+
+    std::optional<time_point> next_deadline() const {
+        std::optional<time_point> best;
+        for (auto const& [id, n] : nodes_) {
+            if (n.conn) {
+                if (auto d = n.conn->next_deadline(); d && (!best || *d < *best)) best = d;
+            }
+            if (!n.unsent.empty()) {
+                auto d = std::max(n.retry_at, n.unsent.front().created + opts_.request_timeout);
+                if (!n.conn || !n.conn->ready()) d = std::min(d, std::max(n.retry_at, now()));
+                if (!best || d < *best) best = d;
+            }
+        }
+        return best;
+    }
+
+    void try_send(time_point t) {
+        for (auto& [id, n] : nodes_) {
+            if (n.unsent.empty()) continue;
+            if (!n.conn || n.conn->closed()) {
+                if (t < n.retry_at) continue;
+                connect(id, n);
+                continue;
+            }
+            if (!n.conn->ready()) continue;
+            while (!n.unsent.empty()) {
+                auto u = std::move(n.unsent.front());
+                n.unsent.pop_front();
+                if (!u.start(*n.conn)) u.fail(make_error_code(client_errc::unsupported_version));
+            }
+        }
+    }
+
+    void connect(std::int32_t id, node_state& n) {
+        auto conn = std::make_shared<connection_type>(io_, transport_, n.address, opts_.client_id, opts_.request_timeout);
+        n.conn = conn;
+        std::weak_ptr<connection_type> weak = conn;
+        conn->open([this, id, weak](std::error_code ec) {
+            auto it = nodes_.find(id);
+            if (it == nodes_.end() || it->second.conn != weak.lock()) return;
+            auto& node = it->second;
+            if (!ec) {
+                node.failures = 0;
+                node.last_error = {};
+                return;
+            }
+            node.last_error = ec;
+            ++node.failures;
+            auto backoff = opts_.reconnect_backoff * (1 << std::min(node.failures - 1, 10));
+            if (backoff > opts_.reconnect_backoff_max) backoff = opts_.reconnect_backoff_max;
+            std::uniform_real_distribution<double> jitter(0.8, 1.2);
+            node.retry_at = now() + std::chrono::duration_cast<duration>(backoff * jitter(rng_));
+            // Queued requests for a node that cannot be reached fail now (Java's checkDisconnects);
+            // callers retry against fresh metadata.
+            fail_unsent(node, ec);
+            if (on_disconnect_) {
+                auto cb = on_disconnect_;
+                pending_.push([cb, id, ec] { cb(id, ec); });
+            }
+        });
+    }
+
+    void fail_unsent(node_state& n, std::error_code why) {
+        auto q = std::move(n.unsent);
+        n.unsent.clear();
+        for (auto& u : q) u.fail(why);
+    }
+
+    void expire_unsent(std::int32_t, node_state& n, time_point t) {
+        while (!n.unsent.empty() && t - n.unsent.front().created >= opts_.request_timeout) {
+            auto u = std::move(n.unsent.front());
+            n.unsent.pop_front();
+            u.fail(make_error_code(client_errc::request_timed_out));
+        }
+    }
+
+    asio::io_context& io_;
+    Transport& transport_;
+    client_options opts_;
+    std::map<std::int32_t, node_state> nodes_;
+    completion_queue pending_;
+    std::function<void(std::int32_t, std::error_code)> on_disconnect_;
+    std::atomic<bool> wakeup_{false};
+    std::minstd_rand rng_{std::random_device{}()};
+};
+
+}  // namespace client
+}  // namespace kafka
