@@ -102,7 +102,8 @@ public:
 
     /// Encodes and queues `req` at `version`; `done` receives the response body or an error.
     template <protocol::api_message Req>
-    void send(const Req& req, std::int16_t version, response_handler done) {
+    void send(const Req& req, std::int16_t version, response_handler done,
+              std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
         if (state_ == state::closed) {
             done(close_reason_ ? close_reason_ : make_error_code(client_errc::disconnected), nullptr);
             return;
@@ -110,7 +111,7 @@ public:
         auto id = next_correlation_id();
         byte_buffer frame;
         protocol::encode_request(frame, req, version, id, client_id_);
-        in_flight_.push_back({id, Req::api_key, version, transport_.now() + request_timeout_, std::move(done)});
+        in_flight_.push_back({id, Req::api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
         write_queue_.push_back(std::move(frame));
         if (!writing_) write_next();
     }
@@ -120,14 +121,17 @@ public:
         if (state_ == state::closed) return;
         if ((state_ == state::connecting || state_ == state::negotiating) && now >= connect_deadline_)
             return close(client_errc::request_timed_out);
-        if (!in_flight_.empty() && now >= in_flight_.front().deadline) close(client_errc::request_timed_out);
+        for (auto const& r : in_flight_)
+            if (now >= r.deadline) return close(client_errc::request_timed_out);
     }
 
     /// The earliest deadline of this connection (to bound how long poll may wait).
     std::optional<typename clock::time_point> next_deadline() const {
         if (state_ == state::connecting || state_ == state::negotiating) return connect_deadline_;
-        if (!in_flight_.empty()) return in_flight_.front().deadline;
-        return std::nullopt;
+        std::optional<typename clock::time_point> best;
+        for (auto const& r : in_flight_)
+            if (!best || r.deadline < *best) best = r.deadline;
+        return best;
     }
 
     void close(std::error_code why) {

@@ -101,8 +101,9 @@ public:
     /// highest both sides support, or exactly `version` when given (unsupported_version if the
     /// broker does not serve it).
     template <protocol::api_message Req>
-    request_future<response<typename Req::response_type>> send(std::int32_t node, Req req,
-                                                               std::optional<std::int16_t> version = {}) {
+    request_future<response<typename Req::response_type>> send(
+        std::int32_t node, Req req, std::optional<std::int16_t> version = {},
+        std::optional<std::chrono::milliseconds> timeout = {}) {
         using Resp = typename Req::response_type;
         request_future<response<Resp>> fut;
         auto it = nodes_.find(node);
@@ -114,7 +115,7 @@ public:
         u.api_key = Req::api_key;
         u.created = now();
         u.fail = [this, fut](std::error_code ec) mutable { pending_.push([fut, ec]() mutable { fut.raise(ec); }); };
-        u.start = [this, fut, node, forced = version, req = std::move(req)](connection_type& c) mutable -> bool {
+        u.start = [this, fut, node, forced = version, timeout, req = std::move(req)](connection_type& c) mutable -> bool {
             auto version = c.pick_version(Req::api_key, forced ? protocol::versions{*forced, *forced} : Req::valid);
             if (!version) return false;
             c.send(req, *version, [this, fut, node, v = *version](std::error_code ec, frame_ptr body) mutable {
@@ -129,7 +130,7 @@ public:
                     r.frame = std::move(body);
                     fut.complete(std::move(r));
                 });
-            });
+            }, timeout);
             return true;
         };
         it->second.unsent.push_back(std::move(u));
@@ -188,8 +189,9 @@ public:
 
     /// One round: send what can be sent, wait for I/O for at most `timeout` (not at all when
     /// completions are pending or `should_block` says no), then run pending completions.
-    /// Throws wakeup_error if wakeup() was called.
-    void poll(duration timeout, const std::function<bool()>& should_block = {}) {
+    /// Throws wakeup_error if wakeup() was called (unless `allow_wakeup` is false: the
+    /// heartbeat thread polls without consuming the user's wakeup).
+    void poll(duration timeout, const std::function<bool()>& should_block = {}, bool allow_wakeup = true) {
         pending_.run_all();
         auto t = now();
         try_send(t);
@@ -206,7 +208,7 @@ public:
         try_send(t);
         drain_io();
         pending_.run_all();
-        maybe_throw_wakeup();
+        if (allow_wakeup) maybe_throw_wakeup();
     }
 
     /// Polls until `done()` or `timeout` passes; returns done().

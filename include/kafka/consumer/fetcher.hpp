@@ -1,0 +1,496 @@
+// The fetcher (Java's Fetcher with its FetchBuffer/FetchCollector/CompletedFetch).
+//
+// send_fetches() builds one Fetch request per leader for the partitions that
+// are fetchable, have no fetch in flight and nothing buffered. Responses land,
+// still undecoded, in a queue of completed fetches (a frame each, shared, so
+// record views stay valid). collect() drains that queue: it checks each
+// partition is still assigned, unpaused and at the position the fetch was
+// sent for (otherwise the data is dropped: no record of a revoked, paused or
+// seeked partition reaches the user), decodes batches lazily, filters control
+// records and aborted transactions, hands each record to a sink, and advances
+// the position. It stops at max.poll.records; what is left stays buffered for
+// the next poll.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <kafka/client/metadata.hpp>
+#include <kafka/client/network_client.hpp>
+#include <kafka/consumer/subscription_state.hpp>
+#include <kafka/protocol/messages/fetch.hpp>
+#include <kafka/protocol/messages/list_offsets.hpp>
+#include <kafka/protocol/record_batch.hpp>
+#include <kafka/record.hpp>
+
+namespace kafka {
+
+/// auto.offset.reset=none and a partition without a valid position.
+class offset_out_of_range_error : public kafka_error {
+public:
+    offset_out_of_range_error(std::map<topic_partition, std::int64_t> partitions, const std::string& why)
+        : kafka_error(make_error_code(errc::offset_out_of_range), why + describe(partitions)),
+          partitions_(std::move(partitions)) {}
+    /// Each partition with the offset that was out of range (-1: no committed offset).
+    const std::map<topic_partition, std::int64_t>& partitions() const noexcept { return partitions_; }
+
+private:
+    static std::string describe(const std::map<topic_partition, std::int64_t>& p) {
+        std::string s;
+        for (auto const& [tp, off] : p) s += (s.empty() ? ": " : ", ") + tp.to_string() + (off >= 0 ? "@" + std::to_string(off) : "");
+        return s;
+    }
+    std::map<topic_partition, std::int64_t> partitions_;
+};
+
+enum class isolation_level : std::int8_t { read_uncommitted = 0, read_committed = 1 };
+
+namespace engine {
+
+struct fetch_options {
+    std::int32_t min_bytes = 1;
+    std::int32_t max_bytes = 52428800;
+    std::chrono::milliseconds max_wait{500};
+    std::int32_t max_partition_bytes = 1048576;
+    isolation_level isolation = isolation_level::read_uncommitted;
+    bool check_crcs = true;
+    std::string client_rack;
+};
+
+/// Per-partition fetch statistics, for lag and rate metrics.
+struct fetch_stats {
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t fetch_requests = 0;
+    std::uint64_t fetch_responses = 0;
+};
+
+template <transport Transport>
+class fetcher {
+public:
+    using client_type = client::network_client<Transport>;
+    using metadata_type = client::basic_metadata<typename Transport::clock_type>;
+
+    fetcher(client_type& client, metadata_type& metadata, subscription_state& subs, fetch_options opts)
+        : client_(client), metadata_(metadata), subs_(subs), opts_(std::move(opts)) {}
+
+    const fetch_options& options() const noexcept { return opts_; }
+    const fetch_stats& stats() const noexcept { return stats_; }
+
+    /// One Fetch per leader for fetchable partitions with nothing in flight or buffered.
+    /// Returns the number of requests queued.
+    int send_fetches() {
+        std::map<std::int32_t, protocol::FetchRequest> requests;
+        std::map<std::int32_t, std::vector<std::pair<topic_partition, std::uint64_t>>> sent;
+        auto buffered = buffered_partitions();
+        for (auto const& tp : subs_.fetchable_partitions()) {
+            if (buffered.count(tp)) continue;
+            auto leader = metadata_.leader(tp);
+            if (!leader) {
+                metadata_.request_update();
+                continue;
+            }
+            if (in_flight_.count(*leader)) continue;
+            auto pos = *subs_.position(tp);
+            auto& req = requests[*leader];
+            auto topic_id = metadata_.topic_id(tp.topic);
+            auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.topic == tp.topic; });
+            if (it == req.topics.end()) {
+                protocol::FetchRequest::FetchTopic t;
+                t.topic = tp.topic;
+                t.topic_id = topic_id;
+                req.topics.push_back(std::move(t));
+                it = std::prev(req.topics.end());
+            }
+            protocol::FetchRequest::FetchPartition p;
+            p.partition = tp.partition;
+            p.fetch_offset = pos.offset;
+            p.current_leader_epoch = pos.leader_epoch.value_or(-1);
+            p.partition_max_bytes = opts_.max_partition_bytes;
+            it->partitions.push_back(p);
+            sent[*leader].push_back({tp, subs_.seek_epoch(tp)});
+        }
+        int n = 0;
+        for (auto& [node, req] : requests) {
+            req.replica_id = -1;
+            req.max_wait_ms = static_cast<std::int32_t>(opts_.max_wait.count());
+            req.min_bytes = opts_.min_bytes;
+            req.max_bytes = opts_.max_bytes;
+            req.isolation_level = static_cast<std::int8_t>(opts_.isolation);
+            req.session_id = 0;
+            req.session_epoch = -1;  // a full fetch without a session
+            req.rack_id = opts_.client_rack;
+            // Versions 13+ name topics by id: a topic without a known id cannot use them.
+            bool all_ids = std::all_of(req.topics.begin(), req.topics.end(), [](auto const& t) { return !t.topic_id.is_zero(); });
+            std::optional<std::int16_t> forced;
+            if (!all_ids) {
+                auto v = client_.version_for(node, protocol::FetchRequest::api_key, {protocol::FetchRequest::valid.lo, 12});
+                forced = v ? *v : std::int16_t{12};
+            }
+            in_flight_.insert(node);
+            ++stats_.fetch_requests;
+            auto fut = client_.send(node, std::move(req), forced);
+            fut.add_listener([this, node, partitions = std::move(sent[node])](auto& f) {
+                in_flight_.erase(node);
+                if (f.failed()) {
+                    // Disconnected or timed out: the leader may have moved.
+                    metadata_.request_update();
+                    return;
+                }
+                ++stats_.fetch_responses;
+                on_response(f.value(), partitions);
+            });
+            ++n;
+        }
+        return n;
+    }
+
+    bool has_in_flight() const noexcept { return !in_flight_.empty(); }
+    bool has_completed_fetches() const noexcept { return !completed_.empty(); }
+
+    /// Drops buffered data of partitions no longer assigned (after a rebalance).
+    void drop_unassigned() {
+        std::erase_if(completed_, [&](auto const& c) { return !subs_.is_assigned(c->tp); });
+    }
+
+    /// Drains up to `max_records` records into `sink(const std::string* topic, partition, record_view, storage)`.
+    /// The sink may throw (a deserialization failure): the position then stays on that record.
+    template <class Sink>
+    std::size_t collect(std::size_t max_records, record_storage& storage, Sink&& sink) {
+        std::size_t n = 0;
+        while (n < max_records && !completed_.empty()) {
+            auto& cf = *completed_.front();
+            if (!cf.initialized && !initialize(cf)) {
+                completed_.pop_front();
+                continue;
+            }
+            if (!still_valid(cf)) {
+                completed_.pop_front();
+                continue;
+            }
+            if (!cf.in_storage) {
+                storage.buffers.push_back(cf.frame);
+                cf.topic_name = storage.intern(cf.tp.topic);
+                cf.in_storage = true;
+            }
+            n += drain(cf, max_records - n, storage, sink);
+            if (cf.exhausted) {
+                subs_.advance(cf.tp, {cf.next_offset, cf.last_epoch});
+                completed_.pop_front();
+            } else {
+                subs_.advance(cf.tp, {cf.next_offset, cf.last_epoch});
+            }
+        }
+        return n;
+    }
+
+    /// ListOffsets for partitions awaiting a reset (earliest/latest); none -> throws offset_out_of_range_error.
+    void reset_offsets_if_needed() {
+        auto parts = subs_.partitions_needing_reset();
+        std::map<topic_partition, std::int64_t> no_policy;
+        std::map<std::int32_t, std::vector<topic_partition>> by_leader;
+        for (auto const& tp : parts) {
+            auto s = subs_.pending_reset(tp);
+            if (!s) continue;
+            if (*s == offset_reset_strategy::none) {
+                no_policy[tp] = -1;
+                continue;
+            }
+            if (resets_in_flight_.count(tp)) continue;
+            auto leader = metadata_.leader(tp);
+            if (!leader) {
+                metadata_.request_update();
+                continue;
+            }
+            by_leader[*leader].push_back(tp);
+        }
+        if (!no_policy.empty())
+            throw offset_out_of_range_error(no_policy, "no committed offset and auto.offset.reset=none for partitions");
+        for (auto& [node, tps] : by_leader) {
+            std::map<topic_partition, std::int64_t> query;
+            for (auto const& tp : tps) {
+                query[tp] = *subs_.pending_reset(tp) == offset_reset_strategy::earliest ? earliest_timestamp : latest_timestamp;
+                resets_in_flight_.insert(tp);
+            }
+            auto epochs = std::map<topic_partition, std::uint64_t>{};
+            for (auto const& tp : tps) epochs[tp] = subs_.seek_epoch(tp);
+            list_offsets(node, query).add_listener([this, tps, epochs](auto& f) {
+                for (auto const& tp : tps) resets_in_flight_.erase(tp);
+                if (f.failed()) {
+                    metadata_.request_update();
+                    return;
+                }
+                for (auto const& [tp, r] : f.value()) {
+                    if (!subs_.is_assigned(tp) || subs_.seek_epoch(tp) != epochs.at(tp) || !subs_.pending_reset(tp)) continue;
+                    if (r.error) {
+                        metadata_.request_update();
+                        continue;
+                    }
+                    subs_.seek(tp, {r.offset, r.leader_epoch});
+                }
+            });
+        }
+    }
+
+    static constexpr std::int64_t latest_timestamp = -1;
+    static constexpr std::int64_t earliest_timestamp = -2;
+
+    struct offset_result {
+        std::int64_t offset = -1;
+        std::int64_t timestamp = -1;
+        std::optional<std::int32_t> leader_epoch;
+        std::error_code error;
+    };
+
+    /// ListOffsets to one broker; the future maps each partition to its offset (or error).
+    client::request_future<std::map<topic_partition, offset_result>> list_offsets(
+        std::int32_t node, const std::map<topic_partition, std::int64_t>& timestamps) {
+        protocol::ListOffsetsRequest req;
+        req.replica_id = -1;
+        req.isolation_level = static_cast<std::int8_t>(opts_.isolation);
+        for (auto const& [tp, ts] : timestamps) {
+            auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.name == tp.topic; });
+            if (it == req.topics.end()) {
+                req.topics.push_back({});
+                it = std::prev(req.topics.end());
+                it->name = tp.topic;
+            }
+            protocol::ListOffsetsRequest::ListOffsetsPartition p;
+            p.partition_index = tp.partition;
+            p.timestamp = ts;
+            if (auto meta = metadata_.partition(tp)) p.current_leader_epoch = meta->leader_epoch;
+            it->partitions.push_back(p);
+        }
+        return client_.send(node, std::move(req))
+            .template then<std::map<topic_partition, offset_result>>([](auto& r) {
+                std::map<topic_partition, offset_result> out;
+                for (auto const& t : r.body.topics)
+                    for (auto const& p : t.partitions) {
+                        offset_result o;
+                        if (p.error_code) o.error = make_error_code(static_cast<errc>(p.error_code));
+                        o.offset = r.version == 0 ? (p.old_style_offsets.empty() ? -1 : p.old_style_offsets.front()) : p.offset;
+                        o.timestamp = p.timestamp;
+                        if (p.leader_epoch >= 0) o.leader_epoch = p.leader_epoch;
+                        out[{t.name, p.partition_index}] = o;
+                    }
+                return out;
+            });
+    }
+
+private:
+    struct aborted_txn {
+        std::int64_t producer_id;
+        std::int64_t first_offset;
+        bool operator>(const aborted_txn& o) const noexcept { return first_offset > o.first_offset; }
+    };
+
+    struct completed_fetch {
+        topic_partition tp;
+        std::int64_t fetch_offset = 0;
+        std::uint64_t seek_epoch = 0;
+        client::frame_ptr frame;
+        std::int16_t error = 0;
+        std::int64_t high_watermark = -1;
+        std::int64_t last_stable_offset = -1;
+        std::int64_t log_start_offset = -1;
+        bytes_view records;
+        std::priority_queue<aborted_txn, std::vector<aborted_txn>, std::greater<>> aborted;
+        std::set<std::int64_t> aborted_producers;
+
+        bool initialized = false;
+        bool in_storage = false;
+        bool exhausted = false;
+        const std::string* topic_name = nullptr;
+        std::optional<protocol::record_set_reader> reader;
+        protocol::decoded_batch batch;
+        std::optional<protocol::record_cursor> cursor;
+        bool skip_batch = false;
+        std::int64_t next_offset = 0;
+        std::optional<std::int32_t> last_epoch;
+    };
+
+    std::set<topic_partition> buffered_partitions() const {
+        std::set<topic_partition> out;
+        for (auto const& c : completed_) out.insert(c->tp);
+        return out;
+    }
+
+    void on_response(client::response<protocol::FetchResponse>& r,
+                     const std::vector<std::pair<topic_partition, std::uint64_t>>& sent) {
+        auto epoch_of = [&](const topic_partition& tp) -> std::optional<std::uint64_t> {
+            for (auto const& [t, e] : sent)
+                if (t == tp) return e;
+            return std::nullopt;
+        };
+        if (r.body.error_code != 0) {
+            metadata_.request_update();
+            return;
+        }
+        for (auto& t : r.body.responses) {
+            std::string name = t.topic;
+            if (r.version >= 13) {
+                auto n = metadata_.topic_name(t.topic_id);
+                if (!n) {
+                    metadata_.request_update();
+                    continue;
+                }
+                name = *n;
+            }
+            for (auto& p : t.partitions) {
+                topic_partition tp{name, p.partition_index};
+                auto epoch = epoch_of(tp);
+                if (!epoch || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != *epoch) continue;
+                auto cf = std::make_unique<completed_fetch>();
+                cf->tp = tp;
+                cf->fetch_offset = subs_.position(tp) ? subs_.position(tp)->offset : -1;
+                cf->seek_epoch = *epoch;
+                cf->frame = r.frame;
+                cf->error = p.error_code;
+                cf->high_watermark = p.high_watermark;
+                cf->last_stable_offset = p.last_stable_offset;
+                cf->log_start_offset = p.log_start_offset;
+                cf->records = p.records.bytes;
+                if (opts_.isolation == isolation_level::read_committed && p.aborted_transactions)
+                    for (auto const& a : *p.aborted_transactions) cf->aborted.push({a.producer_id, a.first_offset});
+                stats_.bytes += p.records.bytes.size();
+                completed_.push_back(std::move(cf));
+            }
+        }
+    }
+
+    bool still_valid(const completed_fetch& cf) const {
+        return subs_.is_assigned(cf.tp) && subs_.seek_epoch(cf.tp) == cf.seek_epoch && !subs_.is_paused(cf.tp) &&
+               subs_.position(cf.tp).has_value();
+    }
+
+    // Java's initializeCompletedFetch: errors are handled here, on the user's thread.
+    bool initialize(completed_fetch& cf) {
+        if (!still_valid(cf)) return false;
+        auto pos = subs_.position(cf.tp)->offset;
+        if (pos != cf.fetch_offset) return false;
+        auto err = static_cast<errc>(cf.error);
+        switch (err) {
+        case errc::none: break;
+        case errc::offset_out_of_range:
+            if (subs_.default_reset() == offset_reset_strategy::none)
+                throw offset_out_of_range_error({{cf.tp, cf.fetch_offset}},
+                                                "fetch offset out of range and auto.offset.reset=none for partition");
+            subs_.request_reset(cf.tp, subs_.default_reset());
+            return false;
+        case errc::not_leader_or_follower:
+        case errc::replica_not_available:
+        case errc::kafka_storage_error:
+        case errc::fenced_leader_epoch:
+        case errc::offset_not_available:
+        case errc::unknown_topic_or_partition:
+        case errc::unknown_topic_id:
+        case errc::inconsistent_topic_id:
+        case errc::leader_not_available:
+            metadata_.request_update();
+            return false;
+        case errc::unknown_leader_epoch:
+            return false;  // our metadata is ahead of the broker's: retry
+        default:
+            throw kafka_error(make_error_code(err), "fetch of " + cf.tp.to_string() + " failed");
+        }
+        subs_.update_watermarks(cf.tp, cf.high_watermark, cf.last_stable_offset,
+                                cf.log_start_offset >= 0 ? std::optional<std::int64_t>(cf.log_start_offset) : std::nullopt);
+        cf.reader.emplace(cf.records, opts_.check_crcs);
+        cf.next_offset = pos;
+        cf.last_epoch = subs_.position(cf.tp)->leader_epoch;
+        cf.initialized = true;
+        return true;
+    }
+
+    template <class Sink>
+    std::size_t drain(completed_fetch& cf, std::size_t max, record_storage& storage, Sink& sink) {
+        std::size_t n = 0;
+        record_view rec;
+        while (n < max) {
+            if (!cf.cursor) {
+                // A compressed batch decompresses into `spare_`, which then moves into the
+                // records' storage; uncompressed batches leave it empty for the next one.
+                if (!spare_) spare_ = std::make_shared<byte_buffer>();
+                auto st = cf.reader->next(cf.batch, *spare_, codecs_);
+                if (st == protocol::batch_status::error)
+                    throw kafka_error(cf.reader->error(), "corrupt record data in " + cf.tp.to_string() + " at offset " +
+                                                              std::to_string(cf.next_offset));
+                if (st != protocol::batch_status::ok) {
+                    cf.exhausted = true;
+                    return n;
+                }
+                if (!spare_->empty()) storage.buffers.push_back(std::move(spare_));
+                auto const& h = cf.batch.header;
+                if (h.next_offset() <= cf.next_offset) continue;  // wholly before the position
+                cf.skip_batch = should_skip(cf, h);
+                if (cf.skip_batch) {
+                    cf.next_offset = std::max(cf.next_offset, h.next_offset());
+                    continue;
+                }
+                cf.cursor.emplace(cf.batch, opts_.check_crcs);
+            }
+            if (!cf.cursor->next(rec)) {
+                if (cf.cursor->error())
+                    throw kafka_error(cf.cursor->error(), "corrupt record in " + cf.tp.to_string() + " near offset " +
+                                                              std::to_string(cf.next_offset));
+                // Batch done: the next position is past the whole batch (compaction may leave gaps).
+                if (cf.batch.header.magic >= 2) cf.next_offset = std::max(cf.next_offset, cf.batch.header.next_offset());
+                cf.cursor.reset();
+                continue;
+            }
+            if (rec.offset < cf.next_offset) continue;
+            sink(cf.topic_name, cf.tp.partition, rec);  // may throw: the position stays on this record
+            cf.next_offset = rec.offset + 1;
+            if (rec.leader_epoch >= 0) cf.last_epoch = rec.leader_epoch;
+            ++stats_.records;
+            ++n;
+        }
+        return n;
+    }
+
+    // Control batches are never returned; under read_committed, batches of aborted transactions neither.
+    bool should_skip(completed_fetch& cf, const protocol::batch_header& h) {
+        if (opts_.isolation == isolation_level::read_committed && h.is_transactional()) {
+            while (!cf.aborted.empty() && cf.aborted.top().first_offset <= h.last_offset()) {
+                cf.aborted_producers.insert(cf.aborted.top().producer_id);
+                cf.aborted.pop();
+            }
+            if (h.is_control()) {
+                // An abort marker ends that producer's aborted transaction.
+                protocol::record_cursor c(cf.batch, false);
+                record_view r;
+                if (c.next(r)) {
+                    auto marker = protocol::parse_control_key(r.key);
+                    if (marker && marker->type == protocol::control_record::kind::abort)
+                        cf.aborted_producers.erase(h.producer_id);
+                }
+                return true;
+            }
+            if (cf.aborted_producers.count(h.producer_id)) return true;
+        }
+        return h.is_control();
+    }
+
+    client_type& client_;
+    metadata_type& metadata_;
+    subscription_state& subs_;
+    fetch_options opts_;
+    std::set<std::int32_t> in_flight_;
+    std::set<topic_partition> resets_in_flight_;
+    std::deque<std::unique_ptr<completed_fetch>> completed_;
+    protocol::codec_context codecs_;
+    std::shared_ptr<byte_buffer> spare_;
+    fetch_stats stats_;
+};
+
+}  // namespace engine
+}  // namespace kafka
