@@ -7,6 +7,7 @@
 // allocation per record beyond what the deserializers themselves allocate.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -65,6 +66,9 @@ private:
 
 /// Keeps alive the bytes a batch of records points into.
 struct record_storage {
+    record_storage() : id(next_id()) {}
+    /// Distinct for every storage ever created (a fetch spanning polls adds its buffers to each).
+    const std::uint64_t id;
     std::vector<std::shared_ptr<const byte_buffer>> buffers;
     std::vector<std::unique_ptr<std::string>> topics;  // stable addresses for ConsumerRecord::topic()
 
@@ -73,6 +77,12 @@ struct record_storage {
             if (*t == topic) return t.get();
         topics.push_back(std::make_unique<std::string>(topic));
         return topics.back().get();
+    }
+
+private:
+    static std::uint64_t next_id() {
+        static std::atomic<std::uint64_t> counter{0};
+        return ++counter;
     }
 };
 

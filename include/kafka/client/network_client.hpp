@@ -116,9 +116,9 @@ public:
         u.created = now();
         u.fail = [this, fut](std::error_code ec) mutable { pending_.push([fut, ec]() mutable { fut.raise(ec); }); };
         u.start = [this, fut, node, forced = version, timeout, req = std::move(req)](connection_type& c) mutable -> bool {
-            auto version = c.pick_version(Req::api_key, forced ? protocol::versions{*forced, *forced} : Req::valid);
-            if (!version) return false;
-            c.send(req, *version, [this, fut, node, v = *version](std::error_code ec, frame_ptr body) mutable {
+            auto chosen = c.pick_version(Req::api_key, forced ? protocol::versions{*forced, *forced} : Req::valid);
+            if (!chosen) return false;
+            c.send(req, *chosen, [this, fut, node, v = *chosen](std::error_code ec, frame_ptr body) mutable {
                 // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
                 pending_.push([fut, node, v, ec, body = std::move(body)]() mutable {
                     if (ec) return fut.raise(ec);

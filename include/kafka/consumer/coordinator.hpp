@@ -229,9 +229,9 @@ public:
                                                                    epoch >= 0 ? std::optional<std::int32_t>(epoch) : std::nullopt};
             };
             if (r.version >= 8) {
-                for (auto const& g : r.body.groups) {
-                    if (g.error_code) group_error = g.error_code;
-                    for (auto const& t : g.topics) {
+                for (auto const& grp : r.body.groups) {
+                    if (grp.error_code) group_error = grp.error_code;
+                    for (auto const& t : grp.topics) {
                         auto name = r.version >= 10 ? metadata_.topic_name(t.topic_id).value_or(t.name) : t.name;
                         for (auto const& p : t.partitions)
                             take(name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata, p.error_code);

@@ -177,10 +177,13 @@ public:
                 completed_.pop_front();
                 continue;
             }
-            if (!cf.in_storage) {
+            if (cf.storage_id != storage.id) {
+                // Records returned from this fetch by this poll point into its frame and into the
+                // batch being decoded: this poll's records must keep both alive.
                 storage.buffers.push_back(cf.frame);
+                if (cf.current_scratch) storage.buffers.push_back(cf.current_scratch);
                 cf.topic_name = storage.intern(cf.tp.topic);
-                cf.in_storage = true;
+                cf.storage_id = storage.id;
             }
             n += drain(cf, max_records - n, storage, sink);
             if (cf.exhausted) {
@@ -307,7 +310,8 @@ private:
         std::set<std::int64_t> aborted_producers;
 
         bool initialized = false;
-        bool in_storage = false;
+        std::uint64_t storage_id = 0;
+        std::shared_ptr<const byte_buffer> current_scratch;  // decompressed bytes of the current batch
         bool exhausted = false;
         const std::string* topic_name = nullptr;
         std::optional<protocol::record_set_reader> reader;
@@ -428,7 +432,12 @@ private:
                     cf.exhausted = true;
                     return n;
                 }
-                if (!spare_->empty()) storage.buffers.push_back(std::move(spare_));
+                if (!spare_->empty()) {
+                    cf.current_scratch = std::move(spare_);
+                    storage.buffers.push_back(cf.current_scratch);
+                } else {
+                    cf.current_scratch.reset();
+                }
                 auto const& h = cf.batch.header;
                 if (h.next_offset() <= cf.next_offset) continue;  // wholly before the position
                 cf.skip_batch = should_skip(cf, h);
