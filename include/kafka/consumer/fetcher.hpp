@@ -52,8 +52,6 @@ private:
     std::map<topic_partition, std::int64_t> partitions_;
 };
 
-enum class isolation_level : std::int8_t { read_uncommitted = 0, read_committed = 1 };
-
 namespace engine {
 
 struct fetch_options {
@@ -64,6 +62,7 @@ struct fetch_options {
     isolation_level isolation = isolation_level::read_uncommitted;
     bool check_crcs = true;
     std::string client_rack;
+    std::chrono::milliseconds reset_by_duration{0};  // auto.offset.reset=by_duration:<d>
 };
 
 /// Per-partition fetch statistics, for lag and rate metrics.
@@ -221,7 +220,7 @@ public:
         for (auto& [node, tps] : by_leader) {
             std::map<topic_partition, std::int64_t> query;
             for (auto const& tp : tps) {
-                query[tp] = *subs_.pending_reset(tp) == offset_reset_strategy::earliest ? earliest_timestamp : latest_timestamp;
+                query[tp] = reset_timestamp(*subs_.pending_reset(tp));
                 resets_in_flight_.insert(tp);
             }
             auto epochs = std::map<topic_partition, std::uint64_t>{};
@@ -238,7 +237,9 @@ public:
                         metadata_.request_update();
                         continue;
                     }
-                    subs_.seek(tp, {r.offset, r.leader_epoch});
+                    // by_duration: no record that recent means the end of the log, as Java resets.
+                    if (r.offset < 0) subs_.request_reset(tp, offset_reset_strategy::latest);
+                    else subs_.seek(tp, {r.offset, r.leader_epoch});
                 }
             });
         }
@@ -290,6 +291,18 @@ public:
     }
 
 private:
+    std::int64_t reset_timestamp(offset_reset_strategy s) const {
+        switch (s) {
+        case offset_reset_strategy::earliest: return earliest_timestamp;
+        case offset_reset_strategy::by_duration: {
+            auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch());
+            return (now - opts_.reset_by_duration).count();
+        }
+        default: return latest_timestamp;
+        }
+    }
+
     struct aborted_txn {
         std::int64_t producer_id;
         std::int64_t first_offset;

@@ -16,12 +16,11 @@
 #include <string>
 #include <vector>
 
+#include <kafka/config.hpp>
 #include <kafka/error.hpp>
 #include <kafka/topic_partition.hpp>
 
 namespace kafka {
-
-enum class offset_reset_strategy { earliest, latest, none };
 
 /// Misuse of the API (subscribe after assign, position of an unassigned partition, ...).
 class illegal_state_error : public kafka_error {

@@ -1,0 +1,266 @@
+// kafka-consume: a kcat-style consumer built on kafka::KafkaConsumer.
+//
+//   kafka-consume -b 127.0.0.1:9092 -t orders [-t more] [-g GROUP] [-o beginning|end|OFFSET]
+//                 [-c N] [-e] [-f FORMAT] [-X key=value]... [--assignor NAME]
+//                 [--commit auto|sync|async|none] [-q]
+//
+// Records go to stdout (FORMAT tokens as kcat: %t topic, %p partition, %o offset, %k key,
+// %s value, %T timestamp, %h headers, %S value size, %K key size, \n, \t; default "%s\n").
+// Progress, rebalances and a final summary go to stderr. SIGINT/SIGTERM: wakeup(), final
+// commit, leave the group, exit 0.
+#include <kafka/consumer.hpp>
+#include <kafka/policy/assignors/roundrobin.hpp>
+#include <kafka/policy/assignors/sticky.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct options {
+    std::string brokers;
+    std::vector<std::string> topics;
+    std::string group;
+    std::string offset = "beginning";
+    long long count = -1;
+    bool exit_at_end = false;
+    std::string format = "%s\\n";
+    std::vector<std::pair<std::string, std::string>> extra;
+    std::string assignor = "range";
+    std::string commit = "auto";
+    bool quiet = false;
+};
+
+[[noreturn]] void usage(const char* why) {
+    std::fprintf(stderr,
+                 "kafka-consume: %s\n"
+                 "usage: kafka-consume -b HOST:PORT[,...] -t TOPIC [-t TOPIC]... [-g GROUP]\n"
+                 "                     [-o beginning|end|OFFSET] [-c N] [-e] [-f FORMAT] [-X key=value]...\n"
+                 "                     [--assignor range|roundrobin|sticky|cooperative-sticky]\n"
+                 "                     [--commit auto|sync|async|none] [-q]\n",
+                 why);
+    std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) usage(("missing value after " + a).c_str());
+            return argv[++i];
+        };
+        if (a == "-b") o.brokers = next();
+        else if (a == "-t") o.topics.push_back(next());
+        else if (a == "-g") o.group = next();
+        else if (a == "-o") o.offset = next();
+        else if (a == "-c") o.count = std::stoll(next());
+        else if (a == "-e") o.exit_at_end = true;
+        else if (a == "-f") o.format = next();
+        else if (a == "-q") o.quiet = true;
+        else if (a == "-X") {
+            auto kv = next();
+            auto eq = kv.find('=');
+            if (eq == std::string::npos) usage("-X needs key=value");
+            o.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+        } else if (a == "--assignor") o.assignor = next();
+        else if (a == "--commit") o.commit = next();
+        else if (a == "-h" || a == "--help") usage("help");
+        else usage(("unknown argument " + a).c_str());
+    }
+    if (o.brokers.empty()) usage("-b is required");
+    if (o.topics.empty()) usage("at least one -t is required");
+    if (o.commit != "auto" && o.commit != "sync" && o.commit != "async" && o.commit != "none")
+        usage("--commit takes auto, sync, async or none");
+    if (o.offset != "beginning" && o.offset != "end" && o.offset.find_first_not_of("0123456789") != std::string::npos)
+        usage("-o takes beginning, end or an offset");
+    return o;
+}
+
+std::string unescape(const std::string& f) {
+    std::string out;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        if (f[i] == '\\' && i + 1 < f.size()) {
+            char c = f[++i];
+            out += c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == '0' ? '\0' : c;
+        } else {
+            out += f[i];
+        }
+    }
+    return out;
+}
+
+template <class Rec>
+void print(std::string& buf, const std::string& fmt, const Rec& r) {
+    buf.clear();
+    for (std::size_t i = 0; i < fmt.size(); ++i) {
+        if (fmt[i] != '%' || i + 1 >= fmt.size()) {
+            buf += fmt[i];
+            continue;
+        }
+        switch (fmt[++i]) {
+        case 't': buf += r.topic(); break;
+        case 'p': buf += std::to_string(r.partition()); break;
+        case 'o': buf += std::to_string(r.offset()); break;
+        case 'k': if (r.key()) buf += kafka::as_string_view(*r.key()); break;
+        case 's': if (r.value()) buf += kafka::as_string_view(*r.value()); break;
+        case 'T': buf += std::to_string(r.timestamp()); break;
+        case 'S': buf += std::to_string(r.serialized_value_size()); break;
+        case 'K': buf += std::to_string(r.serialized_key_size()); break;
+        case 'h': {
+            bool first = true;
+            for (auto const& h : r.headers()) {
+                if (!first) buf += ',';
+                first = false;
+                buf += h.key;
+                buf += '=';
+                if (h.value) buf += kafka::as_string_view(*h.value);
+            }
+            break;
+        }
+        case '%': buf += '%'; break;
+        default: buf += '%'; buf += fmt[i];
+        }
+    }
+    std::fwrite(buf.data(), 1, buf.size(), stdout);
+}
+
+std::function<void()> on_signal;
+void handle_signal(int) {
+    if (on_signal) on_signal();
+}
+
+std::string join(const std::vector<kafka::topic_partition>& v) {
+    std::string s;
+    for (auto const& tp : v) s += (s.empty() ? "" : " ") + tp.to_string();
+    return s;
+}
+
+template <class Assignor>
+int run(const options& o) {
+    struct policies : kafka::default_policies {
+        using assignor = Assignor;
+    };
+    using view = std::optional<kafka::bytes_view>;
+    std::map<std::string, std::string> props{{"bootstrap.servers", o.brokers},
+                                             {"client.id", "kafka-consume"},
+                                             {"enable.auto.commit", o.commit == "auto" ? "true" : "false"}};
+    if (!o.group.empty()) props["group.id"] = o.group;
+    props["auto.offset.reset"] = o.offset == "end" ? "latest" : "earliest";
+    for (auto const& [k, v] : o.extra) props[k] = v;
+    kafka::KafkaConsumer<view, view, policies> consumer{kafka::consumer_config(props)};
+    on_signal = [&consumer] { consumer.wakeup(); };
+    std::signal(SIGINT, handle_signal);
+    std::signal(SIGTERM, handle_signal);
+
+    bool numeric = o.offset != "beginning" && o.offset != "end";
+    auto start_at = numeric ? std::stoll(o.offset) : -1;
+    if (o.group.empty()) {
+        std::vector<kafka::topic_partition> all;
+        for (auto const& t : o.topics) {
+            auto parts = consumer.partitionsFor(t);
+            if (parts.empty()) {
+                std::fprintf(stderr, "kafka-consume: topic '%s' does not exist\n", t.c_str());
+                return 1;
+            }
+            all.insert(all.end(), parts.begin(), parts.end());
+        }
+        consumer.assign(all);
+        if (numeric) for (auto const& tp : all) consumer.seek(tp, start_at);
+        else if (o.offset == "end") consumer.seekToEnd(all);
+        else consumer.seekToBeginning(all);
+        if (!o.quiet) std::fprintf(stderr, "%% assigned %s\n", join(all).c_str());
+    } else {
+        kafka::rebalance_listener l;
+        l.on_partitions_assigned = [&](const std::vector<kafka::topic_partition>& parts) {
+            if (!o.quiet) std::fprintf(stderr, "%% group %s: assigned %s\n", o.group.c_str(), join(parts).c_str());
+            if (numeric && !parts.empty()) {
+                auto committed = consumer.committed({parts.begin(), parts.end()});
+                for (auto const& tp : parts)
+                    if (!committed[tp]) consumer.seek(tp, start_at);
+            }
+        };
+        l.on_partitions_revoked = [&](const std::vector<kafka::topic_partition>& parts) {
+            if (!o.quiet && !parts.empty()) std::fprintf(stderr, "%% group %s: revoked %s\n", o.group.c_str(), join(parts).c_str());
+        };
+        l.on_partitions_lost = [&](const std::vector<kafka::topic_partition>& parts) {
+            if (!o.quiet) std::fprintf(stderr, "%% group %s: lost %s\n", o.group.c_str(), join(parts).c_str());
+        };
+        consumer.subscribe(o.topics, l);
+    }
+
+    auto fmt = unescape(o.format);
+    std::string buf;
+    long long n = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    auto last_report = t0;
+    int exit_code = 0;
+    try {
+        for (;;) {
+            auto records = consumer.poll(std::chrono::milliseconds(500));
+            for (auto const& r : records) {
+                print(buf, fmt, r);
+                if (++n == o.count) break;
+            }
+            if (!records.empty()) {
+                if (o.commit == "sync") consumer.commitSync(records.next_offsets());
+                else if (o.commit == "async") consumer.commitAsync(records.next_offsets(), [](auto const&, std::error_code ec) {
+                    if (ec) std::fprintf(stderr, "%% async commit failed: %s\n", ec.message().c_str());
+                });
+            }
+            if (o.count >= 0 && n >= o.count) break;
+            if (o.exit_at_end) {
+                auto m = consumer.metrics();
+                bool all_end = !m.lag.empty();
+                for (auto const& [tp, l] : m.lag) all_end = all_end && l.high_watermark >= 0 && l.lag == 0;
+                if (all_end) break;
+            }
+            auto now = std::chrono::steady_clock::now();
+            if (!o.quiet && now - last_report > std::chrono::seconds(5)) {
+                last_report = now;
+                std::fprintf(stderr, "%% %lld records so far\n", n);
+            }
+        }
+    } catch (const kafka::wakeup_error&) {
+        if (!o.quiet) std::fprintf(stderr, "%% interrupted\n");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka-consume: %s\n", e.what());
+        exit_code = 1;
+    }
+    std::fflush(stdout);
+    auto m = consumer.metrics();
+    long long lag = 0;
+    for (auto const& [tp, l] : m.lag) lag += std::max<long long>(0, l.lag);
+    try {
+        if (exit_code == 0 && !o.group.empty() && o.commit != "none" && o.commit != "auto") consumer.commitSync();
+        consumer.close();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka-consume: close: %s\n", e.what());
+    }
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!o.quiet)
+        std::fprintf(stderr, "%% consumed %lld records in %.2f s (%.0f records/s), remaining lag %lld\n", n, secs,
+                     secs > 0 ? static_cast<double>(n) / secs : 0.0, lag);
+    return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto o = parse(argc, argv);
+    try {
+        if (o.assignor == "range") return run<kafka::assignors::range>(o);
+        if (o.assignor == "roundrobin") return run<kafka::assignors::roundrobin>(o);
+        if (o.assignor == "sticky") return run<kafka::assignors::sticky>(o);
+        if (o.assignor == "cooperative-sticky") return run<kafka::assignors::cooperative_sticky>(o);
+        usage("--assignor takes range, roundrobin, sticky or cooperative-sticky");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka-consume: %s\n", e.what());
+        return 1;
+    }
+}
