@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what is missing (Debian
+# packages, the Kafka broker jars), builds everything, and runs
+#   1. ctest: unit tests, header self-containment, integration tests against real
+#      Kafka 4.3.1 and 3.9.2 brokers (started and stopped by ctest fixtures), fault tests;
+#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. a short libFuzzer run of the response and record-batch decoders.
+#
+#   scripts/test.sh                 everything
+#   FUZZ_SECONDS=60 scripts/test.sh longer fuzzing (default 20 s per target)
+#   SKIP_SANITIZE=1 / SKIP_FUZZ=1   leave a stage out (local iterations only)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=${JOBS:-2}
+stage() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+stage "dependencies"
+scripts/install-deps.sh
+
+stage "build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+
+stage "ctest: unit, integration (real brokers), fault"
+(cd build && ctest --output-on-failure --timeout 1200)
+
+if [ -z "${SKIP_SANITIZE:-}" ]; then
+  stage "unit tests under address + undefined sanitizers"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKAFKA_SANITIZE=ON \
+        -DKAFKA_BUILD_EXAMPLES=OFF -DKAFKA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j "$jobs" --target unit_tests
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/unit_tests --order rand
+fi
+
+if [ -z "${SKIP_FUZZ:-}" ]; then
+  stage "fuzzing the decoders"
+  JOBS=$jobs scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
+
+stage "all tests passed"
