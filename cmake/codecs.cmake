@@ -34,4 +34,16 @@ if(KAFKA_WITH_ZSTD)
     list(APPEND KAFKA_CODECS zstd)
   endif()
 endif()
-message(STATUS "kafka_consumer codecs: ${KAFKA_CODECS}")
+
+# OpenSSL: TLS (security.protocol=SSL/SASL_SSL) and SCRAM. Without it those fail at run time with
+# a clear error; PLAINTEXT and SASL/PLAIN keep working.
+option(KAFKA_WITH_OPENSSL "TLS and SCRAM (OpenSSL)" ON)
+if(KAFKA_WITH_OPENSSL)
+  find_package(OpenSSL)
+  if(OPENSSL_FOUND)
+    target_link_libraries(kafka_consumer INTERFACE OpenSSL::SSL OpenSSL::Crypto)
+    target_compile_definitions(kafka_consumer INTERFACE KAFKA_HAVE_OPENSSL=1)
+    list(APPEND KAFKA_CODECS openssl)
+  endif()
+endif()
+message(STATUS "kafka_consumer optional libraries: ${KAFKA_CODECS}")

@@ -144,12 +144,13 @@ std::string join(const std::vector<kafka::topic_partition>& v) {
 template <class Assignor>
 int run(const options& o) {
     struct policies : kafka::default_policies {
-        using assignor = Assignor;
+        using assignor [[maybe_unused]] = Assignor;
     };
     using view = std::optional<kafka::bytes_view>;
     std::map<std::string, std::string> props{{"bootstrap.servers", o.brokers},
-                                             {"client.id", "kafka-consume"},
-                                             {"enable.auto.commit", o.commit == "auto" ? "true" : "false"}};
+                                             {"client.id", "kafka-consume"}};
+    // Auto-commit needs a group; without -g there is nothing to commit to.
+    props["enable.auto.commit"] = !o.group.empty() && o.commit == "auto" ? "true" : "false";
     if (!o.group.empty()) props["group.id"] = o.group;
     props["auto.offset.reset"] = o.offset == "end" ? "latest" : "earliest";
     for (auto const& [k, v] : o.extra) props[k] = v;

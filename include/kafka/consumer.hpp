@@ -151,6 +151,23 @@ public:
           subs_(config_.auto_offset_reset()),
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
           coordinator_(client_, metadata_, subs_, group_options_from(config_), wrap(std::move(assignor))) {
+        if constexpr (requires(transport_type& t) { t.set_tls(transports::tls_options{}); }) {
+            if (config_.uses_tls()) {
+                transports::tls_options tls;
+                tls.enabled = true;
+                tls.ca_file = config_.ssl_ca_location().value_or("");
+                tls.cert_file = config_.ssl_certificate_location().value_or("");
+                tls.key_file = config_.ssl_key_location().value_or("");
+                tls.key_password = config_.ssl_key_password().value_or("");
+                tls.verify_hostname = config_.ssl_endpoint_identification();
+                transport_.set_tls(std::move(tls));
+            }
+        } else {
+            if (config_.uses_tls())
+                throw kafka_error(make_error_code(client_errc::invalid_config),
+                                  "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
+        }
+        check_assignment_strategy();
         std::int32_t id = -1;
         for (auto const& [host, port] : config_.bootstrap_servers()) client_.set_node(id--, host, port);
         client_.on_disconnect([this](std::int32_t node, std::error_code ec) {
@@ -556,6 +573,13 @@ private:
         o.reconnect_backoff = c.reconnect_backoff();
         o.reconnect_backoff_max = c.reconnect_backoff_max();
         o.retry_backoff = c.retry_backoff();
+        if (c.uses_sasl()) {
+            auto mech = c.sasl_mechanism();
+            if (!mech)
+                throw config_error("sasl.mechanism", "security.protocol " + c.get("security.protocol") +
+                                                         " needs sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
+            o.sasl = client::sasl_credentials{*mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
+        }
         return o;
     }
     static engine::fetch_options fetch_options_from(const consumer_config& c) {
@@ -586,6 +610,20 @@ private:
     static typename coordinator_type::assignor_list wrap(assignor_type a) {
         if constexpr (std::is_same_v<assignor_type, typename coordinator_type::assignor_list>) return a;
         else return typename coordinator_type::assignor_list(std::move(a));
+    }
+
+    // partition.assignment.strategy names assignors; here they are chosen at compile time, so the
+    // configuration may only name assignors the policy provides (Java would fail to load others too).
+    void check_assignment_strategy() const {
+        if (!config_.is_set("partition.assignment.strategy")) return;
+        for (auto const& name : config_.partition_assignment_strategy()) {
+            if (coordinator_type::assignor_list::contains(name)) continue;
+            std::string have;
+            for (auto n : coordinator_type::assignor_list::names) have += (have.empty() ? "" : ", ") + std::string(n);
+            throw config_error("partition.assignment.strategy",
+                               "assignor '" + name + "' is not among this consumer's assignor policy (" + have +
+                                   "); assignors are chosen with Policies::assignor");
+        }
     }
 
     void log(log_level level, const std::string& msg) const {
@@ -675,6 +713,7 @@ private:
         if (subs_.has_auto_assigned_partitions()) left = std::min(left, coordinator_.time_to_next_heartbeat(now));
         if (metadata_.has_topics_to_fetch()) left = std::min(left, std::max(metadata_.time_to_next_update(now), std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
         client_.poll(left, [&] { return keep_waiting(); });
+        client_.throw_if_authentication_failed();
     }
 
     template <class T>

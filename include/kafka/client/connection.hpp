@@ -21,10 +21,13 @@
 
 #include <asio.hpp>
 
+#include <kafka/client/sasl.hpp>
 #include <kafka/client/transport.hpp>
 #include <kafka/error.hpp>
 #include <kafka/protocol/frame.hpp>
 #include <kafka/protocol/messages/api_versions.hpp>
+#include <kafka/protocol/messages/sasl_authenticate.hpp>
+#include <kafka/protocol/messages/sasl_handshake.hpp>
 
 namespace kafka::client {
 
@@ -47,12 +50,12 @@ template <transport Transport>
 class connection : public std::enable_shared_from_this<connection<Transport>> {
 public:
     using clock = typename Transport::clock_type;
-    enum class state { idle, connecting, negotiating, ready, closed };
+    enum class state { idle, connecting, negotiating, authenticating, ready, closed };
 
     connection(asio::io_context& io, Transport& transport, broker_address address, std::string client_id,
-               std::chrono::milliseconds request_timeout)
+               std::chrono::milliseconds request_timeout, std::optional<sasl_credentials> sasl = std::nullopt)
         : io_(io), transport_(transport), address_(std::move(address)), client_id_(std::move(client_id)),
-          request_timeout_(request_timeout) {}
+          request_timeout_(request_timeout), sasl_credentials_(std::move(sasl)) {}
 
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -62,6 +65,8 @@ public:
     bool ready() const noexcept { return state_ == state::ready; }
     bool closed() const noexcept { return state_ == state::closed; }
     std::error_code close_reason() const noexcept { return close_reason_; }
+    /// The broker's words about a failed authentication (SaslAuthenticate's error_message), if any.
+    const std::string& close_detail() const noexcept { return close_detail_; }
     std::size_t in_flight() const noexcept { return in_flight_.size(); }
 
     /// Starts connecting; `on_state` is called when the connection becomes ready or closes.
@@ -119,7 +124,8 @@ public:
     /// Fails and closes when a request (or the connect) has waited past its deadline, as Java does.
     void expire(typename clock::time_point now) {
         if (state_ == state::closed) return;
-        if ((state_ == state::connecting || state_ == state::negotiating) && now >= connect_deadline_)
+        if ((state_ == state::connecting || state_ == state::negotiating || state_ == state::authenticating) &&
+            now >= connect_deadline_)
             return close(client_errc::request_timed_out);
         for (auto const& r : in_flight_)
             if (now >= r.deadline) return close(client_errc::request_timed_out);
@@ -127,7 +133,8 @@ public:
 
     /// The earliest deadline of this connection (to bound how long poll may wait).
     std::optional<typename clock::time_point> next_deadline() const {
-        if (state_ == state::connecting || state_ == state::negotiating) return connect_deadline_;
+        if (state_ == state::connecting || state_ == state::negotiating || state_ == state::authenticating)
+            return connect_deadline_;
         std::optional<typename clock::time_point> best;
         for (auto const& r : in_flight_)
             if (!best || r.deadline < *best) best = r.deadline;
@@ -183,8 +190,64 @@ private:
             }
             if (resp.error_code != 0) return self->close(static_cast<errc>(resp.error_code));
             for (auto const& k : resp.api_keys) self->broker_versions_[k.api_key] = {k.min_version, k.max_version};
-            self->state_ = state::ready;
-            if (self->on_state_) self->on_state_({});
+            if (self->sasl_credentials_) return self->start_sasl();
+            self->became_ready();
+        });
+    }
+
+    void became_ready() {
+        state_ = state::ready;
+        if (on_state_) on_state_({});
+    }
+
+    // SASL (after ApiVersions, which a SASL listener answers before authentication):
+    // SaslHandshake v1 names the mechanism, then SaslAuthenticate carries its messages.
+    void start_sasl() {
+        state_ = state::authenticating;
+        auto hs_version = pick_version(protocol::SaslHandshakeRequest::api_key, {1, 1});
+        auto auth_version = pick_version(protocol::SaslAuthenticateRequest::api_key, protocol::SaslAuthenticateRequest::valid);
+        if (!hs_version || !auth_version) {
+            close_detail_ = "the broker does not serve SaslHandshake v1 / SaslAuthenticate";
+            return close(client_errc::unsupported_version);
+        }
+        sasl_.emplace(*sasl_credentials_);
+        protocol::SaslHandshakeRequest hs;
+        hs.mechanism = std::string(sasl_->mechanism());
+        send(hs, *hs_version, [self = this->shared_from_this(), v = *hs_version, av = *auth_version](std::error_code ec, frame_ptr body) {
+            if (ec) return;
+            protocol::SaslHandshakeResponse resp;
+            auto id = protocol::peek_correlation_id(*body).value_or(0);
+            if (auto dec = protocol::decode_response(*body, v, id, resp)) return self->close(dec);
+            if (resp.error_code != 0) {
+                self->close_detail_ = "the broker offers:";
+                for (auto const& m : resp.mechanisms) self->close_detail_ += " " + m;
+                return self->close(static_cast<errc>(resp.error_code));
+            }
+            byte_buffer first;
+            if (auto e = self->sasl_->initial(first)) return self->close(e);
+            self->send_sasl(std::move(first), av);
+        });
+    }
+
+    void send_sasl(byte_buffer bytes, std::int16_t version) {
+        protocol::SaslAuthenticateRequest req;
+        req.auth_bytes = std::move(bytes);
+        send(req, version, [self = this->shared_from_this(), version](std::error_code ec, frame_ptr body) {
+            if (ec) return;
+            protocol::SaslAuthenticateResponse resp;
+            auto id = protocol::peek_correlation_id(*body).value_or(0);
+            if (auto dec = protocol::decode_response(*body, version, id, resp)) return self->close(dec);
+            if (resp.error_code != 0) {
+                self->close_detail_ = resp.error_message.value_or("");
+                return self->close(static_cast<errc>(resp.error_code));
+            }
+            byte_buffer next;
+            if (auto e = self->sasl_->step(resp.auth_bytes, next)) {
+                self->close_detail_ = "the broker's SCRAM answer did not verify";
+                return self->close(e);
+            }
+            if (self->sasl_->complete()) return self->became_ready();
+            self->send_sasl(std::move(next), version);
         });
     }
 
@@ -239,6 +302,9 @@ private:
     std::unique_ptr<typename Transport::stream_type> stream_;
     state state_ = state::idle;
     std::error_code close_reason_{};
+    std::string close_detail_;
+    std::optional<sasl_credentials> sasl_credentials_;
+    std::optional<sasl_session> sasl_;
     std::function<void(std::error_code)> on_state_;
     typename clock::time_point connect_deadline_{};
     std::map<std::int16_t, protocol::versions> broker_versions_;

@@ -53,7 +53,19 @@ struct client_options {
     std::chrono::milliseconds reconnect_backoff{50};
     std::chrono::milliseconds reconnect_backoff_max{1000};
     std::chrono::milliseconds retry_backoff{100};
+    std::optional<sasl_credentials> sasl;  // SASL_PLAINTEXT / SASL_SSL
 };
+
+/// Authentication failures (TLS handshake, SASL) are not retried: the consumer reports them.
+inline bool is_authentication_error(std::error_code ec) noexcept {
+    if (ec == errc::sasl_authentication_failed || ec == errc::illegal_sasl_state ||
+        ec == errc::unsupported_sasl_mechanism)
+        return true;
+#ifdef KAFKA_HAVE_OPENSSL
+    if (ec.category() == asio::error::get_ssl_category() || ec == asio::ssl::error::stream_truncated) return true;
+#endif
+    return false;
+}
 
 inline constexpr std::int32_t coordinator_node_base = INT32_MAX;
 constexpr std::int32_t coordinator_node_id(std::int32_t broker_id) noexcept { return coordinator_node_base - broker_id; }
@@ -253,6 +265,14 @@ public:
         if (it != nodes_.end()) fail_unsent(it->second, why);
     }
 
+    /// Throws the first authentication failure (TLS or SASL) once; such errors are not retried.
+    void throw_if_authentication_failed() {
+        if (!auth_error_) return;
+        auto ec = auth_error_;
+        auth_error_ = {};
+        throw kafka_error(ec, auth_error_text_);
+    }
+
     /// The last connection error of `node` (empty if none or connected).
     std::error_code connection_error(std::int32_t node) const {
         auto it = nodes_.find(node);
@@ -274,6 +294,7 @@ private:
         time_point retry_at{};
         int failures = 0;
         std::error_code last_error{};
+        std::string last_detail;
     };
 
     void drain_io() {
@@ -318,7 +339,8 @@ private:
     }
 
     void connect(std::int32_t id, node_state& n) {
-        auto conn = std::make_shared<connection_type>(io_, transport_, n.address, opts_.client_id, opts_.request_timeout);
+        auto conn = std::make_shared<connection_type>(io_, transport_, n.address, opts_.client_id, opts_.request_timeout,
+                                                      opts_.sasl);
         n.conn = conn;
         std::weak_ptr<connection_type> weak = conn;
         conn->open([this, id, weak](std::error_code ec) {
@@ -331,6 +353,12 @@ private:
                 return;
             }
             node.last_error = ec;
+            if (auto c = weak.lock()) node.last_detail = c->close_detail();
+            if (is_authentication_error(ec) && !auth_error_) {
+                auth_error_ = ec;
+                auth_error_text_ = "authentication with " + node.address.host + ":" + std::to_string(node.address.port) +
+                                   " failed" + (node.last_detail.empty() ? "" : " (" + node.last_detail + ")");
+            }
             ++node.failures;
             auto backoff = opts_.reconnect_backoff * (1 << std::min(node.failures - 1, 10));
             if (backoff > opts_.reconnect_backoff_max) backoff = opts_.reconnect_backoff_max;
@@ -367,6 +395,8 @@ private:
     completion_queue pending_;
     std::function<void(std::int32_t, std::error_code)> on_disconnect_;
     std::atomic<bool> wakeup_{false};
+    std::error_code auth_error_{};
+    std::string auth_error_text_;
     std::minstd_rand rng_{std::random_device{}()};
 };
 

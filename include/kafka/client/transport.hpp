@@ -11,10 +11,16 @@
 #include <concepts>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include <asio.hpp>
+#ifdef KAFKA_HAVE_OPENSSL
+#include <asio/ssl.hpp>
+#endif
+
+#include <kafka/error.hpp>
 
 namespace kafka {
 
@@ -32,29 +38,129 @@ concept transport = requires { typename T::stream_type; typename T::clock_type; 
 
 namespace transports {
 
-/// Plain TCP over Asio.
+/// TLS settings of the tcp transport (from ssl.* in the consumer's configuration).
+struct tls_options {
+    bool enabled = false;
+    std::string ca_file;          // PEM; empty: the system's default trust store
+    std::string cert_file;        // PEM client certificate (mutual TLS), optional
+    std::string key_file;         // PEM private key of cert_file
+    std::string key_password;
+    bool verify_hostname = true;  // ssl.endpoint.identification.algorithm=https (Java's default)
+};
+
+/// TCP over Asio, plain or TLS (OpenSSL) as security.protocol says. One socket per stream;
+/// the TLS branch is taken per I/O call, never per record.
 class tcp {
 public:
-    using stream_type = asio::ip::tcp::socket;
+    class stream {
+    public:
+        using executor_type = asio::any_io_executor;
+
+        explicit stream(asio::io_context& io) : plain_(std::in_place, io) {}
+#ifdef KAFKA_HAVE_OPENSSL
+        stream(asio::io_context& io, asio::ssl::context& ctx) : tls_(std::in_place, io, ctx) {}
+#endif
+        executor_type get_executor() { return socket().get_executor(); }
+        asio::ip::tcp::socket& socket() {
+#ifdef KAFKA_HAVE_OPENSSL
+            if (tls_) return tls_->next_layer();
+#endif
+            return *plain_;
+        }
+        bool is_tls() const noexcept {
+#ifdef KAFKA_HAVE_OPENSSL
+            return tls_.has_value();
+#else
+            return false;
+#endif
+        }
+        template <class Buffers, class Handler>
+        void async_read_some(const Buffers& b, Handler&& h) {
+#ifdef KAFKA_HAVE_OPENSSL
+            if (tls_) return tls_->async_read_some(b, std::forward<Handler>(h));
+#endif
+            plain_->async_read_some(b, std::forward<Handler>(h));
+        }
+        template <class Buffers, class Handler>
+        void async_write_some(const Buffers& b, Handler&& h) {
+#ifdef KAFKA_HAVE_OPENSSL
+            if (tls_) return tls_->async_write_some(b, std::forward<Handler>(h));
+#endif
+            plain_->async_write_some(b, std::forward<Handler>(h));
+        }
+#ifdef KAFKA_HAVE_OPENSSL
+        asio::ssl::stream<asio::ip::tcp::socket>* tls() noexcept { return tls_ ? &*tls_ : nullptr; }
+#endif
+
+    private:
+        std::optional<asio::ip::tcp::socket> plain_;
+#ifdef KAFKA_HAVE_OPENSSL
+        std::optional<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+#endif
+    };
+
+    using stream_type = stream;
     using clock_type = std::chrono::steady_clock;
 
-    std::unique_ptr<stream_type> make_stream(asio::io_context& io) { return std::make_unique<stream_type>(io); }
+    tcp() = default;
+    explicit tcp(tls_options tls) { set_tls(std::move(tls)); }
 
-    /// Resolves `host` and connects to the first address that accepts.
+    /// TLS set-up; throws kafka_error with a clear message when files cannot be loaded.
+    void set_tls(tls_options tls) {
+        tls_ = std::move(tls);
+        if (!tls_.enabled) return;
+#ifdef KAFKA_HAVE_OPENSSL
+        ctx_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        ctx_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+        ctx_->set_verify_mode(asio::ssl::verify_peer);
+        std::error_code ec;
+        auto load = [&](const char* what, const std::string& file, auto&& fn) {
+            if (file.empty()) return;
+            fn(ec);
+            if (ec)
+                throw kafka_error(make_error_code(client_errc::invalid_config),
+                                  std::string("cannot load ") + what + " '" + file + "': " + ec.message());
+        };
+        if (tls_.ca_file.empty()) ctx_->set_default_verify_paths(ec);
+        load("ssl.ca.location", tls_.ca_file, [&](std::error_code& e) { ctx_->load_verify_file(tls_.ca_file, e); });
+        if (!tls_.key_password.empty()) {
+            auto pw = tls_.key_password;
+            ctx_->set_password_callback([pw](std::size_t, asio::ssl::context::password_purpose) { return pw; });
+        }
+        load("ssl.certificate.location", tls_.cert_file,
+             [&](std::error_code& e) { ctx_->use_certificate_chain_file(tls_.cert_file, e); });
+        load("ssl.key.location", tls_.key_file,
+             [&](std::error_code& e) { ctx_->use_private_key_file(tls_.key_file, asio::ssl::context::pem, e); });
+#else
+        throw kafka_error(make_error_code(client_errc::codec_not_built),
+                          "TLS (security.protocol=SSL or SASL_SSL) needs OpenSSL, which this build left out");
+#endif
+    }
+
+    std::unique_ptr<stream_type> make_stream(asio::io_context& io) {
+#ifdef KAFKA_HAVE_OPENSSL
+        if (tls_.enabled) return std::make_unique<stream_type>(io, *ctx_);
+#endif
+        return std::make_unique<stream_type>(io);
+    }
+
+    /// Resolves `host`, connects to the first address that accepts, then runs the TLS handshake
+    /// (with host name verification) when TLS is on.
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {
         auto resolver = std::make_shared<asio::ip::tcp::resolver>(s.get_executor());
         resolver->async_resolve(
             host, std::to_string(port),
-            [&s, resolver, h = std::forward<Handler>(handler)](std::error_code ec, auto results) mutable {
+            [this, &s, host, resolver, h = std::forward<Handler>(handler)](std::error_code ec, auto results) mutable {
                 if (ec) return h(ec);
-                asio::async_connect(s, results, [&s, h = std::move(h)](std::error_code ec2, auto const&) mutable {
-                    if (!ec2) {
-                        std::error_code ignored;
-                        s.set_option(asio::ip::tcp::no_delay(true), ignored);
-                    }
-                    h(ec2);
-                });
+                asio::async_connect(s.socket(), results,
+                                    [this, &s, host, h = std::move(h)](std::error_code ec2, auto const&) mutable {
+                                        if (ec2) return h(ec2);
+                                        std::error_code ignored;
+                                        s.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+                                        handshake(s, host, std::move(h));
+                                    });
             });
     }
 
@@ -69,9 +175,33 @@ public:
 
     void close(stream_type& s) {
         std::error_code ignored;
-        s.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        s.close(ignored);
+        s.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        s.socket().close(ignored);
     }
+
+private:
+    template <class Handler>
+    void handshake(stream_type& s, const std::string& host, Handler&& h) {
+#ifdef KAFKA_HAVE_OPENSSL
+        if (auto* tls = s.tls()) {
+            std::error_code addr_ec;
+            asio::ip::make_address(host, addr_ec);
+            if (addr_ec) SSL_set_tlsext_host_name(tls->native_handle(), host.c_str());  // SNI for names only
+            if (tls_.verify_hostname) tls->set_verify_callback(asio::ssl::host_name_verification(host));
+            tls->async_handshake(asio::ssl::stream_base::client,
+                                 [h = std::forward<Handler>(h)](std::error_code ec) mutable { h(ec); });
+            return;
+        }
+#else
+        (void)host;
+#endif
+        h(std::error_code{});
+    }
+
+    tls_options tls_;
+#ifdef KAFKA_HAVE_OPENSSL
+    std::shared_ptr<asio::ssl::context> ctx_;
+#endif
 };
 
 static_assert(transport<tcp>);
