@@ -173,7 +173,9 @@ private:
                                         std::size_t max_size) {
         auto src = reinterpret_cast<const char*>(p);
         size_t len = 0;
-        if (snappy_uncompressed_length(src, n, &len) != SNAPPY_OK || used + len > max_size)
+        // A snappy block expands at most ~22x (a 3-byte copy of 64 bytes): a larger claimed
+        // length is corrupt, and is refused before anything is allocated for it.
+        if (snappy_uncompressed_length(src, n, &len) != SNAPPY_OK || len > n * 32 + 64 || used + len > max_size)
             return client_errc::decompression_failed;
         auto dst = reinterpret_cast<char*>(grow(out, used, len));
         size_t got = len;

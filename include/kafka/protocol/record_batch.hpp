@@ -142,8 +142,14 @@ struct batch_header {
     }
     bool is_transactional() const noexcept { return magic >= 2 && (attributes & 0x10); }
     bool is_control() const noexcept { return magic >= 2 && (attributes & 0x20); }
-    std::int64_t last_offset() const noexcept { return base_offset + last_offset_delta; }
-    std::int64_t next_offset() const noexcept { return last_offset() + 1; }
+    // Wrapping arithmetic: the decoder rejects batches whose offsets overflow, and a caller
+    // handed a hostile header still gets a value, never undefined behaviour.
+    std::int64_t last_offset() const noexcept {
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(base_offset) + static_cast<std::uint64_t>(last_offset_delta));
+    }
+    std::int64_t next_offset() const noexcept {
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(last_offset()) + 1u);
+    }
 };
 
 /// Size of the v2 batch header up to and including the record count.
@@ -225,7 +231,10 @@ private:
         h.base_sequence = r.int32();
         h.records_count = r.int32();
         if (check_crc_ && crc32c(whole.subspan(v2_crc_start)) != h.crc) return fail(client_errc::crc_mismatch);
-        if (h.records_count < 0 || h.last_offset_delta < 0) return fail(client_errc::corrupt_record);
+        std::int64_t last;
+        if (h.records_count < 0 || h.last_offset_delta < 0 || h.base_offset < 0 ||
+            __builtin_add_overflow(h.base_offset, static_cast<std::int64_t>(h.last_offset_delta), &last))
+            return fail(client_errc::corrupt_record);
         auto body = r.rest();
         auto codec = h.compression();
         if (codec == compression_type::none) {
@@ -282,7 +291,7 @@ private:
             inner.skip(static_cast<std::size_t>(size));
             ++n;
         }
-        if (!inner.ok()) return fail(client_errc::corrupt_record);
+        if (!inner.ok() || last_inner < 0 || last_inner > INT32_MAX) return fail(client_errc::corrupt_record);
         h.records_count = n;
         h.last_offset_delta = static_cast<std::int32_t>(magic == 1 ? last_inner : 0);
         return batch_status::ok;
@@ -312,41 +321,78 @@ public:
     std::error_code error() const noexcept { return err_; }
 
 private:
+    // The hot path: one record of a v2 batch, parsed over raw pointers with every length and
+    // varint checked against the end of the record. Offsets and timestamps that would overflow
+    // are corruption (they come from bytes the CRC may not cover), never undefined behaviour.
     bool next_v2(record_view& out) {
-        auto length = r_.varint();
-        if (!r_.ok() || length < 0) return false;
-        auto body = r_.take(static_cast<std::size_t>(length));
-        if (!r_.ok()) return false;
-        reader rec(body);
-        rec.int8();  // record attributes: unused
-        auto ts_delta = rec.varlong();
-        auto offset_delta = rec.varint();
-        auto key_len = rec.varint();
-        if (key_len < -1) return false;
-        if (key_len >= 0) out.key = rec.take(static_cast<std::size_t>(key_len));
-        else out.key.reset();
-        auto value_len = rec.varint();
-        if (value_len < -1) return false;
-        if (value_len >= 0) out.value = rec.take(static_cast<std::size_t>(value_len));
-        else out.value.reset();
-        auto header_count = rec.varint();
-        if (!rec.ok() || header_count < 0 || static_cast<std::uint64_t>(header_count) > rec.remaining()) return false;
-        auto headers_start = rec.position();
-        for (std::int32_t i = 0; i < header_count; ++i) {
-            auto kn = rec.varint();
-            if (kn < 0) return false;
-            rec.skip(static_cast<std::size_t>(kn));
-            auto vn = rec.varint();
-            if (vn < -1) return false;
-            if (vn > 0) rec.skip(static_cast<std::size_t>(vn));
+        if (!v2_started_) {
+            auto rest = r_.rest();
+            p_ = reinterpret_cast<const unsigned char*>(rest.data());
+            end_ = p_ + rest.size();
+            v2_started_ = true;
         }
-        if (!rec.ok() || !rec.empty()) return false;
-        out.headers = headers_view(body.subspan(headers_start), header_count);
-        out.offset = h_.base_offset + offset_delta;
+        std::int64_t length;
+        if (!read_varint(p_, end_, length) || length < 0 || length > end_ - p_) return false;
+        const unsigned char* p = p_;
+        const unsigned char* end = p_ + length;
+        p_ = end;
+        std::int64_t ts_delta, offset_delta, key_len, value_len, header_count;
+        if (p == end) return false;
+        ++p;  // record attributes: unused
+        if (!read_varint(p, end, ts_delta) || !read_varint(p, end, offset_delta) || !read_varint(p, end, key_len))
+            return false;
+        if (!take(p, end, key_len, out.key) || !read_varint(p, end, value_len) || !take(p, end, value_len, out.value) ||
+            !read_varint(p, end, header_count) || header_count < 0 || header_count > end - p)
+            return false;
+        auto headers_start = p;
+        for (std::int64_t i = 0; i < header_count; ++i) {
+            std::int64_t kn, vn;
+            if (!read_varint(p, end, kn) || kn < 0 || kn > end - p) return false;
+            p += kn;
+            if (!read_varint(p, end, vn) || vn < -1 || vn > end - p) return false;
+            if (vn > 0) p += vn;
+        }
+        if (p != end) return false;
+        out.headers = headers_view(bytes_view(reinterpret_cast<const std::byte*>(headers_start),
+                                              static_cast<std::size_t>(end - headers_start)),
+                                   static_cast<std::int32_t>(header_count));
+        if (offset_delta < 0 || offset_delta > INT32_MAX || __builtin_add_overflow(h_.base_offset, offset_delta, &out.offset))
+            return false;
         out.timestamp_type = h_.timestamp_type();
-        out.timestamp = out.timestamp_type == timestamp_type::log_append_time ? h_.max_timestamp
-                                                                               : h_.base_timestamp + ts_delta;
+        if (out.timestamp_type == timestamp_type::log_append_time) out.timestamp = h_.max_timestamp;
+        else if (__builtin_add_overflow(h_.base_timestamp, ts_delta, &out.timestamp)) return false;
         out.leader_epoch = h_.partition_leader_epoch;
+        return true;
+    }
+
+    /// Zig-zag varint (up to 64 bits) with a one-byte fast path.
+    static bool read_varint(const unsigned char*& p, const unsigned char* end, std::int64_t& out) noexcept {
+        if (p < end && *p < 0x80) {
+            auto v = static_cast<std::uint64_t>(*p++);
+            out = static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+            return true;
+        }
+        std::uint64_t v = 0;
+        for (unsigned shift = 0; shift < 64 && p < end; shift += 7) {
+            auto b = *p++;
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if (!(b & 0x80)) {
+                out = static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+                return true;
+            }
+        }
+        return false;
+    }
+    /// A nullable key/value of `len` bytes (-1: null).
+    static bool take(const unsigned char*& p, const unsigned char* end, std::int64_t len,
+                     std::optional<bytes_view>& out) noexcept {
+        if (len < -1 || len > end - p) return false;
+        if (len < 0) {
+            out.reset();
+            return true;
+        }
+        out.emplace(reinterpret_cast<const std::byte*>(p), static_cast<std::size_t>(len));
+        p += len;
         return true;
     }
 
@@ -361,7 +407,13 @@ private:
             if (!r_.ok()) return false;
             message = body;
             // Magic 1 inner offsets count from 0 and the wrapper carries the last one's absolute offset.
-            offset = h_.magic == 1 ? h_.base_offset - h_.last_offset_delta + inner_offset : inner_offset;
+            if (h_.magic == 1) {
+                if (__builtin_sub_overflow(h_.base_offset, static_cast<std::int64_t>(h_.last_offset_delta), &offset) ||
+                    __builtin_add_overflow(offset, inner_offset, &offset))
+                    return false;
+            } else {
+                offset = inner_offset;
+            }
         } else {
             message = r_.rest().subspan(log_overhead);
             r_.skip(r_.remaining());
@@ -404,6 +456,9 @@ private:
 
     batch_header h_;
     reader r_;
+    const unsigned char* p_ = nullptr;    // v2: next record
+    const unsigned char* end_ = nullptr;  // v2: end of the batch's records
+    bool v2_started_ = false;
     std::int32_t left_;
     bool legacy_wrapped_;
     bool check_crc_;

@@ -89,7 +89,7 @@ walk_result walk(bytes_view set) {
 // at the data. Five bytes of record data make the consumer allocate and zero-fill up to
 // 2 GiB; a snappy block cannot expand more than about 22x, so such a claim is corrupt.
 TEST_CASE("fuzz: a snappy block claiming a huge length fails without allocating it",
-          "[.][fuzz_regression][protocol][records]") {
+          "[fuzz_regression][protocol][records]") {
     // Uncompressed length 64 MiB (varint 80 80 80 20), no compressed data at all.
     const byte_buffer block{std::byte{0x80}, std::byte{0x80}, std::byte{0x80}, std::byte{0x20}};
 
@@ -114,7 +114,7 @@ TEST_CASE("fuzz: a snappy block claiming a huge length fails without allocating 
 // UBSan: "signed integer overflow: 9223372036854775807 + 1"). Expected: the batch is
 // refused as corrupt instead of yielding an offset that wrapped around.
 TEST_CASE("fuzz: a record offset beyond INT64_MAX is refused, not wrapped",
-          "[.][fuzz_regression][protocol][records]") {
+          "[fuzz_regression][protocol][records]") {
     byte_buffer set;
     batch_options o;
     o.base_offset = int64_max;
@@ -126,7 +126,7 @@ TEST_CASE("fuzz: a record offset beyond INT64_MAX is refused, not wrapped",
 
 // Same in the timestamp: `h_.base_timestamp + ts_delta` (record_batch.hpp, next_v2).
 TEST_CASE("fuzz: a record timestamp beyond INT64_MAX is refused, not wrapped",
-          "[.][fuzz_regression][protocol][records]") {
+          "[fuzz_regression][protocol][records]") {
     byte_buffer set;
     REQUIRE_FALSE(build_batch(set, {{std::nullopt, "a", 0, {}}, {std::nullopt, "b", 100, {}}}));
     patch_int64(set, 27, int64_max);  // base timestamp; the second record's delta is 100
@@ -137,7 +137,7 @@ TEST_CASE("fuzz: a record timestamp beyond INT64_MAX is refused, not wrapped",
 // Magic 1 wrapper: `h_.base_offset - h_.last_offset_delta + inner_offset` (record_batch.hpp,
 // next_legacy) with the wrapper at INT64_MIN and inner offsets 0..2 overflows below INT64_MIN.
 TEST_CASE("fuzz: a legacy wrapper offset below INT64_MIN is refused, not wrapped",
-          "[.][fuzz_regression][protocol][records]") {
+          "[fuzz_regression][protocol][records]") {
     byte_buffer inner;
     for (int i = 0; i < 3; ++i) build_legacy_message(inner, 1, i, std::nullopt, "v", 0);
     byte_buffer set;
