@@ -82,7 +82,8 @@ public:
     /// (a decompression bomb is corrupt data, not a reason to exhaust memory).
     std::error_code decompress(compression_type type, bytes_view in, byte_buffer& out,
                                std::size_t max_size = std::size_t{1} << 31) {
-        out.clear();
+        // `out` keeps its old size while the codec writes from offset 0 (a reused buffer is not
+        // zero-filled again), and is cut to the decompressed size at the end.
         switch (type) {
         case compression_type::none: out.assign(in.begin(), in.end()); return {};
         case compression_type::gzip: return gunzip(in, out, max_size);

@@ -261,14 +261,18 @@ void get(reader& r, T& v, ctx c, bool nullable) {
         v.bytes = n < 0 ? bytes_view{} : r.take(static_cast<std::size_t>(n));
     } else if constexpr (is_vector<T>::value) {
         auto n = r.length(c.flexible, true, false);
-        v.clear();
-        if (n <= 0) return;
+        if (n <= 0) {
+            v.clear();
+            return;
+        }
         // Every element takes at least one byte: a count above what is left is corrupt,
         // and refusing it here keeps a hostile count from allocating gigabytes.
         if (static_cast<std::uint64_t>(n) > r.remaining()) {
             r.fail(client_errc::malformed_response);
             return;
         }
+        // Elements already there are decoded over (every field is rewritten), so decoding into
+        // a reused message does not reallocate its nested vectors.
         v.resize(static_cast<std::size_t>(n));
         for (auto& e : v) {
             get(r, e, c, false);

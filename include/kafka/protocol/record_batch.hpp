@@ -366,11 +366,21 @@ private:
     }
 
     /// Zig-zag varint (up to 64 bits) with a one-byte fast path.
-    static bool read_varint(const unsigned char*& p, const unsigned char* end, std::int64_t& out) noexcept {
-        if (p < end && *p < 0x80) {
-            auto v = static_cast<std::uint64_t>(*p++);
-            out = static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
-            return true;
+    [[gnu::always_inline]] static inline bool read_varint(const unsigned char*& p, const unsigned char* end,
+                                                          std::int64_t& out) noexcept {
+        if (end - p >= 2) {
+            // Most record varints (lengths of ~100-byte values, offset deltas) take 1 or 2 bytes.
+            if (p[0] < 0x80) {
+                auto v = static_cast<std::uint64_t>(*p++);
+                out = static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+                return true;
+            }
+            if (p[1] < 0x80) {
+                auto v = static_cast<std::uint64_t>(p[0] & 0x7f) | (static_cast<std::uint64_t>(p[1]) << 7);
+                p += 2;
+                out = static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+                return true;
+            }
         }
         std::uint64_t v = 0;
         for (unsigned shift = 0; shift < 64 && p < end; shift += 7) {
@@ -384,7 +394,7 @@ private:
         return false;
     }
     /// A nullable key/value of `len` bytes (-1: null).
-    static bool take(const unsigned char*& p, const unsigned char* end, std::int64_t len,
+    [[gnu::always_inline]] static inline bool take(const unsigned char*& p, const unsigned char* end, std::int64_t len,
                      std::optional<bytes_view>& out) noexcept {
         if (len < -1 || len > end - p) return false;
         if (len < 0) {
