@@ -313,8 +313,11 @@ private:
                 if (auto d = n.conn->next_deadline(); d && (!best || *d < *best)) best = d;
             }
             if (!n.unsent.empty()) {
-                auto d = std::max(n.retry_at, n.unsent.front().created + opts_.request_timeout);
-                if (!n.conn || !n.conn->ready()) d = std::min(d, std::max(n.retry_at, now()));
+                // Queued requests expire at the request timeout. A node with no live connection
+                // needs one started as soon as its backoff allows; one that is still connecting
+                // is bounded by its own connect deadline above, and wakes poll when it is ready.
+                auto d = n.unsent.front().created + opts_.request_timeout;
+                if (!n.conn || n.conn->closed()) d = std::min(d, std::max(n.retry_at, now()));
                 if (!best || d < *best) best = d;
             }
         }

@@ -113,7 +113,11 @@ public:
             protocol::FetchRequest::FetchPartition p;
             p.partition = tp.partition;
             p.fetch_offset = pos.offset;
-            p.current_leader_epoch = pos.leader_epoch.value_or(-1);
+            // Fencing uses the leader epoch metadata knows now (not the epoch of the last record:
+            // after a failover that one is older, and the new leader would fence us forever).
+            // last_fetched_epoch stays -1: log-divergence detection (KIP-320) is not done here.
+            auto meta = metadata_.partition(tp);
+            p.current_leader_epoch = meta ? meta->leader_epoch : -1;
             p.partition_max_bytes = opts_.max_partition_bytes;
             it->partitions.push_back(p);
             sent[*leader].push_back({tp, subs_.seek_epoch(tp)});

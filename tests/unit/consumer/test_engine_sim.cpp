@@ -362,13 +362,12 @@ TEST_CASE("engine sim: a cluster serving older API versions (no topic ids, no ME
     cluster.on_request({});
 }
 
-// ENGINE BUG (network_client.hpp, next_deadline): a node with queued requests whose connection
-// exists but is not ready yet (connecting, negotiating ApiVersions) yields "now" as its deadline,
-// so poll() waits zero and the consumer's poll loop spins (io.poll() in a loop on a real clock)
-// for as long as connecting and negotiating take. The deadline should be "now" only when a
-// connection must be started (none, or closed with the reconnect backoff over); while one is in
-// progress its own connect deadline bounds the wait and I/O completion ends it.
-TEST_CASE("engine sim: no busy polling while connections are being established", "[sim][engine][!mayfail]") {
+// Regression (network_client.hpp, next_deadline, fixed): a node with queued requests whose
+// connection existed but was not ready yet (connecting, negotiating ApiVersions) yielded "now" as
+// its deadline, so poll() waited zero and the consumer spun for as long as connecting took. The
+// deadline is "now" only when a connection must be started; one in progress is bounded by its
+// own connect deadline and I/O completion ends the wait.
+TEST_CASE("engine sim: no busy polling while connections are being established", "[sim][engine]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 3);
     for (int n = 0; n < 3; ++n) cluster.set_latency(n, 20ms);  // a 20 ms round trip
@@ -655,14 +654,12 @@ TEST_CASE("engine sim: the leader goes down mid-fetch: records continue from the
     leader_down_mid_fetch(cluster);
 }
 
-// ENGINE BUG (fetcher.hpp, send_fetches): FetchRequest.current_leader_epoch is filled from the
-// position's epoch, which is the leader epoch of the last record consumed, not the partition's
-// current leader epoch from metadata. After a leader change the new leader (epoch 1) sees epoch 0
-// and answers FENCED_LEADER_EPOCH; the metadata refresh does not change the position, so the
-// partition is fenced forever, and the fetcher re-sends at once in a loop (one Fetch per
-// response latency). Kafka's broker fences exactly like this fake does (check_leader_epochs).
+// Regression (fetcher.hpp, send_fetches, fixed): FetchRequest.current_leader_epoch came from the
+// leader epoch of the last record consumed instead of the partition's current leader epoch from
+// metadata, so after a leader change the new leader fenced the partition forever. Kafka's broker
+// fences exactly like this fake does (check_leader_epochs).
 TEST_CASE("engine sim: after a leader failover (new leader epoch) the partition is still consumed",
-          "[sim][engine][fetch][!mayfail]") {
+          "[sim][engine][fetch]") {
     kt::fake_cluster cluster;
     leader_down_mid_fetch(cluster);
 }
