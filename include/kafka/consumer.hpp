@@ -762,7 +762,7 @@ private:
     void collect(std::vector<ConsumerRecord<K, V>>& out, record_storage& storage) {
         auto max = static_cast<std::size_t>(config_.max_poll_records());
         if (out.size() >= max) return;
-        if (out.capacity() == 0) out.reserve(std::min<std::size_t>(max, 4096));
+        if (out.capacity() == 0) out.reserve(std::min<std::size_t>(max, 65536));  // one allocation per poll
         try {
             fetcher_.collect(max - out.size(), storage,
                              [&](const std::string* topic, std::int32_t partition, const record_view& r) {
