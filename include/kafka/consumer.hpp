@@ -591,6 +591,7 @@ private:
         o.isolation = c.isolation_level();
         o.check_crcs = c.check_crcs();
         o.client_rack = c.client_rack();
+        o.retry_backoff = c.retry_backoff();
         if (auto d = c.auto_offset_reset_duration()) o.reset_by_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
         return o;
     }
@@ -753,7 +754,7 @@ private:
         while (!coordinator_.coordinator()) {
             if (transport_.now() >= deadline) return false;
             maybe_update_metadata(transport_.now());
-            if (coordinator_.poll(transport_.now()) && coordinator_.coordinator()) break;
+            if (coordinator_.ensure_coordinator(transport_.now())) break;
             if (!coordinator_.coordinator()) wait_for_io(deadline, [&] { return !coordinator_.coordinator(); });
         }
         return true;

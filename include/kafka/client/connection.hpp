@@ -178,16 +178,19 @@ private:
             protocol::ApiVersionsResponse resp;
             auto id = protocol::peek_correlation_id(*body).value_or(0);
             auto dec = protocol::decode_response(*body, version, id, resp);
-            if (dec || resp.error_code == static_cast<std::int16_t>(errc::unsupported_version)) {
+            // The error code is the first field in every version: read it alone, so that a broker
+            // answering in a layout of its own (librdkafka's mock) still gets the fallback.
+            std::int16_t error = resp.error_code;
+            if (dec && body->size() >= 6) error = protocol::from_big_endian<std::int16_t>(body->data() + 4);
+            if (error == static_cast<std::int16_t>(errc::unsupported_version) && version > 0) {
+                std::int16_t next = 0;
                 protocol::ApiVersionsResponse v0;
-                if (version > 0 && !protocol::decode_response(*body, 0, id, v0)) {
-                    std::int16_t next = 0;
+                if (!protocol::decode_response(*body, 0, id, v0))
                     for (auto const& k : v0.api_keys)
                         if (k.api_key == protocol::api_versions_key) next = std::min<std::int16_t>(k.max_version, version - 1);
-                    return self->negotiate(next);
-                }
-                return self->close(dec ? dec : make_error_code(static_cast<errc>(resp.error_code)));
+                return self->negotiate(next);
             }
+            if (dec) return self->close(dec);
             if (resp.error_code != 0) return self->close(static_cast<errc>(resp.error_code));
             for (auto const& k : resp.api_keys) self->broker_versions_[k.api_key] = {k.min_version, k.max_version};
             if (self->sasl_credentials_) return self->start_sasl();

@@ -110,8 +110,7 @@ public:
     void on_disconnect(std::function<void(std::int32_t, std::error_code)> fn) { on_disconnect_ = std::move(fn); }
 
     /// Queues `req` for `node`. The future completes from a later poll(). The version is the
-    /// highest both sides support, or exactly `version` when given (unsupported_version if the
-    /// broker does not serve it).
+    /// highest both sides support, at most `version` when given (unsupported_version if none).
     template <protocol::api_message Req>
     request_future<response<typename Req::response_type>> send(
         std::int32_t node, Req req, std::optional<std::int16_t> version = {},
@@ -128,7 +127,9 @@ public:
         u.created = now();
         u.fail = [this, fut](std::error_code ec) mutable { pending_.push([fut, ec]() mutable { fut.raise(ec); }); };
         u.start = [this, fut, node, forced = version, timeout, req = std::move(req)](connection_type& c) mutable -> bool {
-            auto chosen = c.pick_version(Req::api_key, forced ? protocol::versions{*forced, *forced} : Req::valid);
+            // `forced` caps the version (the highest both sides serve at or below it); a cap below
+            // what the broker serves yields no version, so forcing an exact version works too.
+            auto chosen = c.pick_version(Req::api_key, forced ? protocol::versions{Req::valid.lo, *forced} : Req::valid);
             if (!chosen) return false;
             c.send(req, *chosen, [this, fut, node, v = *chosen](std::error_code ec, frame_ptr body) mutable {
                 // Runs inside an I/O handler: park it; decoding and listeners happen in poll().

@@ -377,11 +377,8 @@ private:
         if (f) f(parts);
     }
 
-    std::optional<std::int16_t> max_version_below(std::int16_t api_key, std::int16_t max) const {
-        if (!coordinator_) return std::nullopt;
-        auto v = client_.version_for(client::coordinator_node_id(*coordinator_), api_key, {0, max});
-        return v ? v : std::optional<std::int16_t>(max);
-    }
+    // A cap on the version (the network client picks the highest at or below it once connected).
+    static std::optional<std::int16_t> max_version_below(std::int16_t, std::int16_t max) { return max; }
 
     template <class Fut>
     void fail_coordinator_request(Fut& out, std::error_code ec) {
@@ -391,7 +388,9 @@ private:
         out.raise(ec);
     }
 
-    // Java's ensureCoordinatorReady, one step: FindCoordinator to the least loaded broker.
+public:
+    /// Java's ensureCoordinatorReady, one step: FindCoordinator to the least loaded broker.
+    /// Also used without a subscription (assign() with group.id commits to the group).
     bool ensure_coordinator(time_point now) {
         if (coordinator_) return true;
         if (find_in_flight_ || now < find_retry_at_) return false;
@@ -433,6 +432,7 @@ private:
         return false;
     }
 
+private:
     std::vector<std::string> subscribed_topics() const {
         auto const& s = subs_.subscription();
         return {s.begin(), s.end()};

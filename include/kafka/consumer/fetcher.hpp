@@ -63,6 +63,7 @@ struct fetch_options {
     bool check_crcs = true;
     std::string client_rack;
     std::chrono::milliseconds reset_by_duration{0};  // auto.offset.reset=by_duration:<d>
+    std::chrono::milliseconds retry_backoff{100};    // before retrying a failed ListOffsets
 };
 
 /// Per-partition fetch statistics, for lag and rate metrics.
@@ -201,6 +202,7 @@ public:
 
     /// ListOffsets for partitions awaiting a reset (earliest/latest); none -> throws offset_out_of_range_error.
     void reset_offsets_if_needed() {
+        if (client_.now() < resets_retry_at_) return;
         auto parts = subs_.partitions_needing_reset();
         std::map<topic_partition, std::int64_t> no_policy;
         std::map<std::int32_t, std::vector<topic_partition>> by_leader;
@@ -233,12 +235,14 @@ public:
                 for (auto const& tp : tps) resets_in_flight_.erase(tp);
                 if (f.failed()) {
                     metadata_.request_update();
+                    resets_retry_at_ = client_.now() + opts_.retry_backoff;  // as Java, not at once
                     return;
                 }
                 for (auto const& [tp, r] : f.value()) {
                     if (!subs_.is_assigned(tp) || subs_.seek_epoch(tp) != epochs.at(tp) || !subs_.pending_reset(tp)) continue;
                     if (r.error) {
                         metadata_.request_update();
+                        resets_retry_at_ = client_.now() + opts_.retry_backoff;
                         continue;
                     }
                     // by_duration: no record that recent means the end of the log, as Java resets.
@@ -512,6 +516,7 @@ private:
     fetch_options opts_;
     std::set<std::int32_t> in_flight_;
     std::set<topic_partition> resets_in_flight_;
+    typename Transport::clock_type::time_point resets_retry_at_{};
     std::deque<std::unique_ptr<completed_fetch>> completed_;
     protocol::codec_context codecs_;
     std::shared_ptr<byte_buffer> spare_;
