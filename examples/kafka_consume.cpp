@@ -12,7 +12,9 @@
 #include <kafka/policy/assignors/roundrobin.hpp>
 #include <kafka/policy/assignors/sticky.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -130,10 +132,9 @@ void print(std::string& buf, const std::string& fmt, const Rec& r) {
     std::fwrite(buf.data(), 1, buf.size(), stdout);
 }
 
-std::function<void()> on_signal;
-void handle_signal(int) {
-    if (on_signal) on_signal();
-}
+// A signal handler may only touch a lock-free atomic; a watcher thread turns it into wakeup().
+std::atomic<bool> signalled{false};
+void handle_signal(int) { signalled.store(true); }
 
 std::string join(const std::vector<kafka::topic_partition>& v) {
     std::string s;
@@ -155,7 +156,21 @@ int run(const options& o) {
     props["auto.offset.reset"] = o.offset == "end" ? "latest" : "earliest";
     for (auto const& [k, v] : o.extra) props[k] = v;
     kafka::KafkaConsumer<view, view, policies> consumer{kafka::consumer_config(props)};
-    on_signal = [&consumer] { consumer.wakeup(); };
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+        while (!done.load()) {
+            if (signalled.exchange(false)) consumer.wakeup();
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    struct join_on_exit {
+        std::atomic<bool>& done;
+        std::thread& t;
+        ~join_on_exit() {
+            done.store(true);
+            t.join();
+        }
+    } joiner{done, watcher};
     std::signal(SIGINT, handle_signal);
     std::signal(SIGTERM, handle_signal);
 
@@ -204,13 +219,24 @@ int run(const options& o) {
     try {
         for (;;) {
             auto records = consumer.poll(std::chrono::milliseconds(500));
+            // Offsets after the records printed: with -c the batch may be cut, and what was not
+            // printed must be neither committed nor skipped, so those partitions seek back to it.
+            std::map<kafka::topic_partition, kafka::offset_and_metadata> printed;
+            std::map<kafka::topic_partition, std::int64_t> unprinted;
             for (auto const& r : records) {
+                kafka::topic_partition tp{r.topic(), r.partition()};
+                if (o.count >= 0 && n >= o.count) {
+                    unprinted.emplace(tp, r.offset());
+                    continue;
+                }
                 print(buf, fmt, r);
-                if (++n == o.count) break;
+                ++n;
+                printed[tp] = {r.offset() + 1, "", r.leader_epoch()};
             }
-            if (!records.empty()) {
-                if (o.commit == "sync") consumer.commitSync(records.next_offsets());
-                else if (o.commit == "async") consumer.commitAsync(records.next_offsets(), [](auto const&, std::error_code ec) {
+            for (auto const& [tp, off] : unprinted) consumer.seek(tp, off);
+            if (!printed.empty()) {
+                if (o.commit == "sync") consumer.commitSync(printed);
+                else if (o.commit == "async") consumer.commitAsync(printed, [](auto const&, std::error_code ec) {
                     if (ec) std::fprintf(stderr, "%% async commit failed: %s\n", ec.message().c_str());
                 });
             }

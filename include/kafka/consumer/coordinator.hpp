@@ -144,6 +144,9 @@ public:
             // The user has not called poll() within max.poll.interval.ms: leave, as Java does,
             // so the group can hand our partitions to a live member.
             left_for_poll_timeout_ = true;
+            // The member is gone: at the next poll its partitions are reported lost (Java's
+            // onPartitionsLost), not revoked, and nothing is committed for them.
+            lost_pending_ = subs_.assigned_partitions();
             leave_group("consumer poll timeout has expired");
             return;
         }
@@ -676,13 +679,13 @@ private:
         subs_.assign_from_subscribed(assigned);
         call(listener_.on_partitions_assigned, added);
         assignment_snapshot_.clear();
-        for (auto const& t : subs_.subscription())
-            if (auto n = metadata_.partition_count(t)) assignment_snapshot_[t] = *n;
+        for (auto const& t : subs_.subscription()) assignment_snapshot_[t] = metadata_.partition_count(t).value_or(-1);
     }
 
     // Java's rejoinNeededOrPending: partition counts changed since the assignment.
+    // A topic unknown at assignment time (-1) that now exists counts as a change too.
     void check_assignment_metadata() {
-        if (state_ != member_state::stable || assignment_snapshot_.empty()) return;
+        if (state_ != member_state::stable) return;
         for (auto const& t : subs_.subscription()) {
             auto n = metadata_.partition_count(t);
             auto it = assignment_snapshot_.find(t);
