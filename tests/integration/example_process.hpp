@@ -1,0 +1,249 @@
+// Child processes and broker helpers for test_examples.cpp and test_mixed_group.cpp: a program
+// (an example binary, the librdkafka member) run with its stdout and stderr read line by line on
+// a thread of its own; topics created with scripts/kafka-broker.sh (Kafka's TopicCommand);
+// records produced by kcat.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker_env.hpp"
+
+namespace kafka::test::proc {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+/// "prefix-<random hex>": topic and group names unique per run.
+inline std::string unique_name(const std::string& prefix) {
+    static std::mt19937_64 rng{std::random_device{}() ^
+                               static_cast<std::uint64_t>(steady::now().time_since_epoch().count())};
+    std::ostringstream o;
+    o << prefix << '-' << std::hex << (rng() & 0xffffffffffULL);
+    return o.str();
+}
+
+inline std::string quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+struct command_result {
+    int status = -1;  // exit status; -1 when the command did not exit normally
+    std::string output;
+};
+
+/// Runs `cmd` through the shell, stdout and stderr captured together.
+inline command_result run_command(const std::string& cmd) {
+    command_result r;
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) throw std::runtime_error("popen failed for: " + cmd);
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+    int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+inline std::string broker_script() { return std::string(KAFKA_SOURCE_DIR) + "/scripts/kafka-broker.sh"; }
+
+/// The name scripts/kafka-broker.sh knows the test broker by (KAFKA_NAME in its env file).
+inline std::string broker_name() {
+    auto n = broker_env::get().var("KAFKA_NAME");
+    if (n.empty())
+        throw std::runtime_error("these tests create topics through scripts/kafka-broker.sh: set KAFKA_ENV_FILE to the "
+                                 "env file of a broker it started (KAFKA_NAME missing)");
+    return n;
+}
+
+inline void create_topic(const std::string& topic, int partitions) {
+    auto r = run_command(quote(broker_script()) + " topic --name " + quote(broker_name()) + " create " + quote(topic) +
+                         " " + std::to_string(partitions));
+    if (r.status != 0) throw std::runtime_error("creating topic " + topic + " failed: " + r.output);
+}
+
+/// Produces one record per line with kcat (through scripts/kafka-broker.sh, PLAINTEXT).
+inline void produce(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args = "") {
+    auto cmd = quote(broker_script()) + " produce --name " + quote(broker_name()) + " " + quote(topic) + " " + kcat_args +
+               " >/dev/null 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "w");
+    if (!p) throw std::runtime_error("popen failed for: " + cmd);
+    for (auto const& l : lines) {
+        std::fwrite(l.data(), 1, l.size(), p);
+        std::fputc('\n', p);
+    }
+    int st = ::pclose(p);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw std::runtime_error("kcat failed to produce to " + topic);
+}
+
+/// A child process whose stdout and stderr lines are collected as they come. It is SIGKILLed if
+/// the test process dies, and by the destructor if it still runs.
+class child {
+public:
+    /// With `own_group`, the child leads a process group of its own, so that signal_group() reaches
+    /// the processes it starts too (a script running java, say).
+    child(std::string name, const std::vector<std::string>& argv, bool own_group = false)
+        : name_(std::move(name)), own_group_(own_group) {
+        int out[2], err[2];
+        if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+        std::vector<char*> args;
+        for (auto const& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        pid_ = ::fork();
+        if (pid_ < 0) throw std::runtime_error("fork failed");
+        if (pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (own_group) ::setpgid(0, 0);
+            int devnull = ::open("/dev/null", O_RDONLY);
+            ::dup2(devnull, 0);
+            ::dup2(out[1], 1);
+            ::dup2(err[1], 2);
+            ::execvp(args[0], args.data());
+            std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+            ::_exit(127);
+        }
+        if (own_group) ::setpgid(pid_, pid_);  // also here: no race with signal_group()
+        ::close(out[1]);
+        ::close(err[1]);
+        reader_ = std::thread([this, o = out[0], e = err[0]] { read_loop(o, e); });
+    }
+    child(const child&) = delete;
+    child& operator=(const child&) = delete;
+    ~child() {
+        if (own_group_) ::kill(-pid_, SIGKILL);  // whatever it started, too
+        if (!status_) {
+            ::kill(pid_, SIGKILL);
+            wait(5s);
+        }
+        if (reader_.joinable()) reader_.join();
+    }
+
+    const std::string& name() const { return name_; }
+    void signal(int sig) const { ::kill(pid_, sig); }
+    /// Signals its whole process group (constructed with own_group).
+    void signal_group(int sig) const { ::kill(own_group_ ? -pid_ : pid_, sig); }
+
+    /// The wait status once the child exited (waiting up to `timeout`); nullopt while it runs.
+    std::optional<int> wait(std::chrono::milliseconds timeout) {
+        auto deadline = steady::now() + timeout;
+        while (!status_) {
+            int st = 0;
+            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+                status_ = st;
+                break;
+            }
+            if (steady::now() >= deadline) break;
+            std::this_thread::sleep_for(20ms);
+        }
+        if (status_ && reader_.joinable()) reader_.join();  // every line read
+        return status_;
+    }
+    /// Exit status 0..255, or -1 (killed by a signal or still running).
+    int exit_code(std::chrono::milliseconds timeout) {
+        auto st = wait(timeout);
+        return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1;
+    }
+
+    std::vector<std::string> out() const {
+        std::lock_guard<std::mutex> g(m_);
+        return out_;
+    }
+    std::vector<std::string> err() const {
+        std::lock_guard<std::mutex> g(m_);
+        return err_;
+    }
+    /// stdout lines starting with `prefix`, the prefix removed.
+    std::vector<std::string> lines(const std::string& prefix) const {
+        std::vector<std::string> v;
+        for (auto const& l : out())
+            if (l.rfind(prefix, 0) == 0) v.push_back(l.substr(prefix.size()));
+        return v;
+    }
+    /// Everything it printed, for failure messages.
+    std::string transcript() const {
+        std::lock_guard<std::mutex> g(m_);
+        std::string s;
+        for (auto const& l : out_) s += "  [" + name_ + "] " + l + "\n";
+        for (auto const& l : err_) s += "  [" + name_ + " stderr] " + l + "\n";
+        return s;
+    }
+    /// Waits until some stdout line satisfies `pred` (or the child exits, or `timeout` passes).
+    bool wait_for_line(const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds timeout) {
+        auto deadline = steady::now() + timeout;
+        for (;;) {
+            for (auto const& l : out())
+                if (pred(l)) return true;
+            if (steady::now() >= deadline || wait(0ms)) {
+                for (auto const& l : out())
+                    if (pred(l)) return true;
+                return false;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+
+private:
+    void read_loop(int out_fd, int err_fd) {
+        std::string partial[2];
+        pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+        int open_fds = 2;
+        char buf[65536];
+        while (open_fds > 0) {
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                break;
+            }
+            for (int i = 0; i < 2; ++i) {
+                if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                auto n = ::read(fds[i].fd, buf, sizeof buf);
+                if (n <= 0) {
+                    std::lock_guard<std::mutex> g(m_);
+                    if (!partial[i].empty()) (i == 0 ? out_ : err_).push_back(partial[i]);
+                    ::close(fds[i].fd);
+                    fds[i].fd = -1;
+                    --open_fds;
+                    continue;
+                }
+                partial[i].append(buf, static_cast<std::size_t>(n));
+                std::size_t start = 0, nl;
+                std::lock_guard<std::mutex> g(m_);
+                while ((nl = partial[i].find('\n', start)) != std::string::npos) {
+                    (i == 0 ? out_ : err_).push_back(partial[i].substr(start, nl - start));
+                    start = nl + 1;
+                }
+                partial[i].erase(0, start);
+            }
+        }
+    }
+
+    std::string name_;
+    bool own_group_ = false;
+    pid_t pid_ = -1;
+    std::optional<int> status_;
+    mutable std::mutex m_;
+    std::vector<std::string> out_, err_;
+    std::thread reader_;
+};
+
+}  // namespace kafka::test::proc
