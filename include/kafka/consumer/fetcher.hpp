@@ -189,7 +189,14 @@ public:
                 cf.topic_name = storage.intern(cf.tp.topic);
                 cf.storage_id = storage.id;
             }
-            n += drain(cf, max_records - n, storage, sink);
+            try {
+                n += drain(cf, max_records - n, storage, sink);
+            } catch (...) {
+                // A record the sink refused (a deserialization error): the position covers what
+                // was returned before it and stays on it; the next collect offers it again.
+                subs_.advance(cf.tp, {cf.next_offset, cf.last_epoch});
+                throw;
+            }
             if (cf.exhausted) {
                 subs_.advance(cf.tp, {cf.next_offset, cf.last_epoch});
                 completed_.pop_front();
@@ -338,6 +345,7 @@ private:
         std::optional<protocol::record_set_reader> reader;
         protocol::decoded_batch batch;
         std::optional<protocol::record_cursor> cursor;
+        std::optional<record_view> retry;  // a record the sink threw on, to offer again
         bool skip_batch = false;
         std::int64_t next_offset = 0;
         std::optional<std::int32_t> last_epoch;
@@ -468,7 +476,10 @@ private:
                 }
                 cf.cursor.emplace(cf.batch, opts_.check_crcs);
             }
-            if (!cf.cursor->next(rec)) {
+            if (cf.retry) {
+                rec = *cf.retry;  // the record the sink refused last time, offered again
+                cf.retry.reset();
+            } else if (!cf.cursor->next(rec)) {
                 if (cf.cursor->error())
                     throw kafka_error(cf.cursor->error(), "corrupt record in " + cf.tp.to_string() + " near offset " +
                                                               std::to_string(cf.next_offset));
@@ -478,7 +489,12 @@ private:
                 continue;
             }
             if (rec.offset < cf.next_offset) continue;
-            sink(cf.topic_name, cf.tp.partition, rec);  // may throw: the position stays on this record
+            try {
+                sink(cf.topic_name, cf.tp.partition, rec);
+            } catch (...) {
+                cf.retry = rec;  // not lost: the position stays on it and the next poll reports it again
+                throw;
+            }
             cf.next_offset = rec.offset + 1;
             if (rec.leader_epoch >= 0) cf.last_epoch = rec.leader_epoch;
             ++stats_.records;
