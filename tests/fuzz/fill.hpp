@@ -1,5 +1,5 @@
-// Catch-free copy of the fill logic of tests/unit/protocol/message_testing.hpp:
-// gives every field of a described message a non-default value, so that the
+// Fill logic shared by the unit tests (tests/unit/protocol/message_testing.hpp) and the
+// fuzz seed generator: gives every field of a described message a non-default value, so that the
 // encoding of filled<T>() at a version exercises every field that version has.
 // (message_testing.hpp includes Catch, which a libFuzzer binary must not link.)
 #pragma once

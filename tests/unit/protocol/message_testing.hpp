@@ -7,66 +7,17 @@
 
 #include <kafka/protocol/frame.hpp>
 
+#include "../../fuzz/fill.hpp"
+
 namespace kafka::test {
 
 using namespace kafka::protocol;
 
-// Stable bytes for record_set fields (the decoded view points into the frame, so compare by content).
-inline const byte_buffer& sample_records() {
-    static const byte_buffer b = [] {
-        byte_buffer v;
-        for (int i = 0; i < 37; ++i) v.push_back(static_cast<std::byte>(i * 7));
-        return v;
-    }();
-    return b;
-}
-
-template <class T>
-void fill(T& v, int& seed);
-
-template <class C>
-void fill_struct(C& obj, int& seed) {
-    auto one = [&](auto const& f) {
-        fill(obj.*(f.member), seed);
-        if constexpr (std::is_same_v<std::decay_t<decltype(obj.*(f.member))>, bool>)
-            obj.*(f.member) = !(C{}.*(f.member));  // non-default even where the default is true
-    };
-    std::apply([&](auto const&... f) { (one(f), ...); }, C::fields());
-}
-
-/// Gives every field a value different from its default (and from its neighbours').
-template <class T>
-void fill(T& v, int& seed) {
-    ++seed;
-    if constexpr (std::is_same_v<T, bool>) v = true;
-    else if constexpr (std::is_same_v<T, double>) v = seed + 0.5;
-    else if constexpr (std::is_same_v<T, kafka::uuid>) {
-        for (std::size_t i = 0; i < 16; ++i) v.bytes[i] = static_cast<std::byte>(seed + static_cast<int>(i));
-    } else if constexpr (std::is_integral_v<T>) {
-        v = static_cast<T>(seed * 3 + 1);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-        v = "s" + std::to_string(seed);
-    } else if constexpr (std::is_same_v<T, byte_buffer>) {
-        v = byte_buffer{std::byte{1}, static_cast<std::byte>(seed), std::byte{3}};
-    } else if constexpr (std::is_same_v<T, record_set>) {
-        v.bytes = sample_records();
-    } else if constexpr (kafka::protocol::detail::is_vector<T>::value) {
-        v.resize(2);
-        for (auto& e : v) fill(e, seed);
-    } else if constexpr (kafka::protocol::detail::is_optional<T>::value) {
-        fill(v.emplace(), seed);
-    } else {
-        fill_struct(v, seed);
-    }
-}
-
-template <class T>
-T filled() {
-    T v{};
-    int seed = 0;
-    fill(v, seed);
-    return v;
-}
+// The fill logic (every field non-default) lives Catch-free in tests/fuzz/fill.hpp, shared
+// with the fuzz seed generator.
+using kafka::fuzz::fill;
+using kafka::fuzz::filled;
+using kafka::fuzz::sample_records;
 
 template <class T>
 void project(T& v, std::int16_t version);
