@@ -434,8 +434,8 @@ private:
 /// answers UNSUPPORTED_VERSION in a layout of its own (error code, a one-byte count, the ApiVersions
 /// range, throttle time), where Kafka brokers answer in the v0 layout (error code, int32 count,
 /// entries). The shim turns that answer into the v0 layout a broker sends, so that everything after
-/// the negotiation can be tested against the mock; see the [!mayfail] test in test_mock_faults.cpp
-/// for the negotiation itself.
+/// the negotiation can be tested against the mock; the first test in test_mock_faults.cpp runs
+/// the negotiation itself without the shim.
 class recording_tcp {
 public:
     class stream {

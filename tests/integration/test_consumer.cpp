@@ -631,15 +631,11 @@ TEST_CASE("consumer: the auto-commit policy commits what was consumed when the c
 }
 
 // Java: a consumer with group.id commits and reads committed offsets without joining the group
-// (a "simple" consumer: nothing subscribed, or partitions taken with assign()).
-// Library bug (reported): committed() and commitSync(offsets) on such a consumer never look up the
-// group coordinator and throw timeout_error ("no group coordinator within the timeout") after
-// default.api.timeout.ms. KafkaConsumer::ensure_coordinator() steps the lookup through
-// group_coordinator::poll(), which returns true at once when nothing is subscribed
-// (!has_auto_assigned_partitions()) without sending FindCoordinator. (position() of an assigned
-// partition does find it, through refresh_committed_offsets(); after that, commits work.)
+// (a "simple" consumer: nothing subscribed, or partitions taken with assign()). The consumer looks the
+// group coordinator up for that itself. default.api.timeout.ms leaves room for a fresh broker, whose
+// first FindCoordinator creates __consumer_offsets (COORDINATOR_NOT_AVAILABLE for a few seconds).
 TEST_CASE("consumer: committed() and commitSync() work without subscribe(): a fresh consumer, and one using assign()",
-          "[integration][consumer][!mayfail]") {
+          "[integration][consumer]") {
     auto topic = unique_name("it-consumer-simple");
     auto group = unique_name("it-consumer-simple");
     create_topic(topic, 2);
@@ -649,7 +645,7 @@ TEST_CASE("consumer: committed() and commitSync() work without subscribe(): a fr
         produce(topic, lines, "-K : -p " + std::to_string(p));
     }
     topic_partition tp0{topic, 0}, tp1{topic, 1};
-    auto cfg = make_config({{"group.id", group}, {"default.api.timeout.ms", "5000"}, {"auto.offset.reset", "earliest"}});
+    auto cfg = make_config({{"group.id", group}, {"default.api.timeout.ms", "30000"}, {"auto.offset.reset", "earliest"}});
     using offsets = std::map<topic_partition, kafka::offset_and_metadata>;
 
     SECTION("a consumer that was only constructed") {
@@ -798,8 +794,7 @@ struct poll_timeout_outcome {
 };
 
 /// A (max.poll.interval.ms=8000) and B share 6 partitions; A sleeps 12 s between two polls, then
-/// polls until the group is split again. Run once and shared by the two test cases below, so
-/// that the Java-conformance check of the callbacks can be marked [!mayfail] on its own.
+/// polls until the group is split again. Run once and shared by the two test cases below.
 const poll_timeout_outcome& poll_timeout_scenario() {
     static std::optional<poll_timeout_outcome> cached;
     if (cached) return *cached;
@@ -898,15 +893,11 @@ TEST_CASE("consumer: exceeding max.poll.interval.ms: the group rebalances withou
     CHECK(released == o.a_partitions);
 }
 
-// Library bug (reported): after leaving the group on a poll timeout, the next poll calls
-// on_partitions_revoked (and tries to commit those partitions for the auto-commit policy, which the
-// broker refuses: the member id is gone), then on_partitions_lost for the same, already revoked,
-// partitions. Java calls onPartitionsLost only (ConsumerCoordinator.onJoinPrepare: the generation
-// was reset, so the partitions are lost, not revoked, and nothing is committed). In
-// group_coordinator::start_join the eager revocation runs although leave_group() reset the member
-// id; the failed commit's reset_generation() then queues the "lost" call.
+// Java: after leaving the group on a poll timeout, the next poll calls onPartitionsLost only
+// (ConsumerCoordinator.onJoinPrepare: the generation was reset, so the partitions are lost, not
+// revoked, and nothing is committed for them).
 TEST_CASE("consumer: exceeding max.poll.interval.ms: the member's partitions are reported lost, not revoked (Java)",
-          "[integration][consumer][slow][!mayfail]") {
+          "[integration][consumer][slow]") {
     auto const& o = poll_timeout_scenario();
     INFO(o.timeline);
     std::set<topic_partition> lost, revoked;
@@ -1067,12 +1058,9 @@ TEST_CASE("consumer: a subscription to a topic that does not exist polls empty o
 
 // Java's consumer notices a subscribed topic created later at its next metadata refresh and
 // rejoins (ConsumerCoordinator.rejoinNeededOrPending: the metadata snapshot no longer matches the
-// one the assignment was made with).
-// Library bug (reported): never picked up. group_coordinator::check_assignment_metadata() returns
-// early when assignment_snapshot_ is empty, and apply_assignment() only records topics whose
-// partition count is known, so when none of the subscribed topics existed at assignment time
-// nothing ever triggers a rejoin.
-TEST_CASE("consumer: a subscribed topic created after subscribe() is picked up", "[integration][consumer][!mayfail]") {
+// one the assignment was made with), also when none of the subscribed topics existed at the last
+// assignment.
+TEST_CASE("consumer: a subscribed topic created after subscribe() is picked up", "[integration][consumer]") {
     auto topic = unique_name("it-consumer-later");
     auto_consumer c(make_config({{"group.id", unique_name("it-consumer-later")},
                                  {"allow.auto.create.topics", "false"},
