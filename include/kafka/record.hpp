@@ -69,7 +69,7 @@ struct record_storage {
     record_storage() : id(next_id()) {}
     /// Distinct for every storage ever created (a fetch spanning polls adds its buffers to each).
     const std::uint64_t id;
-    std::vector<std::shared_ptr<const byte_buffer>> buffers;
+    std::vector<std::shared_ptr<const void>> buffers;  // response frames, decompressed batches
     std::vector<std::unique_ptr<std::string>> topics;  // stable addresses for ConsumerRecord::topic()
 
     const std::string* intern(const std::string& topic) {

@@ -21,6 +21,7 @@
 
 #include <asio.hpp>
 
+#include <kafka/client/frame_pool.hpp>
 #include <kafka/client/sasl.hpp>
 #include <kafka/client/transport.hpp>
 #include <kafka/error.hpp>
@@ -39,8 +40,6 @@ struct broker_address {
     friend bool operator==(const broker_address&, const broker_address&) = default;
 };
 
-/// A response body (after the size prefix), shared so that views into it (records) stay valid.
-using frame_ptr = std::shared_ptr<const byte_buffer>;
 using response_handler = std::function<void(std::error_code, frame_ptr)>;
 
 /// Largest response accepted; a bigger size prefix is treated as a corrupt stream.
@@ -278,8 +277,8 @@ private:
             if (ec) return self->close(ec == asio::error::eof ? make_error_code(client_errc::disconnected) : ec);
             auto n = protocol::from_big_endian<std::int32_t>(reinterpret_cast<const std::byte*>(self->size_buf_.data()));
             if (n < 4 || n > max_response_size) return self->close(client_errc::malformed_response);
-            auto body = std::make_shared<byte_buffer>(static_cast<std::size_t>(n));
-            asio::async_read(*self->stream_, asio::buffer(*body), [self, body](std::error_code ec2, std::size_t) {
+            auto body = self->frames_->get(static_cast<std::size_t>(n));
+            asio::async_read(*self->stream_, asio::buffer(body->data(), body->size()), [self, body](std::error_code ec2, std::size_t) {
                 if (self->state_ == state::closed) return;
                 if (ec2) return self->close(ec2 == asio::error::eof ? make_error_code(client_errc::disconnected) : ec2);
                 self->deliver(body);
@@ -287,7 +286,7 @@ private:
         });
     }
 
-    void deliver(std::shared_ptr<byte_buffer> body) {
+    void deliver(std::shared_ptr<frame_buffer> body) {
         auto id = protocol::peek_correlation_id(*body);
         if (in_flight_.empty() || !id || *id != in_flight_.front().correlation_id)
             return close(client_errc::correlation_mismatch);
@@ -318,6 +317,7 @@ private:
     std::size_t writing_count_ = 0;
     bool writing_ = false;
     std::array<unsigned char, 4> size_buf_{};
+    std::shared_ptr<frame_pool> frames_ = frame_pool::create();
 };
 
 }  // namespace kafka::client
