@@ -8,46 +8,60 @@
 #   bench/run.sh --latency       produce 1k records/s (then 10k/s) with a timestamp in each value; p50/p99/p99.9
 #                                of receive-minus-produce for ours, librdkafka and franz-go (about 45 s of
 #                                producing: a 5 s warm-up, 12 s at 1k/s, 6 s at 10k/s)
+#   bench/run.sh --client-bound  the same consumers and rounds against an in-memory broker instead: franz-go's
+#                                kfake (bench/kfake, one broker on 127.0.0.1:49192), which loads each data set
+#                                into memory itself before the rounds (D1 10 M x 100 B, D4 1 M x 1 KiB, both
+#                                uncompressed; with --quick D1 1 M only). The table adds kfake's own CPU per
+#                                run; no Kafka broker is started and no decode figure is taken.
 # Options: --rounds R (default 5), --pin-client (run the consumers under `taskset -c 1`),
 #          --keep-broker (leave the "bench" broker running), --no-decode (skip decode_bench),
 #          --report DIR (only print the table again from DIR/runs.tsv of an earlier run).
 #
 # Everything is set up by scripts/install-deps.sh (Debian packages: kcat, librdkafka-dev, time, JDK; the
-# Kafka jars) plus `go build` of bench/franz (its modules come through the ordinary `go` client).
-# The broker is named "bench", on ports 49092-49096, and is stopped at the end. It runs unpinned (its
-# JVM is started by scripts/kafka-broker.sh). Logs and raw figures: .cache/bench/run-<time>/.
+# Kafka jars) plus `go build` of bench/franz and bench/kfake (their modules come through the ordinary `go`
+# client). The broker is named "bench", on ports 49092-49096, and is stopped at the end. It runs unpinned
+# (its JVM is started by scripts/kafka-broker.sh); so does the kfake host. Logs and raw figures:
+# .cache/bench/run-<time>/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-quick=0 latency=0 rounds=5 pin=() keep_broker=0 decode=1 report_only=
+quick=0 latency=0 client_bound=0 rounds=5 pin=() keep_broker=0 decode=1 report_only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --latency) latency=1 ;;
+    --client-bound) client_bound=1 ;;
     --rounds) rounds=${2:?}; shift ;;
     --pin-client) pin=(taskset -c 1) ;;
     --keep-broker) keep_broker=1 ;;
     --no-decode) decode=0 ;;
     --report) report_only=${2:?}; shift ;;
-    -h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$client_bound" = 1 ]; then
+  [ "$latency" = 0 ] || { echo "bench/run.sh: --client-bound and --latency do not go together" >&2; exit 2; }
+  decode=0   # the offline decode figure does not depend on the broker: the real-broker run takes it
+fi
 
 # ------------------------------------------------------------------ report
-report() { # RUN_DIR QUICK DECODE_LINE
-python3 - "$1" "$2" "$3" <<'PY' | tee "$1/report.md"
+report() { # RUN_DIR QUICK DECODE_LINE CLIENT_BOUND
+python3 - "$1" "$2" "$3" "$4" <<'PY' | tee "$1/report.md"
 import csv, statistics as st, sys
-out, quick, decode_line = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
+out, quick, decode_line, cb = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4] == "1"
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 env = open(f"{out}/env.txt").read().strip()
 order = ["ours", "librdkafka", "kcat", "franz-go", "java"]
 names = {"ours": "ours (consume_bench)", "librdkafka": "librdkafka 2.0.2 (rdkafka_bench)", "kcat": "kcat",
          "franz-go": "franz-go", "java": "Java ConsumerPerformance"}
 targets = {"librdkafka": (1.0, 0.5), "franz-go": (1.2, 0.5), "java": (1.5, 0.33), "kcat": (None, None)}
-print("## Consumers on a real broker (bench/run.sh%s)\n" % (" --quick" if quick else ""))
+if cb:  # benchmarks.md: client-bound throughput targets exist for librdkafka and franz-go only
+    targets = {"librdkafka": (1.5, 0.5), "franz-go": (2.0, 0.5), "java": (None, 0.33), "kcat": (None, None)}
+opts = (" --client-bound" if cb else "") + (" --quick" if quick else "")
+print("## Consumers on %s (bench/run.sh%s)\n" % ("an in-memory broker, kfake" if cb else "a real broker", opts))
 print("\n".join("    " + l for l in env.splitlines()) + "\n")
 def fmt(x, p=2): return "-" if x is None else f"{x:.{p}f}"
 for ds in dict.fromkeys(r["dataset"] for r in rows):
@@ -57,15 +71,20 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
     for r in rs:
         if r["rc"] != "0": continue
         wall, cpu = float(r["wall_s"]), float(r["user_s"]) + float(r["sys_s"])
+        srv = float(r["server_cpu_s"]) if r.get("server_cpu_s") else None   # the broker's CPU during the run
         per.setdefault(r["consumer"], {})[int(r["round"])] = dict(
             rps=n / wall, mbs=n * size / wall / 1e6, cpum=cpu / (n / 1e6), rss=int(r["maxrss_kib"]) / 1024,
-            wall=wall, internal=float(r["internal_rps"]) if r["internal_rps"] else None)
+            wall=wall, internal=float(r["internal_rps"]) if r["internal_rps"] else None,
+            srvm=None if srv is None else srv / (n / 1e6), share=None if srv is None or cpu == 0 else srv / cpu)
     label = {"d1": "D1: %d x %d B, uncompressed" % (n, size), "d2": "D2: %d x %d B, lz4" % (n, size),
              "d4": "D4: %d x %d B, uncompressed" % (n, size)}.get(ds, ds)
     print(f"### {label}\n")
     fails = [f'{r["consumer"]} round {r["round"]} (rc {r["rc"]})' for r in rs if r["rc"] != "0"]
-    print("| consumer | rounds | records/s | MB/s | CPU s per M records | peak RSS MiB | wall s | own rate (records/s) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    srv_cols = any(x["srvm"] is not None for c in per for x in per[c].values())
+    srv_name = "kfake" if cb else "broker"
+    print("| consumer | rounds | records/s | MB/s | CPU s per M records | peak RSS MiB | wall s | own rate (records/s) |"
+          + (f" {srv_name} CPU s per M records | {srv_name} CPU / consumer CPU |" if srv_cols else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if srv_cols else ""))
     med = {}
     for c in order:
         if c not in per: continue
@@ -74,9 +93,19 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
         own = [x["internal"] for x in v if x["internal"]]
         m["own"] = st.median(own) if own else None
         med[c] = m
+        srv = ""
+        if srv_cols:
+            sm = [x["srvm"] for x in v if x["srvm"] is not None]
+            sh = [x["share"] for x in v if x["share"] is not None]
+            srv = (f' {st.median(sm):.3f} |' if sm else " - |") + (f' {st.median(sh):.2f} ({min(sh):.2f}..{max(sh):.2f}) |' if sh else " - |")
         print(f'| {names[c]} | {len(v)} | {m["rps"]:,.0f} | {m["mbs"]:.1f} | {m["cpum"]:.3f} | {m["rss"]:.1f} | {m["wall"]:.2f} | '
-              + (f'{m["own"]:,.0f}' if m["own"] else "-") + " |")
+              + (f'{m["own"]:,.0f}' if m["own"] else "-") + " |" + srv)
     print()
+    if srv_cols:
+        busy = [(c, st.median(sh)) for c in order if c in per
+                for sh in [[x["share"] for x in per[c].values() if x["share"] is not None]] if sh and st.median(sh) > 1]
+        print(f"{srv_name} used more CPU than the consumer itself (median) while serving: "
+              + (", ".join(f"{names[c]} ({x:.2f}x)" for c, x in busy) if busy else "none") + ".\n")
     if fails: print("Failed runs (left out): " + ", ".join(fails) + "\n")
     if "ours" not in per: continue
     print("| ours / peer | records/s ratio, median (min..max) | target | CPU per M ratio, median (min..max) | target | peak RSS ratio |")
@@ -101,7 +130,10 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
               ' they are applied here as they stand.)\n')
 print("Records/s and MB/s: N / process wall time (start-up, connection and metadata included; MB = 1e6 bytes of values);"
       " CPU = user + sys of the whole process; peak RSS = max resident set (GNU time %M). \"own rate\": the rate each"
-      " program measures itself from its first poll (Java: fetch.nMsg.sec), for reference.\n")
+      " program measures itself from its first poll (Java: fetch.nMsg.sec), for reference."
+      + (" kfake CPU: user + sys of the kfake host process over the same run (/proc/PID/stat, 10 ms ticks),"
+         " per million records and as a multiple of the consumer's own CPU (median, min..max over the rounds)."
+         if cb else "") + "\n")
 if decode_line:
     print("### Offline decode (build-bench/bench/decode_bench, uncompressed rows)\n")
     print("| records/batch | codec | frame KiB | ns/record (min-max) | records/s | GB/s | new/record | new/frame in decode_response | malloc/record | floor: crc32c GB/s | floor: memcpy GB/s |")
@@ -111,11 +143,14 @@ PY
 }
 if [ -n "$report_only" ]; then
   report "$report_only" "$(grep -q -- '--quick' "$report_only/report.md" 2>/dev/null && echo 1 || echo 0)" \
-         "$(grep -E '^\| (160|1000) \| none \|' "$report_only/decode.txt" 2>/dev/null || true)" >/dev/null
+         "$(grep -E '^\| (160|1000) \| none \|' "$report_only/decode.txt" 2>/dev/null || true)" \
+         "$(grep -q '^broker: kfake' "$report_only/env.txt" && echo 1 || echo 0)" >/dev/null
   cat "$report_only/report.md"; exit 0
 fi
 
 NAME=bench PORT=49092 B=127.0.0.1:49092 PARTS=6
+KFAKE_PORT=49192   # --client-bound: the kfake host's one broker
+[ "$client_bound" = 1 ] && B=127.0.0.1:$KFAKE_PORT
 LAT_LINGER_MS=${LAT_LINGER_MS:-1}   # latency producer: 1 ms batching keeps a loaded broker from drowning in 10k requests/s
 out=$top/.cache/bench/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
@@ -127,31 +162,74 @@ log "building consume_bench, rdkafka_bench, decode_bench (build-bench, -j1)"
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKAFKA_BUILD_BENCH=ON \
       -DKAFKA_BUILD_TESTS=OFF -DKAFKA_BUILD_EXAMPLES=OFF >/dev/null
 ninja -C build-bench -j1 consume_bench rdkafka_bench decode_bench >/dev/null
+lib_dirty=$(git status --porcelain -- include | wc -l)   # what consume_bench was just built from
+lib_at="$(git rev-parse --short HEAD)$( [ "$lib_dirty" = 0 ] || echo " plus $lib_dirty uncommitted change(s) under include/ (diff sha256 $( { git diff HEAD -- include; git ls-files -o --exclude-standard -z -- include | xargs -0r cat; } | sha256sum | cut -c1-12))")"
 OURS=$top/build-bench/bench/consume_bench
 RDK=$top/build-bench/bench/rdkafka_bench
 FRANZ=$top/.cache/bench/franz-bench
+KFAKE=$top/.cache/bench/kfake-host
 log "building bench/franz (go build)"
 (cd bench/franz && go build -o "$FRANZ" .)
+if [ "$client_bound" = 1 ]; then
+  log "building bench/kfake (go build)"
+  (cd bench/kfake && go build -o "$KFAKE" .)
+fi
 
 # ------------------------------------------------------------------ broker
+# SERVER_PID: the broker process whose CPU run_one samples around each run (the kfake host; unset otherwise).
+SERVER_PID= kfake_pid= kfake_topic= started_broker=0
 stop_broker() {
-  if [ "$keep_broker" = 0 ]; then scripts/kafka-broker.sh stop --name "$NAME" >/dev/null 2>&1 || true; fi
+  if [ "$started_broker" = 1 ] && [ "$keep_broker" = 0 ]; then
+    scripts/kafka-broker.sh stop --name "$NAME" >/dev/null 2>&1 || true
+  fi
 }
-trap stop_broker EXIT
-scripts/kafka-broker.sh stop --name "$NAME" >/dev/null 2>&1 || true   # a leftover of ours, if any
-if [ "$latency" = 1 ]; then topics="latwarm:$PARTS,lat1k:$PARTS,lat10k:$PARTS"
-elif [ "$quick" = 1 ]; then topics="d1:$PARTS"
-else topics="d1:$PARTS,d2:$PARTS,d4:$PARTS"; fi
-log "starting broker $NAME on $B (topics $topics)"
-scripts/kafka-broker.sh start --name "$NAME" --port-base "$PORT" --topics "$topics" >"$out/broker.env"
-broker_version=$(. "$out/broker.env"; echo "$KAFKA_VERSION")
+start_kfake() { # TOPIC N PAYLOAD_FILE: a kfake host that holds N records of TOPIC in memory, ready to serve
+  local t=$1 i
+  stop_kfake
+  log "kfake: loading $2 records into $t on $B ($(awk 'NR==1{print length($0)}' "$3") B JSON-like values, uncompressed, 16 KiB batches)"
+  "$KFAKE" -port "$KFAKE_PORT" -topic "$t" -partitions "$PARTS" -n "$2" -payload "$3" >"$out/kfake-$t.out" 2>"$out/kfake-$t.err" &
+  kfake_pid=$! kfake_topic=$t
+  for i in $(seq 1200); do   # 10 M records load in about 10 s; give it 10 minutes on a loaded machine
+    grep -qx ready "$out/kfake-$t.out" && break
+    kill -0 "$kfake_pid" 2>/dev/null || { log "kfake host exited: $(cat "$out/kfake-$t.err")"; exit 1; }
+    sleep 0.5
+  done
+  grep -qx ready "$out/kfake-$t.out" || { log "kfake host not ready after 10 minutes"; exit 1; }
+  log "kfake: $(grep '^loaded' "$out/kfake-$t.out")"
+  SERVER_PID=$kfake_pid
+}
+stop_kfake() {
+  [ -n "$kfake_pid" ] || return 0
+  echo "kfake host of $kfake_topic: $(grep '^loaded' "$out/kfake-$kfake_topic.out"); peak RSS $(awk '/VmHWM/{printf "%.0f MiB", $2/1024}' "/proc/$kfake_pid/status" 2>/dev/null)" >>"$out/env.txt"
+  kill -TERM "$kfake_pid" 2>/dev/null || true
+  wait "$kfake_pid" 2>/dev/null || true
+  kfake_pid= SERVER_PID=
+}
+trap 'stop_kfake; stop_broker' EXIT
+if [ "$client_bound" = 1 ]; then
+  broker_version=${KAFKA_VERSION:-$(sed -n 's/^KAFKA_DEFAULT_VERSION=//p' scripts/kafka/common.sh)}   # Java's tool only
+else
+  scripts/kafka-broker.sh stop --name "$NAME" >/dev/null 2>&1 || true   # a leftover of ours, if any
+  if [ "$latency" = 1 ]; then topics="latwarm:$PARTS,lat1k:$PARTS,lat10k:$PARTS"
+  elif [ "$quick" = 1 ]; then topics="d1:$PARTS"
+  else topics="d1:$PARTS,d2:$PARTS,d4:$PARTS"; fi
+  log "starting broker $NAME on $B (topics $topics)"
+  started_broker=1
+  scripts/kafka-broker.sh start --name "$NAME" --port-base "$PORT" --topics "$topics" >"$out/broker.env"
+  broker_version=$(. "$out/broker.env"; echo "$KAFKA_VERSION")
+fi
 
 # ------------------------------------------------------------------ machine and versions
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "broker: Apache Kafka $broker_version, single node KRaft, $PARTS partitions, RF 1, unpinned JVM"
+  if [ "$client_bound" = 1 ]; then
+    echo "broker: kfake $(awk '/pkg\/kfake v/{print $NF}' bench/kfake/go.mod) (franz-go's in-memory fake Kafka, kgo $(awk '/twmb\/franz-go v/{print $NF}' bench/kfake/go.mod)), one broker on $B, $PARTS partitions, data in memory (bench/kfake, unpinned)"
+  else
+    echo "broker: Apache Kafka $broker_version, single node KRaft, $PARTS partitions, RF 1, unpinned JVM"
+  fi
+  echo "ours: consume_bench built from the library at $lib_at"
   echo "clients: $(g++ --version | head -1); librdkafka $(pkg-config --modversion rdkafka); kcat $(kcat -V 2>&1 | grep -o 'Version [^ ]*' | head -1 | cut -d' ' -f2) (on $(kcat -V 2>&1 | grep -o 'librdkafka [0-9.]*' | head -1)); franz-go $(awk '/twmb\/franz-go v/{print $NF}' bench/franz/go.mod), $(go version | cut -d' ' -f3); Java ConsumerPerformance $broker_version on $(java -version 2>&1 | head -1)"
   echo "client pinning: ${pin[*]:-none}"
 } >"$out/env.txt"
@@ -223,23 +301,34 @@ fi
 # ------------------------------------------------------------------ throughput mode
 N1=10000000; [ "$quick" = 1 ] && N1=1000000
 datasets=("d1 $N1 100")
-produce d1 $N1 "$top/.cache/bench/payload-100.txt" none
-if [ "$quick" = 0 ]; then
-  produce d2 10000000 "$top/.cache/bench/payload-100.txt" lz4
-  produce d4 1000000 "$top/.cache/bench/payload-1024.txt" none
-  datasets+=("d2 10000000 100" "d4 1000000 1024")
+if [ "$client_bound" = 1 ]; then
+  [ "$quick" = 1 ] || datasets+=("d4 1000000 1024")   # each is loaded into a kfake host right before its rounds
+else
+  produce d1 $N1 "$top/.cache/bench/payload-100.txt" none
+  if [ "$quick" = 0 ]; then
+    produce d2 10000000 "$top/.cache/bench/payload-100.txt" lz4
+    produce d4 1000000 "$top/.cache/bench/payload-1024.txt" none
+    datasets+=("d2 10000000 100" "d4 1000000 1024")
+  fi
 fi
 
-printf 'dataset\tconsumer\tround\trecords\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\trc\tinternal_rps\n' >"$out/runs.tsv"
+printf 'dataset\tconsumer\tround\trecords\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\trc\tinternal_rps\tserver_cpu_s\n' >"$out/runs.tsv"
+CLK_TCK=$(getconf CLK_TCK)
+server_ticks() { # user + sys clock ticks of SERVER_PID so far (nothing without one)
+  [ -z "$SERVER_PID" ] || awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || true
+}
 run_one() { # DATASET CONSUMER ROUND N BYTES STDOUT CMD...
-  local ds=$1 c=$2 r=$3 n=$4 bytes=$5 so=$6 base rc=0 internal=
+  local ds=$1 c=$2 r=$3 n=$4 bytes=$5 so=$6 base rc=0 internal= t0 t1 srv=
   shift 6
   base=$out/$ds.$c.$r
+  t0=$(server_ticks)
   if [ "$so" = null ]; then
     "${pin[@]}" /usr/bin/time -f '%e %U %S %M' -o "$base.time" "$@" >/dev/null 2>"$base.err" || rc=$?
   else
     "${pin[@]}" /usr/bin/time -f '%e %U %S %M' -o "$base.time" "$@" >"$base.out" 2>"$base.err" || rc=$?
   fi
+  t1=$(server_ticks)
+  [ -z "$t0" ] || [ -z "$t1" ] || srv=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", (b - a) / hz}')
   read -r wall user sys rss < <(tail -1 "$base.time")
   case "$c" in
     java) # CSV: ..., data.consumed.in.nMsg (5), nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec (10)
@@ -251,8 +340,8 @@ run_one() { # DATASET CONSUMER ROUND N BYTES STDOUT CMD...
     *) internal=$(grep -o '[0-9.]* records/s' "$base.out" | cut -d' ' -f1 || true) ;;
   esac
   [ "$rc" = 0 ] || log "  $c round $r on $ds failed (rc $rc): $(tail -2 "$base.err" | tr '\n' ' ')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$c" "$r" "$n" "$bytes" "$wall" "$user" "$sys" "$rss" "$rc" "${internal:-}" >>"$out/runs.tsv"
-  log "  $ds round $r $c: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')s CPU, $((rss / 1024)) MiB"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ds" "$c" "$r" "$n" "$bytes" "$wall" "$user" "$sys" "$rss" "$rc" "${internal:-}" "$srv" >>"$out/runs.tsv"
+  log "  $ds round $r $c: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')s CPU, $((rss / 1024)) MiB${srv:+ (broker: ${srv}s CPU)}"
 }
 
 consumers=(ours librdkafka kcat franz-go java)
@@ -270,11 +359,13 @@ run_consumer() { # CONSUMER DATASET N RECORD_BYTES ROUND
 
 for d in "${datasets[@]}"; do
   read -r t n size <<<"$d"
-  log "$t: warming the page cache (one throwaway pass of ours)"
+  [ "$client_bound" = 0 ] || start_kfake "$t" "$n" "$top/.cache/bench/payload-$size.txt"
+  log "$t: one throwaway pass of ours (warms the page cache, or the kfake host)"
   "$OURS" -b $B -t "$t" -n "$n" >"$out/$t.warm.txt" 2>&1 || { cat "$out/$t.warm.txt" >&2; exit 1; }
   for r in $(seq 1 "$rounds"); do
     for c in "${consumers[@]}"; do run_consumer "$c" "$t" "$n" "$size" "$r"; done
   done
+  stop_kfake   # frees its memory before the next data set is loaded (nothing without one)
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/env.txt"
 
@@ -286,5 +377,5 @@ if [ "$decode" = 1 ]; then
   decode_line=$(grep -E '^\| (160|1000) \| none \|' "$out/decode.txt" || true)
 fi
 
-report "$out" "$quick" "$decode_line"
+report "$out" "$quick" "$decode_line" "$client_bound"
 log "raw figures and logs: $out"
