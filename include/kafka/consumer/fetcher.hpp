@@ -1,7 +1,11 @@
 // The fetcher (Java's Fetcher with its FetchBuffer/FetchCollector/CompletedFetch).
 //
 // send_fetches() builds one Fetch request per leader for the partitions that
-// are fetchable, have no fetch in flight and nothing buffered. Responses land,
+// are fetchable and have nothing buffered, or exactly one buffered fetch whose
+// end is known: those are fetched ahead, from the offset after its last batch,
+// so the next data is on its way while the user drains the current one (the
+// broker round trip overlaps the user's work; at most two fetches per
+// partition are held). One Fetch is in flight per leader. Responses land,
 // still undecoded, in a queue of completed fetches (a frame each, shared, so
 // record views stay valid). collect() drains that queue: it checks each
 // partition is still assigned, unpaused and at the position the fetch was
@@ -86,21 +90,25 @@ public:
     const fetch_options& options() const noexcept { return opts_; }
     const fetch_stats& stats() const noexcept { return stats_; }
 
-    /// One Fetch per leader for fetchable partitions with nothing in flight or buffered.
-    /// Returns the number of requests queued.
+    /// One Fetch per leader for fetchable partitions with nothing buffered, or one buffered fetch
+    /// to fetch ahead of. Returns the number of requests queued.
     int send_fetches() {
         std::map<std::int32_t, protocol::FetchRequest> requests;
-        std::map<std::int32_t, std::vector<std::pair<topic_partition, std::uint64_t>>> sent;
+        std::map<std::int32_t, std::vector<sent_partition>> sent;
         auto buffered = buffered_partitions();
         for (auto const& tp : subs_.fetchable_partitions()) {
-            if (buffered.count(tp)) continue;
+            auto fetch_offset = subs_.position(tp)->offset;
+            if (auto b = buffered.find(tp); b != buffered.end()) {
+                auto ahead = fetch_ahead_offset(b->second);
+                if (!ahead) continue;
+                fetch_offset = *ahead;
+            }
             auto leader = metadata_.leader(tp);
             if (!leader) {
                 metadata_.request_update();
                 continue;
             }
             if (in_flight_.count(*leader)) continue;
-            auto pos = *subs_.position(tp);
             auto& req = requests[*leader];
             auto topic_id = metadata_.topic_id(tp.topic);
             auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.topic == tp.topic; });
@@ -113,7 +121,7 @@ public:
             }
             protocol::FetchRequest::FetchPartition p;
             p.partition = tp.partition;
-            p.fetch_offset = pos.offset;
+            p.fetch_offset = fetch_offset;
             // Fencing uses the leader epoch metadata knows now (not the epoch of the last record:
             // after a failover that one is older, and the new leader would fence us forever).
             // last_fetched_epoch stays -1: log-divergence detection (KIP-320) is not done here.
@@ -121,7 +129,7 @@ public:
             p.current_leader_epoch = meta ? meta->leader_epoch : -1;
             p.partition_max_bytes = opts_.max_partition_bytes;
             it->partitions.push_back(p);
-            sent[*leader].push_back({tp, subs_.seek_epoch(tp)});
+            sent[*leader].push_back({tp, subs_.seek_epoch(tp), fetch_offset});
         }
         int n = 0;
         for (auto& [node, req] : requests) {
@@ -334,6 +342,7 @@ private:
         std::int64_t last_stable_offset = -1;
         std::int64_t log_start_offset = -1;
         bytes_view records;
+        std::optional<std::int64_t> end_offset;  // after the last complete batch (fetch-ahead point)
         std::priority_queue<aborted_txn, std::vector<aborted_txn>, std::greater<>> aborted;
         std::set<std::int64_t> aborted_producers;
 
@@ -351,18 +360,35 @@ private:
         std::optional<std::int32_t> last_epoch;
     };
 
-    std::set<topic_partition> buffered_partitions() const {
-        std::set<topic_partition> out;
-        for (auto const& c : completed_) out.insert(c->tp);
+    struct sent_partition {
+        topic_partition tp;
+        std::uint64_t seek_epoch;
+        std::int64_t fetch_offset;
+    };
+
+    /// The buffered fetches of each partition that has any.
+    std::map<topic_partition, std::vector<const completed_fetch*>> buffered_partitions() const {
+        std::map<topic_partition, std::vector<const completed_fetch*>> out;
+        for (auto const& c : completed_) out[c->tp].push_back(c.get());
         return out;
     }
 
-    void on_response(client::response<protocol::FetchResponse>& r,
-                     const std::vector<std::pair<topic_partition, std::uint64_t>>& sent) {
-        auto epoch_of = [&](const topic_partition& tp) -> std::optional<std::uint64_t> {
-            for (auto const& [t, e] : sent)
-                if (t == tp) return e;
-            return std::nullopt;
+    /// Where to fetch ahead of a partition's buffered data: after its last complete batch, when
+    /// exactly one fetch is buffered, it holds records and no error. A seek meanwhile changes the
+    /// seek epoch and the ahead data is dropped on arrival; a position that ends up elsewhere
+    /// makes initialize() drop it.
+    static std::optional<std::int64_t> fetch_ahead_offset(const std::vector<const completed_fetch*>& held) {
+        if (held.size() != 1) return std::nullopt;
+        auto const& cf = *held.front();
+        if (cf.error != 0 || !cf.end_offset || *cf.end_offset <= cf.fetch_offset) return std::nullopt;
+        return cf.end_offset;
+    }
+
+    void on_response(client::response<protocol::FetchResponse>& r, const std::vector<sent_partition>& sent) {
+        auto sent_as = [&](const topic_partition& tp) -> const sent_partition* {
+            for (auto const& s : sent)
+                if (s.tp == tp) return &s;
+            return nullptr;
         };
         if (r.body.error_code != 0) {
             metadata_.request_update();
@@ -380,18 +406,19 @@ private:
             }
             for (auto& p : t.partitions) {
                 topic_partition tp{name, p.partition_index};
-                auto epoch = epoch_of(tp);
-                if (!epoch || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != *epoch) continue;
+                auto how = sent_as(tp);
+                if (!how || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != how->seek_epoch) continue;
                 auto cf = std::make_unique<completed_fetch>();
                 cf->tp = tp;
-                cf->fetch_offset = subs_.position(tp) ? subs_.position(tp)->offset : -1;
-                cf->seek_epoch = *epoch;
+                cf->fetch_offset = how->fetch_offset;
+                cf->seek_epoch = how->seek_epoch;
                 cf->frame = r.frame;
                 cf->error = p.error_code;
                 cf->high_watermark = p.high_watermark;
                 cf->last_stable_offset = p.last_stable_offset;
                 cf->log_start_offset = p.log_start_offset;
                 cf->records = p.records.bytes;
+                if (p.error_code == 0) cf->end_offset = protocol::record_set_next_offset(cf->records);
                 if (opts_.isolation == isolation_level::read_committed && p.aborted_transactions)
                     for (auto const& a : *p.aborted_transactions) cf->aborted.push({a.producer_id, a.first_offset});
                 stats_.bytes += p.records.bytes.size();

@@ -169,6 +169,35 @@ struct decoded_batch {
 
 enum class batch_status { ok, end, truncated, error };
 
+/// The offset after the last complete batch of a record set, read from the batch headers alone
+/// (v2: base offset + last offset delta + 1; v0/v1: the message's or wrapper's offset + 1), or
+/// nullopt when the set holds no complete batch. A header that makes no sense stops the scan: the
+/// decoder reports it when it gets there. The fetcher fetches ahead from here.
+inline std::optional<std::int64_t> record_set_next_offset(bytes_view set) noexcept {
+    std::optional<std::int64_t> end;
+    while (set.size() >= log_overhead + 5) {
+        reader r(set);
+        auto base_offset = r.int64();
+        auto length = r.int32();
+        if (length < 0 || set.size() - log_overhead < static_cast<std::size_t>(length)) break;
+        auto size = log_overhead + static_cast<std::size_t>(length);
+        auto magic = static_cast<std::int8_t>(set[16]);
+        std::int64_t last = base_offset;
+        if (magic == 2) {
+            if (size < v2_header_size) break;
+            auto delta = from_big_endian<std::int32_t>(set.data() + 23);
+            if (delta < 0 || base_offset > INT64_MAX - 1 - delta) break;
+            last = base_offset + delta;
+        } else if (magic != 0 && magic != 1) {
+            break;
+        }
+        if (base_offset < 0 || last == INT64_MAX) break;
+        end = last + 1;
+        set = set.subspan(size);
+    }
+    return end;
+}
+
 /// Walks the batches of a Fetch partition's record set.
 class record_set_reader {
 public:

@@ -801,6 +801,73 @@ TEST_CASE("engine sim: after seek, records start at the new offset", "[sim][engi
     CHECK(again.contiguous(tp, 1, 10));
 }
 
+TEST_CASE("engine sim: the next data of a partition is fetched ahead while its buffered data is drained",
+          "[sim][engine][fetch]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    for (int b = 0; b < 5; ++b) {
+        std::vector<std::string> values;
+        for (int i = 0; i < 10; ++i) values.push_back("v" + std::to_string(b * 10 + i));
+        cluster.produce_values("t", 0, values);  // one batch of 10 records each
+    }
+    // Fetch offsets in the order the broker saw them, and how many records the user had by then.
+    std::vector<std::pair<std::int64_t, std::size_t>> fetches;
+    seen_records seen;
+    cluster.on_request([&](const kt::request_info& info) {
+        if (info.api_key != fetch_key) return;
+        proto::FetchRequest req;
+        std::int16_t v = 0;
+        std::int32_t corr = 0;
+        REQUIRE_FALSE(proto::decode_request(info.frame, req, v, corr));
+        for (auto const& t : req.topics)
+            for (auto const& p : t.partitions) fetches.push_back({p.fetch_offset, seen.count()});
+    });
+    // One batch per response (the broker returns at least one whole batch), three records per poll.
+    auto c = make_consumer(cluster, {{"max.partition.fetch.bytes", "1"}, {"max.poll.records", "3"}});
+    topic_partition tp{"t", 0};
+    c->assign({tp});
+    REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() >= 50; }));
+    cluster.on_request({});
+    CHECK(seen.contiguous(tp, 0, 50));
+    // Each batch was asked for once, from the end of the one before, while the user was still
+    // receiving records of the one before (not after it ran dry).
+    std::vector<std::int64_t> offsets;
+    for (auto const& [offset, had] : fetches) {
+        if (offset > 50) continue;  // polls at the end of the log
+        offsets.push_back(offset);
+        if (offset > 0 && offset < 50) {
+            INFO("fetch from " << offset << " sent when the user had " << had << " records");
+            CHECK(had < static_cast<std::size_t>(offset));
+        }
+    }
+    auto first_at_end = std::find(offsets.begin(), offsets.end(), 50);
+    CHECK(std::vector<std::int64_t>(offsets.begin(), first_at_end) == std::vector<std::int64_t>{0, 10, 20, 30, 40});
+}
+
+TEST_CASE("engine sim: a seek while data is fetched ahead: nothing of the old position is returned",
+          "[sim][engine][fetch]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    for (int b = 0; b < 4; ++b) {
+        std::vector<std::string> values;
+        for (int i = 0; i < 10; ++i) values.push_back("v" + std::to_string(b * 10 + i));
+        cluster.produce_values("t", 0, values);
+    }
+    auto c = make_consumer(cluster, {{"max.partition.fetch.bytes", "1"}, {"max.poll.records", "2"}});
+    topic_partition tp{"t", 0};
+    c->assign({tp});
+    seen_records seen;
+    REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() >= 4; }));  // batch 0 buffered, batch 1 ahead
+    c->seek(tp, 35);
+    seen_records after;
+    REQUIRE(poll_until(cluster, *c, after, [&] { return after.count() >= 5; }));
+    CHECK(after.contiguous(tp, 35, 40));
+    c->seek(tp, 3);  // backwards, into the batch that was drained first
+    seen_records again;
+    REQUIRE(poll_until(cluster, *c, again, [&] { return again.count() >= 37; }));
+    CHECK(again.contiguous(tp, 3, 40));
+}
+
 TEST_CASE("engine sim: nothing from a partition after it was revoked", "[sim][engine][group]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 4);

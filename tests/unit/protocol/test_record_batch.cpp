@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "record_fixtures.hpp"
 
 using namespace kafka;
@@ -242,5 +244,62 @@ TEST_CASE("a truncated compressed payload is an error", "[protocol][records]") {
         REQUIRE_FALSE(codecs.decompress(codec, packed, out));
         CHECK(as_string_view(out) == text);
         CHECK(codecs.decompress(codec, bytes_view(packed).first(packed.size() / 2), out));
+    }
+}
+
+TEST_CASE("record_set_next_offset: the offset after the last complete batch, from the headers alone",
+          "[protocol][records]") {
+    CHECK_FALSE(record_set_next_offset({}));
+    SECTION("magic 2: base offset + last offset delta + 1, a partial batch at the end ignored") {
+        auto data = test::read_file(test::data_path("records/v2_none.bin"));
+        auto full = decode_all(data);
+        REQUIRE(full.batches.size() == 3);
+        CHECK(record_set_next_offset(data) == full.batches.back().next_offset());
+        for (std::size_t cut = 0; cut < data.size(); ++cut) {
+            auto d = decode_all(bytes_view(data).first(cut));
+            INFO("cut at " << cut);
+            if (d.batches.empty()) CHECK_FALSE(record_set_next_offset(bytes_view(data).first(cut)));
+            else CHECK(record_set_next_offset(bytes_view(data).first(cut)) == d.batches.back().next_offset());
+        }
+    }
+    SECTION("data batches and a control batch (transaction marker) after them") {
+        byte_buffer set;
+        batch_options o;
+        o.base_offset = 100;
+        REQUIRE_FALSE(build_batch(set, {{"k", "v", 5, {}}, {"k", "w", 6, {}}}, o));
+        CHECK(record_set_next_offset(set) == 102);
+        REQUIRE_FALSE(build_control_batch(set, 102, 7, 0, control_record::kind::commit, 8));
+        CHECK(record_set_next_offset(set) == 103);
+    }
+    SECTION("magic 0 and 1: the message's (or compressed wrapper's) offset + 1") {
+        byte_buffer set;
+        build_legacy_message(set, 0, 40, std::nullopt, "a");
+        build_legacy_message(set, 1, 41, "k", "b", 1000);
+        CHECK(record_set_next_offset(set) == 42);
+        byte_buffer inner;
+        build_legacy_message(inner, 1, 0, std::nullopt, "c", 1000);
+        build_legacy_message(inner, 1, 1, std::nullopt, "d", 1000);
+        REQUIRE_FALSE(build_legacy_wrapper(set, 1, 43, compression_type::gzip, inner, 1000));
+        CHECK(record_set_next_offset(set) == 44);
+    }
+    SECTION("a header that makes no sense stops the scan at the batches before it") {
+        byte_buffer set;
+        REQUIRE_FALSE(build_batch(set, {{"k", "v", 5, {}}}));
+        auto good = set.size();
+        batch_options o;
+        o.base_offset = 1;
+        REQUIRE_FALSE(build_batch(set, {{"k", "v", 5, {}}}, o));
+        auto bad_magic = set;
+        bad_magic[good + 16] = std::byte{7};
+        CHECK(record_set_next_offset(bad_magic) == 1);
+        auto negative_delta = set;
+        to_big_endian(std::int32_t{-5}, negative_delta.data() + good + 23);
+        CHECK(record_set_next_offset(negative_delta) == 1);
+        auto negative_length = set;
+        to_big_endian(std::int32_t{-1}, negative_length.data() + good + 8);
+        CHECK(record_set_next_offset(negative_length) == 1);
+        auto huge_offset = set;
+        to_big_endian(std::numeric_limits<std::int64_t>::max(), huge_offset.data() + good);
+        CHECK(record_set_next_offset(huge_offset) == 1);
     }
 }
