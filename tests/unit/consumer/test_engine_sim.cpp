@@ -158,6 +158,15 @@ std::string decode_join_member_id(const kt::request_info& info) {
     return req.member_id;
 }
 
+/// `batches` batches of `per_batch` records each (values "v<offset>").
+void produce_batches(kt::fake_cluster& cluster, const std::string& topic, std::int32_t partition, int batches, int per_batch) {
+    for (int b = 0; b < batches; ++b) {
+        std::vector<std::string> values;
+        for (int i = 0; i < per_batch; ++i) values.push_back("v" + std::to_string(b * per_batch + i));
+        cluster.produce_values(topic, partition, values);
+    }
+}
+
 double seconds(kt::sim_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
@@ -805,11 +814,7 @@ TEST_CASE("engine sim: the next data of a partition is fetched ahead while its b
           "[sim][engine][fetch]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 1);
-    for (int b = 0; b < 5; ++b) {
-        std::vector<std::string> values;
-        for (int i = 0; i < 10; ++i) values.push_back("v" + std::to_string(b * 10 + i));
-        cluster.produce_values("t", 0, values);  // one batch of 10 records each
-    }
+    produce_batches(cluster, "t", 0, 5, 10);
     // Fetch offsets in the order the broker saw them, and how many records the user had by then.
     std::vector<std::pair<std::int64_t, std::size_t>> fetches;
     seen_records seen;
@@ -848,11 +853,7 @@ TEST_CASE("engine sim: a seek while data is fetched ahead: nothing of the old po
           "[sim][engine][fetch]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 1);
-    for (int b = 0; b < 4; ++b) {
-        std::vector<std::string> values;
-        for (int i = 0; i < 10; ++i) values.push_back("v" + std::to_string(b * 10 + i));
-        cluster.produce_values("t", 0, values);
-    }
+    produce_batches(cluster, "t", 0, 4, 10);
     auto c = make_consumer(cluster, {{"max.partition.fetch.bytes", "1"}, {"max.poll.records", "2"}});
     topic_partition tp{"t", 0};
     c->assign({tp});
