@@ -6,6 +6,8 @@
 #    failure in step 2 is then due to the mistake, not to a typo or a missing include.
 # 2. SOURCE compiled as is must fail, and the compiler's output must contain every sentence
 #    given on a "// expect: SENTENCE" line of SOURCE (the library's static_assert message).
+# 3. ...with at most 1 "error:" in the output (or N, from a "// max-errors: N" line of SOURCE): the
+#    sentence must be the diagnostic, not the first of a pile of errors from inside the library.
 #
 # ctest's WILL_FAIL cannot express "fails AND prints this": with PASS_REGULAR_EXPRESSION set, the
 # exit status is ignored and WILL_FAIL inverts the match, so both checks are made here.
@@ -29,6 +31,11 @@ endif()
 file(STRINGS "${SOURCE}" expect_lines REGEX "^// expect: ")
 if(NOT expect_lines)
   message(FATAL_ERROR "${SOURCE} has no \"// expect: SENTENCE\" line")
+endif()
+set(max_errors 1)
+file(STRINGS "${SOURCE}" max_errors_line REGEX "^// max-errors: [0-9]+$")
+if(max_errors_line)
+  string(REGEX REPLACE "^// max-errors: " "" max_errors "${max_errors_line}")
 endif()
 
 execute_process(COMMAND ${compiler_cmd} -DCOMPILE_FAIL_CONTROL "${SOURCE}"
@@ -56,4 +63,8 @@ if(missing)
 endif()
 string(REGEX MATCHALL "error:" errors "${out}")
 list(LENGTH errors n_errors)
+if(n_errors GREATER max_errors)
+  message(FATAL_ERROR "the compiler rejected ${SOURCE} with the expected diagnostic, but with ${n_errors} errors "
+                      "where at most ${max_errors} may appear (follow-on errors from inside the library?):\n${out}")
+endif()
 message(STATUS "rejected as expected, with the expected diagnostic (${n_errors} error lines in all)")

@@ -1,5 +1,5 @@
 // A transport policy that forgets run_for(io, d), the one place the consumer waits.
-// expect: Policies::transport must model kafka::transport
+// expect: transport type needs `void run_for(asio::io_context&, clock_type::duration)`
 #include <kafka/consumer.hpp>
 
 #include <memory>

@@ -24,17 +24,75 @@
 
 namespace kafka {
 
+namespace detail {
+
+// The pieces of kafka::transport, one concept each, so that check_transport can name what is missing.
+template <class T>
+concept transport_has_stream_type = requires { typename T::stream_type; };
+
+template <class T>
+concept transport_has_clock_type =
+    requires { typename T::clock_type; typename T::clock_type::duration; typename T::clock_type::time_point; };
+
+template <class T>
+concept transport_has_make_stream = transport_has_stream_type<T> && requires(T& t, asio::io_context& io) {
+    { t.make_stream(io) } -> std::same_as<std::unique_ptr<typename T::stream_type>>;
+};
+
+template <class T>
+concept transport_has_async_connect = transport_has_stream_type<T> &&
+    requires(T& t, typename T::stream_type& s, const std::string& host, std::uint16_t port) {
+        t.async_connect(s, host, port, [](std::error_code) {});
+    };
+
+template <class T>
+concept transport_has_now = transport_has_clock_type<T> && requires(T& t) {
+    { t.now() } -> std::same_as<typename T::clock_type::time_point>;
+};
+
+template <class T>
+concept transport_has_run_for = transport_has_clock_type<T> &&
+    requires(T& t, asio::io_context& io, typename T::clock_type::duration d) { t.run_for(io, d); };
+
+template <class T>
+concept transport_has_close = transport_has_stream_type<T> && requires(T& t, typename T::stream_type& s) {
+    t.close(s);
+};
+
+}  // namespace detail
+
 /// What every transport must provide (see kafka::transports::tcp for the reference implementation).
 template <class T>
-concept transport = requires { typename T::stream_type; typename T::clock_type; } &&
-    requires(T& t, asio::io_context& io, typename T::stream_type& s, const std::string& host, std::uint16_t port,
-             typename T::clock_type::duration d) {
-        { t.make_stream(io) } -> std::same_as<std::unique_ptr<typename T::stream_type>>;
-        t.async_connect(s, host, port, [](std::error_code) {});
-        { t.now() } -> std::same_as<typename T::clock_type::time_point>;
-        t.run_for(io, d);
-        t.close(s);
-    };
+concept transport = detail::transport_has_stream_type<T> && detail::transport_has_clock_type<T> &&
+    detail::transport_has_make_stream<T> && detail::transport_has_async_connect<T> && detail::transport_has_now<T> &&
+    detail::transport_has_run_for<T> && detail::transport_has_close<T>;
+
+/// `kafka::check_transport<T>()` reports, one sentence each, what T lacks to model kafka::transport
+/// (each in its own static_assert), and returns whether it does. The members that use the stream or
+/// clock type are only judged once that type exists.
+template <class T>
+constexpr bool check_transport() {
+    static_assert(detail::transport_has_stream_type<T>,
+                  "transport type needs `using stream_type = ...` (an Asio AsyncReadStream and AsyncWriteStream)");
+    static_assert(detail::transport_has_clock_type<T>,
+                  "transport type needs `using clock_type = ...` (a std::chrono clock, e.g. "
+                  "std::chrono::steady_clock)");
+    if constexpr (detail::transport_has_stream_type<T>) {
+        static_assert(detail::transport_has_make_stream<T>,
+                      "transport type needs `std::unique_ptr<stream_type> make_stream(asio::io_context&)`");
+        static_assert(detail::transport_has_async_connect<T>,
+                      "transport type needs `void async_connect(stream_type&, const std::string& host, std::uint16_t "
+                      "port, Handler&& handler)` that calls handler(std::error_code) once connected or failed");
+        static_assert(detail::transport_has_close<T>, "transport type needs `void close(stream_type&)`");
+    }
+    if constexpr (detail::transport_has_clock_type<T>) {
+        static_assert(detail::transport_has_now<T>, "transport type needs `clock_type::time_point now()`");
+        static_assert(detail::transport_has_run_for<T>,
+                      "transport type needs `void run_for(asio::io_context&, clock_type::duration)` (runs the "
+                      "io_context's handlers for at most that long: the one place the consumer waits)");
+    }
+    return transport<T>;
+}
 
 namespace transports {
 

@@ -117,14 +117,14 @@ struct optional {
     D inner{};
 };
 
-/// The deserializer used for a key or value type unless the policies name another.
+/// The deserializer used for a key or value type unless the policies name another: `type`, for
+/// std::string, std::string_view, kafka::byte_buffer, std::optional<kafka::bytes_view>, std::monostate,
+/// arithmetic types and std::optional of any of these. Other types have no `type` (test with
+/// has_default<T>): KafkaConsumer then says, for its key or its value, that a deserializer must be named.
 template <class T>
-struct default_for {
-    static_assert(sizeof(T) == 0,
-                  "no default deserializer for this key/value type: use std::string, std::string_view, "
-                  "kafka::byte_buffer, std::optional<kafka::bytes_view>, an arithmetic type, or name a "
-                  "deserializer in your policies (using key_deserializer = ...; using value_deserializer = ...)");
-};
+struct default_for {};
+template <class T>
+concept has_default = requires { typename default_for<T>::type; };
 template <> struct default_for<std::string> { using type = string; };
 template <> struct default_for<std::string_view> { using type = string_view; };
 template <> struct default_for<kafka::byte_buffer> { using type = byte_buffer; };
@@ -134,6 +134,7 @@ template <class T>
     requires std::is_arithmetic_v<T>
 struct default_for<T> { using type = number<T>; };
 template <class T>
+    requires has_default<T>
 struct default_for<std::optional<T>> { using type = optional<typename default_for<T>::type>; };
 
 }  // namespace deserializers
