@@ -610,6 +610,14 @@ public:
         return m;
     }
 
+    /// Receives the outcome of each commit the offset-commit policy sends by itself without waiting
+    /// (auto_commit's interval commits, async_after_poll's commits). It runs on the consumer's thread,
+    /// from a later consumer call, as commitAsync callbacks do. Without one, failures are logged.
+    void set_commit_callback(commit_callback callback) {
+        auto g = acquire();
+        commit_callback_ = std::move(callback);
+    }
+
     /// Receives the consumer's log lines (none by default).
     void set_log_handler(std::function<void(log_level, const std::string&)> handler) {
         auto g = acquire();
@@ -904,7 +912,11 @@ private:
             auto offsets = std::move(pending_after_poll_);
             pending_after_poll_.clear();
             std::erase_if(offsets, [&](auto const& e) { return !subs_.is_assigned(e.first); });
-            commit_sync_locked(offsets, config_.default_api_timeout());
+            if constexpr (commit::commits_async<commit_policy>) {
+                if (!offsets.empty()) commit_async_locked(std::move(offsets), policy_commit_callback());
+            } else {
+                commit_sync_locked(offsets, config_.default_api_timeout());
+            }
         }
     }
 
@@ -918,9 +930,11 @@ private:
             auto offsets = subs_.all_consumed();
             if (offsets.empty()) return;
             auto_commit_in_flight_ = true;
-            coordinator_.commit(offsets, now).add_listener([this](auto& f) {
+            coordinator_.commit(offsets, now).add_listener([this, offsets](auto& f) {
                 auto_commit_in_flight_ = false;
-                if (f.failed()) log(log_level::warn, "auto-commit failed: " + f.error().message());
+                auto ec = f.failed() ? f.error() : std::error_code{};
+                if (commit_callback_) user_callbacks_.push_back([cb = commit_callback_, offsets, ec] { cb(offsets, ec); });
+                else if (ec) log(log_level::warn, "auto-commit failed: " + ec.message());
             });
         } else {
             (void)now;
@@ -985,6 +999,14 @@ private:
             return;
         }
         send_async(std::move(offsets), std::move(cb));
+    }
+
+    /// The callback for a commit the policy sends by itself: the user's, or a logger of failures.
+    commit_callback policy_commit_callback() {
+        if (commit_callback_) return commit_callback_;
+        return [this](const std::map<topic_partition, offset_and_metadata>&, std::error_code ec) {
+            if (ec) log(log_level::warn, "commit after poll failed: " + ec.message());
+        };
     }
 
     void send_async(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
@@ -1140,6 +1162,7 @@ private:
     time_point created_ = transport_.now();
     std::uint64_t polls_ = 0;
     std::map<topic_partition, offset_and_metadata> pending_after_poll_;
+    commit_callback commit_callback_;  // outcomes of the policy's own asynchronous commits
     std::vector<pending_async_commit> pending_async_;
     std::vector<std::function<void()>> user_callbacks_;
     std::function<void(log_level, const std::string&)> log_;

@@ -9,6 +9,11 @@
 //   static constexpr bool commit_on_revoke;     // commit before partitions are revoked in a
 //                                               // rebalance, and on close()
 //
+// and one optional switch:
+//
+//   static constexpr bool commit_async;         // the after-poll commit is sent without waiting
+//                                               // (outcome to KafkaConsumer::set_commit_callback)
+//
 // The consumer reads them with `if constexpr`; a policy with none of them set is manual
 // commit: only the user's commitSync/commitAsync calls commit.
 //
@@ -17,6 +22,8 @@
 //                    (positions are committed at the start of a later poll, so a crash can
 //                    replay up to one interval of records; nothing returned is skipped)
 //   sync_after_poll  at-least-once, replaying at most the records of one poll()
+//   async_after_poll at-least-once, replaying the records of the polls whose commit had not
+//                    completed (usually the last one or two); poll() never waits for a commit
 //   manual           whatever the application commits; nothing is committed for it
 //   on_revoke_only   commits processed positions when partitions move or the consumer closes;
 //                    a crash replays everything since the last rebalance or close
@@ -47,6 +54,23 @@ struct sync_after_poll {
     static constexpr bool commit_on_interval = false;
     static constexpr bool commit_after_poll = true;
     static constexpr bool commit_on_revoke = true;
+};
+
+/// An asynchronous commit of the previous poll's records at the start of each poll (poll() does not
+/// wait for it), and a synchronous one on revoke/close. Outcomes go to the callback set with
+/// KafkaConsumer::set_commit_callback (failures are logged when none is set); a failed commit is not
+/// retried: the next poll's commit covers the same partitions, as with Java's commitAsync.
+struct async_after_poll {
+    static constexpr bool commit_on_interval = false;
+    static constexpr bool commit_after_poll = true;
+    static constexpr bool commit_on_revoke = true;
+    static constexpr bool commit_async = true;
+};
+
+/// Whether policy P sends its after-poll commits asynchronously (the optional `commit_async`).
+template <class P>
+inline constexpr bool commits_async = requires {
+    requires static_cast<bool>(P::commit_async);
 };
 
 /// Commits only when the application calls commitSync/commitAsync.
