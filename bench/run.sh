@@ -8,36 +8,40 @@
 #   bench/run.sh --latency       produce 1k records/s (then 10k/s) with a timestamp in each value; p50/p99/p99.9
 #                                of receive-minus-produce for ours, librdkafka and franz-go (about 45 s of
 #                                producing: a 5 s warm-up, 12 s at 1k/s, 6 s at 10k/s)
-#   bench/run.sh --client-bound  the same consumers and rounds against an in-memory broker instead: franz-go's
-#                                kfake (bench/kfake, one broker on 127.0.0.1:49192), which loads each data set
-#                                into memory itself before the rounds (D1 10 M x 100 B, D4 1 M x 1 KiB, both
-#                                uncompressed; with --quick D1 1 M only). The table adds kfake's own CPU per
-#                                run; no Kafka broker is started and no decode figure is taken.
+#   bench/run.sh --client-bound  the same consumers and rounds against an in-memory broker instead:
+#                                build-bench/bench/replay_broker (bench/replay_broker.cpp, one broker on
+#                                127.0.0.1:49192), which builds each data set in memory at start-up (D1 10 M x
+#                                100 B, D4 1 M x 1 KiB, both uncompressed; with --quick D1 1 M only) and sends
+#                                Fetch data straight from it (scatter-gather). The table adds the broker's own
+#                                CPU per run; no Kafka broker is started and no decode figure is taken.
+#                                --client-bound=kfake: the same with franz-go's kfake (bench/kfake) as the
+#                                broker (about 1 CPU-s per GB served: more than the consumers themselves).
 # Options: --rounds R (default 5), --pin-client (run the consumers under `taskset -c 1`),
 #          --keep-broker (leave the "bench" broker running), --no-decode (skip decode_bench),
 #          --report DIR (only print the table again from DIR/runs.tsv of an earlier run).
 #
 # Everything is set up by scripts/install-deps.sh (Debian packages: kcat, librdkafka-dev, time, JDK; the
-# Kafka jars) plus `go build` of bench/franz and bench/kfake (their modules come through the ordinary `go`
+# Kafka jars) plus `go build` of bench/franz (and bench/kfake; their modules come through the ordinary `go`
 # client). The broker is named "bench", on ports 49092-49096, and is stopped at the end. It runs unpinned
-# (its JVM is started by scripts/kafka-broker.sh); so does the kfake host. Logs and raw figures:
+# (its JVM is started by scripts/kafka-broker.sh); so does the in-memory broker. Logs and raw figures:
 # .cache/bench/run-<time>/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-quick=0 latency=0 client_bound=0 rounds=5 pin=() keep_broker=0 decode=1 report_only=
+quick=0 latency=0 client_bound=0 server= rounds=5 pin=() keep_broker=0 decode=1 report_only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --latency) latency=1 ;;
-    --client-bound) client_bound=1 ;;
+    --client-bound|--client-bound=replay_broker) client_bound=1 server=replay_broker ;;
+    --client-bound=kfake) client_bound=1 server=kfake ;;
     --rounds) rounds=${2:?}; shift ;;
     --pin-client) pin=(taskset -c 1) ;;
     --keep-broker) keep_broker=1 ;;
     --no-decode) decode=0 ;;
     --report) report_only=${2:?}; shift ;;
-    -h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -48,10 +52,11 @@ if [ "$client_bound" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ report
-report() { # RUN_DIR QUICK DECODE_LINE CLIENT_BOUND
+report() { # RUN_DIR QUICK DECODE_LINE SERVER (the in-memory broker's name; empty: a real broker)
 python3 - "$1" "$2" "$3" "$4" <<'PY' | tee "$1/report.md"
 import csv, statistics as st, sys
-out, quick, decode_line, cb = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4] == "1"
+out, quick, decode_line, server = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
+cb = server != ""
 rows = list(csv.DictReader(open(f"{out}/runs.tsv"), delimiter="\t"))
 env = open(f"{out}/env.txt").read().strip()
 order = ["ours", "librdkafka", "kcat", "franz-go", "java"]
@@ -60,8 +65,8 @@ names = {"ours": "ours (consume_bench)", "librdkafka": "librdkafka 2.0.2 (rdkafk
 targets = {"librdkafka": (1.0, 0.5), "franz-go": (1.2, 0.5), "java": (1.5, 0.33), "kcat": (None, None)}
 if cb:  # benchmarks.md: client-bound throughput targets exist for librdkafka and franz-go only
     targets = {"librdkafka": (1.5, 0.5), "franz-go": (2.0, 0.5), "java": (None, 0.33), "kcat": (None, None)}
-opts = (" --client-bound" if cb else "") + (" --quick" if quick else "")
-print("## Consumers on %s (bench/run.sh%s)\n" % ("an in-memory broker, kfake" if cb else "a real broker", opts))
+opts = ((" --client-bound" + ("=kfake" if server == "kfake" else "")) if cb else "") + (" --quick" if quick else "")
+print("## Consumers on %s (bench/run.sh%s)\n" % ("an in-memory broker, " + server if cb else "a real broker", opts))
 print("\n".join("    " + l for l in env.splitlines()) + "\n")
 def fmt(x, p=2): return "-" if x is None else f"{x:.{p}f}"
 for ds in dict.fromkeys(r["dataset"] for r in rows):
@@ -81,7 +86,7 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
     print(f"### {label}\n")
     fails = [f'{r["consumer"]} round {r["round"]} (rc {r["rc"]})' for r in rs if r["rc"] != "0"]
     srv_cols = any(x["srvm"] is not None for c in per for x in per[c].values())
-    srv_name = "kfake" if cb else "broker"
+    srv_name = server if cb else "broker"
     print("| consumer | rounds | records/s | MB/s | CPU s per M records | peak RSS MiB | wall s | own rate (records/s) |"
           + (f" {srv_name} CPU s per M records | {srv_name} CPU / consumer CPU |" if srv_cols else ""))
     print("|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if srv_cols else ""))
@@ -105,7 +110,11 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
         busy = [(c, st.median(sh)) for c in order if c in per
                 for sh in [[x["share"] for x in per[c].values() if x["share"] is not None]] if sh and st.median(sh) > 1]
         print(f"{srv_name} used more CPU than the consumer itself (median) while serving: "
-              + (", ".join(f"{names[c]} ({x:.2f}x)" for c, x in busy) if busy else "none") + ".\n")
+              + (", ".join(f"{names[c]} ({x:.2f}x)" for c, x in busy) if busy else "none") + ".")
+        gb = n * size / 1e9
+        per_gb = sorted(x["srvm"] * (n / 1e6) / gb for c in per for x in per[c].values() if x["srvm"] is not None)
+        print(f"{srv_name} CPU per GB of values served, over all {len(per_gb)} runs: median {st.median(per_gb):.3f} s"
+              f" ({per_gb[0]:.3f}..{per_gb[-1]:.3f}).\n")
     if fails: print("Failed runs (left out): " + ", ".join(fails) + "\n")
     if "ours" not in per: continue
     print("| ours / peer | records/s ratio, median (min..max) | target | CPU per M ratio, median (min..max) | target | peak RSS ratio |")
@@ -131,7 +140,7 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
 print("Records/s and MB/s: N / process wall time (start-up, connection and metadata included; MB = 1e6 bytes of values);"
       " CPU = user + sys of the whole process; peak RSS = max resident set (GNU time %M). \"own rate\": the rate each"
       " program measures itself from its first poll (Java: fetch.nMsg.sec), for reference."
-      + (" kfake CPU: user + sys of the kfake host process over the same run (/proc/PID/stat, 10 ms ticks),"
+      + (f" {server} CPU: user + sys of the {server} process over the same run (/proc/PID/stat, 10 ms ticks),"
          " per million records and as a multiple of the consumer's own CPU (median, min..max over the rounds)."
          if cb else "") + "\n")
 if decode_line:
@@ -144,13 +153,13 @@ PY
 if [ -n "$report_only" ]; then
   report "$report_only" "$(grep -q -- '--quick' "$report_only/report.md" 2>/dev/null && echo 1 || echo 0)" \
          "$(grep -E '^\| (160|1000) \| none \|' "$report_only/decode.txt" 2>/dev/null || true)" \
-         "$(grep -q '^broker: kfake' "$report_only/env.txt" && echo 1 || echo 0)" >/dev/null
+         "$(sed -n 's/^broker: \(kfake\|replay_broker\) .*/\1/p' "$report_only/env.txt")" >/dev/null
   cat "$report_only/report.md"; exit 0
 fi
 
 NAME=bench PORT=49092 B=127.0.0.1:49092 PARTS=6
-KFAKE_PORT=49192   # --client-bound: the kfake host's one broker
-[ "$client_bound" = 1 ] && B=127.0.0.1:$KFAKE_PORT
+SERVER_PORT=49192   # --client-bound: the in-memory broker (replay_broker or the kfake host)
+[ "$client_bound" = 1 ] && B=127.0.0.1:$SERVER_PORT
 LAT_LINGER_MS=${LAT_LINGER_MS:-1}   # latency producer: 1 ms batching keeps a loaded broker from drowning in 10k requests/s
 out=$top/.cache/bench/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
@@ -158,54 +167,63 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 # ------------------------------------------------------------------ set-up and builds
 scripts/install-deps.sh
-log "building consume_bench, rdkafka_bench, decode_bench (build-bench, -j1)"
+targets=(consume_bench rdkafka_bench decode_bench)
+[ "$server" != replay_broker ] || targets+=(replay_broker)
+log "building ${targets[*]} (build-bench, -j1)"
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKAFKA_BUILD_BENCH=ON \
       -DKAFKA_BUILD_TESTS=OFF -DKAFKA_BUILD_EXAMPLES=OFF >/dev/null
-ninja -C build-bench -j1 consume_bench rdkafka_bench decode_bench >/dev/null
+ninja -C build-bench -j1 "${targets[@]}" >/dev/null
 lib_dirty=$(git status --porcelain -- include | wc -l)   # what consume_bench was just built from
 lib_at="$(git rev-parse --short HEAD)$( [ "$lib_dirty" = 0 ] || echo " plus $lib_dirty uncommitted change(s) under include/ (diff sha256 $( { git diff HEAD -- include; git ls-files -o --exclude-standard -z -- include | xargs -0r cat; } | sha256sum | cut -c1-12))")"
 OURS=$top/build-bench/bench/consume_bench
 RDK=$top/build-bench/bench/rdkafka_bench
 FRANZ=$top/.cache/bench/franz-bench
+REPLAY=$top/build-bench/bench/replay_broker
 KFAKE=$top/.cache/bench/kfake-host
 log "building bench/franz (go build)"
 (cd bench/franz && go build -o "$FRANZ" .)
-if [ "$client_bound" = 1 ]; then
+if [ "$server" = kfake ]; then
   log "building bench/kfake (go build)"
   (cd bench/kfake && go build -o "$KFAKE" .)
 fi
 
 # ------------------------------------------------------------------ broker
-# SERVER_PID: the broker process whose CPU run_one samples around each run (the kfake host; unset otherwise).
-SERVER_PID= kfake_pid= kfake_topic= started_broker=0
+# SERVER_PID: the broker process whose CPU run_one samples around each run (the in-memory broker; unset otherwise).
+SERVER_PID= server_topic= started_broker=0
 stop_broker() {
   if [ "$started_broker" = 1 ] && [ "$keep_broker" = 0 ]; then
     scripts/kafka-broker.sh stop --name "$NAME" >/dev/null 2>&1 || true
   fi
 }
-start_kfake() { # TOPIC N PAYLOAD_FILE: a kfake host that holds N records of TOPIC in memory, ready to serve
-  local t=$1 i
-  stop_kfake
-  log "kfake: loading $2 records into $t on $B ($(awk 'NR==1{print length($0)}' "$3") B JSON-like values, uncompressed, 16 KiB batches)"
-  "$KFAKE" -port "$KFAKE_PORT" -topic "$t" -partitions "$PARTS" -n "$2" -payload "$3" >"$out/kfake-$t.out" 2>"$out/kfake-$t.err" &
-  kfake_pid=$! kfake_topic=$t
-  for i in $(seq 1200); do   # 10 M records load in about 10 s; give it 10 minutes on a loaded machine
-    grep -qx ready "$out/kfake-$t.out" && break
-    kill -0 "$kfake_pid" 2>/dev/null || { log "kfake host exited: $(cat "$out/kfake-$t.err")"; exit 1; }
+start_server() { # TOPIC N PAYLOAD_FILE: the in-memory broker holding N records of TOPIC, ready to serve
+  local t=$1 i cmd
+  stop_server
+  case "$server" in
+    replay_broker) cmd=("$REPLAY" --port "$SERVER_PORT" --topic "$t" --partitions "$PARTS" -n "$2" --payload "$3") ;;
+    kfake)         cmd=("$KFAKE" -port "$SERVER_PORT" -topic "$t" -partitions "$PARTS" -n "$2" -payload "$3") ;;
+  esac
+  log "$server: loading $2 records into $t on $B ($(awk 'NR==1{print length($0)}' "$3") B JSON-like values, uncompressed, 16 KiB batches)"
+  "${cmd[@]}" >"$out/$server-$t.out" 2>"$out/$server-$t.err" &
+  SERVER_PID=$! server_topic=$t
+  for i in $(seq 1200); do   # kfake loads 10 M records in about 10 s, replay_broker in 3; allow 10 minutes on a loaded machine
+    grep -qx ready "$out/$server-$t.out" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "$server exited: $(cat "$out/$server-$t.err")"; exit 1; }
     sleep 0.5
   done
-  grep -qx ready "$out/kfake-$t.out" || { log "kfake host not ready after 10 minutes"; exit 1; }
-  log "kfake: $(grep '^loaded' "$out/kfake-$t.out")"
-  SERVER_PID=$kfake_pid
+  grep -qx ready "$out/$server-$t.out" || { log "$server not ready after 10 minutes"; exit 1; }
+  log "$server: $(grep '^loaded' "$out/$server-$t.out")"
 }
-stop_kfake() {
-  [ -n "$kfake_pid" ] || return 0
-  echo "kfake host of $kfake_topic: $(grep '^loaded' "$out/kfake-$kfake_topic.out"); peak RSS $(awk '/VmHWM/{printf "%.0f MiB", $2/1024}' "/proc/$kfake_pid/status" 2>/dev/null)" >>"$out/env.txt"
-  kill -TERM "$kfake_pid" 2>/dev/null || true
-  wait "$kfake_pid" 2>/dev/null || true
-  kfake_pid= SERVER_PID=
+stop_server() { # notes what the broker loaded, its peak RSS and (replay_broker) what it served in env.txt
+  [ -n "$SERVER_PID" ] || return 0
+  local rss
+  rss=$(awk '/VmHWM/{printf "%.0f MiB", $2/1024}' "/proc/$SERVER_PID/status" 2>/dev/null)
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  echo "$server of $server_topic: $(grep '^loaded' "$out/$server-$server_topic.out"); peak RSS $rss" >>"$out/env.txt"
+  grep '^served' "$out/$server-$server_topic.out" | sed "s/^/$server of $server_topic: /" >>"$out/env.txt" || true
+  SERVER_PID=
 }
-trap 'stop_kfake; stop_broker' EXIT
+trap 'stop_server; stop_broker' EXIT
 if [ "$client_bound" = 1 ]; then
   broker_version=${KAFKA_VERSION:-$(sed -n 's/^KAFKA_DEFAULT_VERSION=//p' scripts/kafka/common.sh)}   # Java's tool only
 else
@@ -224,7 +242,9 @@ fi
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  if [ "$client_bound" = 1 ]; then
+  if [ "$server" = replay_broker ]; then
+    echo "broker: replay_broker (bench/replay_broker.cpp, built by this run at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- bench/replay_broker.cpp || echo ' plus uncommitted changes to it')), one broker on $B, $PARTS partitions, data built in memory at start-up, one thread, a Fetch below min_bytes answered after min(max_wait_ms, 10 ms), unpinned"
+  elif [ "$server" = kfake ]; then
     echo "broker: kfake $(awk '/pkg\/kfake v/{print $NF}' bench/kfake/go.mod) (franz-go's in-memory fake Kafka, kgo $(awk '/twmb\/franz-go v/{print $NF}' bench/kfake/go.mod)), one broker on $B, $PARTS partitions, data in memory (bench/kfake, unpinned)"
   else
     echo "broker: Apache Kafka $broker_version, single node KRaft, $PARTS partitions, RF 1, unpinned JVM"
@@ -302,7 +322,7 @@ fi
 N1=10000000; [ "$quick" = 1 ] && N1=1000000
 datasets=("d1 $N1 100")
 if [ "$client_bound" = 1 ]; then
-  [ "$quick" = 1 ] || datasets+=("d4 1000000 1024")   # each is loaded into a kfake host right before its rounds
+  [ "$quick" = 1 ] || datasets+=("d4 1000000 1024")   # each is loaded into the in-memory broker right before its rounds
 else
   produce d1 $N1 "$top/.cache/bench/payload-100.txt" none
   if [ "$quick" = 0 ]; then
@@ -359,13 +379,13 @@ run_consumer() { # CONSUMER DATASET N RECORD_BYTES ROUND
 
 for d in "${datasets[@]}"; do
   read -r t n size <<<"$d"
-  [ "$client_bound" = 0 ] || start_kfake "$t" "$n" "$top/.cache/bench/payload-$size.txt"
-  log "$t: one throwaway pass of ours (warms the page cache, or the kfake host)"
+  [ "$client_bound" = 0 ] || start_server "$t" "$n" "$top/.cache/bench/payload-$size.txt"
+  log "$t: one throwaway pass of ours (warms the page cache, or the in-memory broker)"
   "$OURS" -b $B -t "$t" -n "$n" >"$out/$t.warm.txt" 2>&1 || { cat "$out/$t.warm.txt" >&2; exit 1; }
   for r in $(seq 1 "$rounds"); do
     for c in "${consumers[@]}"; do run_consumer "$c" "$t" "$n" "$size" "$r"; done
   done
-  stop_kfake   # frees its memory before the next data set is loaded (nothing without one)
+  stop_server   # frees its memory before the next data set is loaded (nothing without one)
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/env.txt"
 
@@ -377,5 +397,5 @@ if [ "$decode" = 1 ]; then
   decode_line=$(grep -E '^\| (160|1000) \| none \|' "$out/decode.txt" || true)
 fi
 
-report "$out" "$quick" "$decode_line" "$client_bound"
+report "$out" "$quick" "$decode_line" "$server"
 log "raw figures and logs: $out"
