@@ -374,13 +374,15 @@ private:
     }
 
     /// Where to fetch ahead of a partition's buffered data: after its last complete batch, when
-    /// exactly one fetch is buffered, it holds records and no error. A seek meanwhile changes the
-    /// seek epoch and the ahead data is dropped on arrival; a position that ends up elsewhere
-    /// makes initialize() drop it.
+    /// exactly one fetch is buffered, it holds records and no error, and at least half of its bytes
+    /// have been decoded (so the next data arrives as this runs out, and a partition holds at most
+    /// about one and a half fetches' worth). A seek meanwhile changes the seek epoch and the ahead
+    /// data is dropped on arrival; a position that ends up elsewhere makes initialize() drop it.
     static std::optional<std::int64_t> fetch_ahead_offset(const std::vector<const completed_fetch*>& held) {
         if (held.size() != 1) return std::nullopt;
         auto const& cf = *held.front();
         if (cf.error != 0 || !cf.end_offset || *cf.end_offset <= cf.fetch_offset) return std::nullopt;
+        if (!cf.reader || cf.reader->remaining().size() * 2 > cf.records.size()) return std::nullopt;
         return cf.end_offset;
     }
 
