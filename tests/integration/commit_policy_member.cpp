@@ -13,7 +13,7 @@
 //
 //   commit_policy_member BOOTSTRAP TOPIC GROUP POLICY STOP [key=value]...
 //
-// POLICY: sync_after_poll | on_revoke_only. The assignor is default_policies' (range, then
+// POLICY: sync_after_poll | async_after_poll | on_revoke_only. The assignor is default_policies' (range, then
 // cooperative-sticky: the eager protocol), or with partition.assignment.strategy=cooperative-sticky
 // the cooperative_sticky policy alone (the cooperative protocol: a compile-time choice). STOP:
 //   exit:N    std::_Exit(3) right after processing the N-th record, in the middle of its batch: no
@@ -138,9 +138,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        using kafka::commit::on_revoke_only, kafka::commit::sync_after_poll;
+        using kafka::commit::on_revoke_only, kafka::commit::sync_after_poll, kafka::commit::async_after_poll;
         bool cooperative = props["partition.assignment.strategy"] == "cooperative-sticky";
         if (policy == "sync_after_poll" && !cooperative) return run<policies<sync_after_poll>>(props, argv[2], stop);
+        if (policy == "async_after_poll" && !cooperative) return run<policies<async_after_poll>>(props, argv[2], stop);
         if (policy == "on_revoke_only" && !cooperative) return run<policies<on_revoke_only>>(props, argv[2], stop);
         if (policy == "on_revoke_only")
             return run<policies<on_revoke_only, kafka::assignors::cooperative_sticky>>(props, argv[2], stop);

@@ -109,7 +109,8 @@ public:
     std::optional<std::int32_t> coordinator() const noexcept { return coordinator_; }
 
     void set_listener(rebalance_listener l) { listener_ = std::move(l); }
-    /// Called before partitions are revoked (the commit policy commits what was processed).
+    /// Called before partitions are revoked, and with every owned partition before each rejoin (the
+    /// commit policy commits what was processed).
     void set_before_revoke(std::function<void(const std::vector<topic_partition>&)> f) { before_revoke_ = std::move(f); }
 
     /// The subscription changed (or metadata shows new partitions): rejoin at the next poll.
@@ -450,12 +451,18 @@ private:
             call(listener_.on_partitions_lost, lost);
             subs_.assign_from_subscribed({});
         }
-        if (assignor_list::protocol == rebalance_protocol::eager && !join_prepared_) {
+        if (!join_prepared_) {
             auto owned = subs_.assigned_partitions();
             if (!owned.empty()) {
+                // Java's onJoinPrepare: the commit policy commits what was processed before every
+                // rejoin. Eager: everything is revoked next. Cooperative: the partitions this member
+                // keeps are committed too, so a crash after the rebalance replays only what came
+                // after it (those that move are committed again right before they are revoked).
                 if (before_revoke_) before_revoke_(owned);
-                call(listener_.on_partitions_revoked, owned);
-                subs_.assign_from_subscribed({});
+                if (assignor_list::protocol == rebalance_protocol::eager) {
+                    call(listener_.on_partitions_revoked, owned);
+                    subs_.assign_from_subscribed({});
+                }
             }
         }
         join_prepared_ = true;
