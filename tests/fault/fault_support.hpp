@@ -33,6 +33,8 @@
 
 #include <kafka/consumer.hpp>
 
+#include "../support/shell.hpp"
+
 namespace fault {
 
 using namespace std::chrono_literals;
@@ -44,59 +46,17 @@ inline long long ms_since(steady::time_point t0) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
 }
 
-/// "prefix-<random hex>": names unique per run.
-inline std::string unique_name(const std::string& prefix) {
-    static std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(steady::now().time_since_epoch().count())};
-    std::ostringstream o;
-    o << prefix << '-' << std::hex << (rng() & 0xffffffffffULL);
-    return o.str();
-}
-
-inline std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-struct command_result {
-    int status = -1;  // exit status, -1 when the command did not exit normally
-    std::string output;
-};
-
-/// Runs `cmd` with the shell, stdout and stderr captured together.
-inline command_result run_command(const std::string& cmd) {
-    command_result r;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) throw std::runtime_error("popen failed for: " + cmd);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
+using kafka::test::shell::command_result;
+using kafka::test::shell::read_env_file;
+using kafka::test::shell::run_command;
+using kafka::test::shell::shell_quote;
+using kafka::test::shell::unique_name;
 
 inline void log_line(const std::string& s) {
     static std::mutex m;
     std::lock_guard<std::mutex> l(m);
     std::printf("[fault] %s\n", s.c_str());
     std::fflush(stdout);
-}
-
-/// KEY=VALUE lines of an env file written by the broker scripts (`export ` prefix and single quotes allowed).
-inline std::map<std::string, std::string> read_env_file(const std::string& path) {
-    std::map<std::string, std::string> out;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("export ", 0) == 0) line = line.substr(7);
-        auto eq = line.find('=');
-        if (eq == std::string::npos) continue;
-        auto value = line.substr(eq + 1);
-        if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
-        out[line.substr(0, eq)] = value;
-    }
-    return out;
 }
 
 inline std::string env_or(const char* name, const std::string& fallback) {
@@ -274,14 +234,7 @@ inline void produce(const std::string& bootstrap, const std::string& topic, cons
                     const std::string& extra = "") {
     auto cmd = "timeout 120 kcat -P -b " + shell_quote(bootstrap) + " -t " + shell_quote(topic) +
                " -K : -X acks=all -X message.timeout.ms=60000 " + extra + " >/dev/null 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "w");
-    if (!p) throw std::runtime_error("popen failed for: " + cmd);
-    for (auto const& l : lines) {
-        std::fwrite(l.data(), 1, l.size(), p);
-        std::fputc('\n', p);
-    }
-    int st = ::pclose(p);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw std::runtime_error("kcat failed to produce to " + topic);
+    kafka::test::shell::pipe_lines(cmd, lines, "kcat failed to produce to " + topic);
 }
 
 /// "k<i>:<prefix>-<i>" for i in [from, from + n).

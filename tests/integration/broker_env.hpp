@@ -3,6 +3,9 @@
 // by the user to point the suite at another cluster.
 #pragma once
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -11,6 +14,8 @@
 #include <vector>
 
 #include <kafka/client/connection.hpp>
+
+#include "../support/shell.hpp"
 
 namespace kafka::test {
 
@@ -58,20 +63,38 @@ public:
 
 private:
     broker_env() {
-        auto* path = std::getenv("KAFKA_ENV_FILE");
-        if (!path) return;
-        std::ifstream in(path);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.rfind("export ", 0) == 0) line = line.substr(7);
-            auto eq = line.find('=');
-            if (eq == std::string::npos) continue;
-            auto value = line.substr(eq + 1);
-            if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
-            file_[line.substr(0, eq)] = value;
-        }
+        if (auto* path = std::getenv("KAFKA_ENV_FILE")) file_ = shell::read_env_file(path);
     }
     std::map<std::string, std::string> file_;
 };
+
+/// scripts/kafka-broker.sh, which the tests drive to create topics and produce with kcat.
+inline std::string broker_script() { return std::string(KAFKA_SOURCE_DIR) + "/scripts/kafka-broker.sh"; }
+
+/// The name scripts/kafka-broker.sh knows the test broker by (KAFKA_NAME in its env file).
+inline std::string broker_name() {
+    auto n = broker_env::get().var("KAFKA_NAME");
+    if (n.empty())
+        throw std::runtime_error("these tests create topics through scripts/kafka-broker.sh: set KAFKA_ENV_FILE to the "
+                                 "env file of a broker it started (KAFKA_NAME missing)");
+    return n;
+}
+
+/// Creates `topic` with Kafka's TopicCommand (through scripts/kafka-broker.sh).
+inline void create_topic(const std::string& topic, int partitions) {
+    using shell::shell_quote;
+    auto r = shell::run_command(shell_quote(broker_script()) + " topic --name " + shell_quote(broker_name()) + " create " +
+                                shell_quote(topic) + " " + std::to_string(partitions));
+    if (r.status != 0) throw std::runtime_error("creating topic " + topic + " failed: " + r.output);
+}
+
+/// Produces one record per line with kcat (through scripts/kafka-broker.sh, PLAINTEXT); `kcat_args`
+/// as kcat takes them ("-K :" splits key:value).
+inline void produce_with_kcat(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args) {
+    using shell::shell_quote;
+    auto cmd = shell_quote(broker_script()) + " produce --name " + shell_quote(broker_name()) + " " + shell_quote(topic) +
+               " " + kcat_args + " >/dev/null 2>&1";
+    shell::pipe_lines(cmd, lines, "kcat failed to produce to " + topic);
+}
 
 }  // namespace kafka::test

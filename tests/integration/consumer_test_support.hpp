@@ -20,6 +20,7 @@
 
 #include <kafka/config.hpp>
 
+#include "../support/shell.hpp"
 #include "broker_env.hpp"
 
 namespace kafka::test::support {
@@ -27,69 +28,19 @@ namespace kafka::test::support {
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-/// "prefix-<random hex>": topic and group names unique per run, so tests run in any order.
-inline std::string unique_name(const std::string& prefix) {
-    static std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(steady::now().time_since_epoch().count())};
-    std::ostringstream o;
-    o << prefix << '-' << std::hex << (rng() & 0xffffffffffffULL);
-    return o.str();
-}
-
-inline std::string shell_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
+using shell::command_result;
+using shell::run_command;
+using shell::shell_quote;
+using shell::unique_name;
 
 inline std::string source_dir() { return KAFKA_SOURCE_DIR; }
-inline std::string broker_script() { return source_dir() + "/scripts/kafka-broker.sh"; }
+using kafka::test::broker_name;
+using kafka::test::broker_script;
+using kafka::test::create_topic;
 
-/// The name scripts/kafka-broker.sh knows the test broker by (KAFKA_NAME in the env file).
-inline std::string broker_name() {
-    auto n = broker_env::get().var("KAFKA_NAME");
-    if (n.empty())
-        throw std::runtime_error("the consumer tests create topics through scripts/kafka-broker.sh: set KAFKA_ENV_FILE "
-                                 "to the env file of a broker it started (KAFKA_NAME missing)");
-    return n;
-}
-
-struct command_result {
-    int status = -1;  // exit status, or -1 when the command did not exit normally
-    std::string output;
-};
-
-/// Runs `cmd` through the shell, stdout and stderr captured together.
-inline command_result run_command(const std::string& cmd) {
-    command_result r;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) throw std::runtime_error("popen failed for: " + cmd);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-/// Creates `topic` with Kafka's TopicCommand (through scripts/kafka-broker.sh).
-inline void create_topic(const std::string& topic, int partitions) {
-    auto r = run_command(shell_quote(broker_script()) + " topic --name " + shell_quote(broker_name()) + " create " +
-                         shell_quote(topic) + " " + std::to_string(partitions));
-    if (r.status != 0) throw std::runtime_error("creating topic " + topic + " failed: " + r.output);
-}
-
-/// Produces `lines` (one record each) with kcat; `kcat_args` as kcat takes them ("-K :" splits key:value).
+/// Produces `lines` (one record each) with kcat; "-K :" splits key:value.
 inline void produce(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args = "-K :") {
-    auto cmd = shell_quote(broker_script()) + " produce --name " + shell_quote(broker_name()) + " " + shell_quote(topic) +
-               " " + kcat_args + " >/dev/null";
-    FILE* p = ::popen(cmd.c_str(), "w");
-    if (!p) throw std::runtime_error("popen failed for: " + cmd);
-    for (auto const& l : lines) {
-        std::fwrite(l.data(), 1, l.size(), p);
-        std::fputc('\n', p);
-    }
-    int st = ::pclose(p);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw std::runtime_error("kcat failed to produce to " + topic);
+    produce_with_kcat(topic, lines, kcat_args);
 }
 
 /// Runs Kafka's own ConsumerGroupCommand (scripts/kafka/run-tool.sh, the broker's version).

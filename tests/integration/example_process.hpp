@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/shell.hpp"
 #include "broker_env.hpp"
 
 namespace kafka::test::proc {
@@ -33,68 +34,18 @@ namespace kafka::test::proc {
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-/// "prefix-<random hex>": topic and group names unique per run.
-inline std::string unique_name(const std::string& prefix) {
-    static std::mt19937_64 rng{std::random_device{}() ^
-                               static_cast<std::uint64_t>(steady::now().time_since_epoch().count())};
-    std::ostringstream o;
-    o << prefix << '-' << std::hex << (rng() & 0xffffffffffULL);
-    return o.str();
-}
+using shell::command_result;
+using shell::run_command;
+using shell::unique_name;
+inline std::string quote(const std::string& s) { return shell::shell_quote(s); }
 
-inline std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-struct command_result {
-    int status = -1;  // exit status; -1 when the command did not exit normally
-    std::string output;
-};
-
-/// Runs `cmd` through the shell, stdout and stderr captured together.
-inline command_result run_command(const std::string& cmd) {
-    command_result r;
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) throw std::runtime_error("popen failed for: " + cmd);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-inline std::string broker_script() { return std::string(KAFKA_SOURCE_DIR) + "/scripts/kafka-broker.sh"; }
-
-/// The name scripts/kafka-broker.sh knows the test broker by (KAFKA_NAME in its env file).
-inline std::string broker_name() {
-    auto n = broker_env::get().var("KAFKA_NAME");
-    if (n.empty())
-        throw std::runtime_error("these tests create topics through scripts/kafka-broker.sh: set KAFKA_ENV_FILE to the "
-                                 "env file of a broker it started (KAFKA_NAME missing)");
-    return n;
-}
-
-inline void create_topic(const std::string& topic, int partitions) {
-    auto r = run_command(quote(broker_script()) + " topic --name " + quote(broker_name()) + " create " + quote(topic) +
-                         " " + std::to_string(partitions));
-    if (r.status != 0) throw std::runtime_error("creating topic " + topic + " failed: " + r.output);
-}
+using kafka::test::broker_name;
+using kafka::test::broker_script;
+using kafka::test::create_topic;
 
 /// Produces one record per line with kcat (through scripts/kafka-broker.sh, PLAINTEXT).
 inline void produce(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args = "") {
-    auto cmd = quote(broker_script()) + " produce --name " + quote(broker_name()) + " " + quote(topic) + " " + kcat_args +
-               " >/dev/null 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "w");
-    if (!p) throw std::runtime_error("popen failed for: " + cmd);
-    for (auto const& l : lines) {
-        std::fwrite(l.data(), 1, l.size(), p);
-        std::fputc('\n', p);
-    }
-    int st = ::pclose(p);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw std::runtime_error("kcat failed to produce to " + topic);
+    produce_with_kcat(topic, lines, kcat_args);
 }
 
 /// A child process whose stdout and stderr lines are collected as they come. It is SIGKILLed if
