@@ -900,7 +900,19 @@ private:
 
     void remember(const std::vector<ConsumerRecord<K, V>>& out) {
         if constexpr (commit_policy::commit_after_poll) {
-            for (auto const& r : out) pending_after_poll_[{r.topic(), r.partition()}] = {r.offset() + 1, "", r.leader_epoch()};
+            // Records come in runs per partition: one map lookup per run, not per record.
+            const std::string* topic = nullptr;
+            std::int32_t partition = -1;
+            offset_and_metadata* next = nullptr;
+            for (auto const& r : out) {
+                if (&r.topic() != topic || r.partition() != partition) {
+                    topic = &r.topic();
+                    partition = r.partition();
+                    next = &pending_after_poll_[{*topic, partition}];
+                }
+                next->offset = r.offset() + 1;
+                next->leader_epoch = r.leader_epoch();
+            }
         } else {
             (void)out;
         }
@@ -913,7 +925,7 @@ private:
             pending_after_poll_.clear();
             std::erase_if(offsets, [&](auto const& e) { return !subs_.is_assigned(e.first); });
             if constexpr (commit::commits_async<commit_policy>) {
-                if (!offsets.empty()) commit_async_locked(std::move(offsets), policy_commit_callback());
+                if (!offsets.empty()) commit_async_locked(std::move(offsets), policy_commit_callback("commit after poll"));
             } else {
                 commit_sync_locked(offsets, config_.default_api_timeout());
             }
@@ -930,11 +942,10 @@ private:
             auto offsets = subs_.all_consumed();
             if (offsets.empty()) return;
             auto_commit_in_flight_ = true;
-            coordinator_.commit(offsets, now).add_listener([this, offsets](auto& f) {
+            coordinator_.commit(offsets, now).add_listener([this, offsets, cb = policy_commit_callback("auto-commit")](auto& f) {
                 auto_commit_in_flight_ = false;
                 auto ec = f.failed() ? f.error() : std::error_code{};
-                if (commit_callback_) user_callbacks_.push_back([cb = commit_callback_, offsets, ec] { cb(offsets, ec); });
-                else if (ec) log(log_level::warn, "auto-commit failed: " + ec.message());
+                user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
             });
         } else {
             (void)now;
@@ -1002,10 +1013,10 @@ private:
     }
 
     /// The callback for a commit the policy sends by itself: the user's, or a logger of failures.
-    commit_callback policy_commit_callback() {
+    commit_callback policy_commit_callback(const char* what) {
         if (commit_callback_) return commit_callback_;
-        return [this](const std::map<topic_partition, offset_and_metadata>&, std::error_code ec) {
-            if (ec) log(log_level::warn, "commit after poll failed: " + ec.message());
+        return [this, what](const std::map<topic_partition, offset_and_metadata>&, std::error_code ec) {
+            if (ec) log(log_level::warn, std::string(what) + " failed: " + ec.message());
         };
     }
 

@@ -48,6 +48,12 @@ inline void produce(const std::string& topic, const std::vector<std::string>& li
     produce_with_kcat(topic, lines, kcat_args);
 }
 
+/// A line a child printed, and when it was read.
+struct output_line {
+    steady::time_point at;
+    std::string text;
+};
+
 /// A child process whose stdout and stderr lines are collected as they come. It is SIGKILLed if
 /// the test process dies, and by the destructor if it still runs.
 class child {
@@ -116,13 +122,25 @@ public:
         return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1;
     }
 
-    std::vector<std::string> out() const {
+    std::vector<std::string> out() const { return texts(timed_out()); }
+    std::vector<std::string> err() const { return texts(timed_err()); }
+    std::vector<output_line> timed_out() const {
         std::lock_guard<std::mutex> g(m_);
         return out_;
     }
-    std::vector<std::string> err() const {
+    std::vector<output_line> timed_err() const {
         std::lock_guard<std::mutex> g(m_);
         return err_;
+    }
+    /// Waits for the child's output to end (after it exited), so that every line was read.
+    void drain_output() {
+        if (reader_.joinable()) reader_.join();
+    }
+    /// Its stderr, for failure messages.
+    std::string err_text() const {
+        std::string s;
+        for (auto const& l : err()) s += "    [" + name_ + "] " + l + "\n";
+        return s;
     }
     /// stdout lines starting with `prefix`, the prefix removed.
     std::vector<std::string> lines(const std::string& prefix) const {
@@ -135,8 +153,8 @@ public:
     std::string transcript() const {
         std::lock_guard<std::mutex> g(m_);
         std::string s;
-        for (auto const& l : out_) s += "  [" + name_ + "] " + l + "\n";
-        for (auto const& l : err_) s += "  [" + name_ + " stderr] " + l + "\n";
+        for (auto const& l : out_) s += "  [" + name_ + "] " + l.text + "\n";
+        for (auto const& l : err_) s += "  [" + name_ + " stderr] " + l.text + "\n";
         return s;
     }
     /// Waits until some stdout line satisfies `pred` (or the child exits, or `timeout` passes).
@@ -155,6 +173,12 @@ public:
     }
 
 private:
+    static std::vector<std::string> texts(const std::vector<output_line>& lines) {
+        std::vector<std::string> v;
+        for (auto const& l : lines) v.push_back(l.text);
+        return v;
+    }
+
     void read_loop(int out_fd, int err_fd) {
         std::string partial[2];
         pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
@@ -170,7 +194,7 @@ private:
                 auto n = ::read(fds[i].fd, buf, sizeof buf);
                 if (n <= 0) {
                     std::lock_guard<std::mutex> g(m_);
-                    if (!partial[i].empty()) (i == 0 ? out_ : err_).push_back(partial[i]);
+                    if (!partial[i].empty()) (i == 0 ? out_ : err_).push_back({steady::now(), partial[i]});
                     ::close(fds[i].fd);
                     fds[i].fd = -1;
                     --open_fds;
@@ -180,7 +204,7 @@ private:
                 std::size_t start = 0, nl;
                 std::lock_guard<std::mutex> g(m_);
                 while ((nl = partial[i].find('\n', start)) != std::string::npos) {
-                    (i == 0 ? out_ : err_).push_back(partial[i].substr(start, nl - start));
+                    (i == 0 ? out_ : err_).push_back({steady::now(), partial[i].substr(start, nl - start)});
                     start = nl + 1;
                 }
                 partial[i].erase(0, start);
@@ -193,7 +217,7 @@ private:
     pid_t pid_ = -1;
     std::optional<int> status_;
     mutable std::mutex m_;
-    std::vector<std::string> out_, err_;
+    std::vector<output_line> out_, err_;
     std::thread reader_;
 };
 

@@ -15,10 +15,7 @@
 //                          reads the rest, nothing lost, nothing twice
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +38,7 @@
 
 #include "broker_env.hpp"
 #include "consumer_test_support.hpp"
+#include "example_process.hpp"
 
 #if defined(KAFKA_CONSUME_BIN) && defined(QUICKSTART_BIN)
 
@@ -50,120 +48,8 @@ using namespace std::chrono_literals;
 using namespace kafka::test::support;
 using kafka::topic_partition;
 
-struct output_line {
-    steady::time_point at;
-    std::string text;
-};
-
-/// A child process with its stdout and stderr read line by line on a thread of its own. The
-/// child is SIGKILLed if the test process dies, and by the destructor if still running.
-class child_process {
-public:
-    child_process(std::string name, const std::vector<std::string>& argv) : name_(std::move(name)) {
-        int out[2], err[2];
-        if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-        std::vector<char*> args;
-        for (auto const& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int devnull = ::open("/dev/null", O_RDONLY);
-            ::dup2(devnull, 0);
-            ::dup2(out[1], 1);
-            ::dup2(err[1], 2);
-            ::execvp(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(out[1]);
-        ::close(err[1]);
-        reader_ = std::thread([this, o = out[0], e = err[0]] { read_loop(o, e); });
-    }
-    child_process(const child_process&) = delete;
-    child_process& operator=(const child_process&) = delete;
-    ~child_process() {
-        if (!status_) {
-            ::kill(pid_, SIGKILL);
-            wait(5s);
-        }
-        if (reader_.joinable()) reader_.join();
-    }
-
-    const std::string& name() const { return name_; }
-    void signal(int sig) const { ::kill(pid_, sig); }
-    /// The wait status once the child exited (waits up to `timeout`), nullopt while it runs.
-    std::optional<int> wait(std::chrono::milliseconds timeout) {
-        auto deadline = steady::now() + timeout;
-        while (!status_) {
-            int st = 0;
-            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-                status_ = st;
-                break;
-            }
-            if (steady::now() >= deadline) break;
-            std::this_thread::sleep_for(20ms);
-        }
-        return status_;
-    }
-    /// Waits for the child's output to end (after it exited), so that every line was read.
-    void drain_output() {
-        if (reader_.joinable()) reader_.join();
-    }
-    std::vector<output_line> out() const {
-        std::lock_guard<std::mutex> g(m_);
-        return out_;
-    }
-    std::vector<output_line> err() const {
-        std::lock_guard<std::mutex> g(m_);
-        return err_;
-    }
-    std::string err_text() const {
-        std::string s;
-        for (auto const& l : err()) s += "    [" + name_ + "] " + l.text + "\n";
-        return s;
-    }
-
-private:
-    void read_loop(int out_fd, int err_fd) {
-        std::string partial[2];
-        pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
-        int open_fds = 2;
-        char buf[65536];
-        while (open_fds > 0) {
-            if (::poll(fds, 2, -1) < 0) {
-                if (errno == EINTR) continue;
-                break;
-            }
-            for (int i = 0; i < 2; ++i) {
-                if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-                auto n = ::read(fds[i].fd, buf, sizeof buf);
-                if (n <= 0) {
-                    ::close(fds[i].fd);
-                    fds[i].fd = -1;
-                    --open_fds;
-                    continue;
-                }
-                auto now = steady::now();
-                partial[i].append(buf, static_cast<std::size_t>(n));
-                std::size_t start = 0, nl;
-                std::lock_guard<std::mutex> g(m_);
-                while ((nl = partial[i].find('\n', start)) != std::string::npos) {
-                    (i == 0 ? out_ : err_).push_back({now, partial[i].substr(start, nl - start)});
-                    start = nl + 1;
-                }
-                partial[i].erase(0, start);
-            }
-        }
-    }
-
-    std::string name_;
-    pid_t pid_ = -1;
-    std::optional<int> status_;
-    mutable std::mutex m_;
-    std::vector<output_line> out_, err_;
-    std::thread reader_;
-};
+using child_process = kafka::test::proc::child;
+using kafka::test::proc::output_line;
 
 std::string describe_status(std::optional<int> st) {
     if (!st) return "still running";
@@ -227,7 +113,7 @@ group_view view_group(const std::vector<child_process*>& members, const std::str
                       const std::map<std::string, steady::time_point>& killed) {
     group_view v;
     for (auto const* m : members)
-        for (auto const& l : m->err())
+        for (auto const& l : m->timed_err())
             if (auto e = parse_group_line(l, m->name(), topic)) v.events.push_back(*e);
     for (auto const& [m, at] : killed) v.events.push_back({at, m, "killed", {}});
     std::stable_sort(v.events.begin(), v.events.end(), [](auto const& a, auto const& b) {
@@ -267,7 +153,7 @@ struct printed_record {
 
 std::vector<printed_record> parse_records(const child_process& c, std::vector<std::string>& bad) {
     std::vector<printed_record> out;
-    for (auto const& l : c.out()) {
+    for (auto const& l : c.timed_out()) {
         std::istringstream in(l.text);
         printed_record r;
         std::string p, o;
@@ -353,7 +239,7 @@ TEST_CASE("quickstart: the seed's example consumes what kcat produced, keys and 
     CHECK(WIFEXITED(*st));
     CHECK(WEXITSTATUS(*st) == 0);
     std::multiset<std::string> got;
-    for (auto const& l : q.out()) got.insert(l.text);
+    for (auto const& l : q.out()) got.insert(l);
     CHECK(got.size() == n);
     std::vector<std::string> missing, extra;
     std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::back_inserter(missing));
