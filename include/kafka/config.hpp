@@ -46,54 +46,10 @@
 #include <utility>
 #include <vector>
 
-#include <kafka/error.hpp>
+#include <kafka/config_enums.hpp>
+#include <kafka/exceptions.hpp>
 
 namespace kafka {
-
-/// A configuration problem; what() names the key and the problem, key() returns the key alone
-/// (empty when the problem is not about one key, e.g. an unreadable properties file). The code is
-/// client_errc::invalid_config.
-class config_error : public kafka_error {
-public:
-    config_error(std::string key, std::string message)
-        : kafka_error(make_error_code(client_errc::invalid_config), message),
-          text_(std::make_shared<const text>(text{std::move(key), std::move(message)})) {}
-    const std::string& key() const noexcept { return text_->key; }
-    /// The message alone, without system_error's ": invalid configuration" suffix.
-    const char* what() const noexcept override { return text_->message.c_str(); }
-
-private:
-    struct text {
-        std::string key, message;
-    };
-    std::shared_ptr<const text> text_;  // shared, so copying the exception cannot throw
-};
-
-// ---- value enumerations (the string each stands for is in the matching *_names array) ----------
-
-/// auto.offset.reset, as Java 4.x's AutoOffsetResetStrategy (by_duration came with KIP-1106).
-enum class offset_reset_strategy { earliest, latest, none, by_duration };
-/// isolation.level; the values are those sent in Fetch and ListOffsets requests.
-enum class isolation_level : std::int8_t { read_uncommitted = 0, read_committed = 1 };
-enum class group_protocol { classic, consumer };
-enum class security_protocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
-enum class sasl_mechanism { plain, scram_sha_256, scram_sha_512 };
-enum class client_dns_lookup { use_all_dns_ips, resolve_canonical_bootstrap_servers_only };
-enum class metadata_recovery_strategy { none, rebootstrap };
-enum class metrics_recording_level { info, debug, trace };
-
-inline constexpr std::string_view offset_reset_names[] = {"earliest", "latest", "none"};
-inline constexpr std::string_view isolation_level_names[] = {"read_uncommitted", "read_committed"};  // by wire value
-inline constexpr std::string_view group_protocol_names[] = {"classic", "consumer"};
-inline constexpr std::string_view security_protocol_names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
-inline constexpr std::string_view sasl_mechanism_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
-inline constexpr std::string_view client_dns_lookup_names[] = {"use_all_dns_ips",
-                                                               "resolve_canonical_bootstrap_servers_only"};
-inline constexpr std::string_view metadata_recovery_names[] = {"none", "rebootstrap"};
-inline constexpr std::string_view metrics_recording_level_names[] = {"INFO", "DEBUG", "TRACE"};
-/// The partition assignors this library ships, by the names they use on the wire.
-inline constexpr std::string_view builtin_assignor_names[] = {"range", "roundrobin", "sticky", "cooperative-sticky"};
-inline constexpr std::string_view tls_version_names[] = {"TLSv1.2", "TLSv1.3"};
 
 // ---- the key table ------------------------------------------------------------------------------
 

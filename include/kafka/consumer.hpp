@@ -38,6 +38,7 @@
 #include <kafka/client/network_client.hpp>
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
+#include <kafka/exceptions.hpp>
 #include <kafka/consumer/coordinator.hpp>
 #include <kafka/consumer/fetcher.hpp>
 #include <kafka/consumer/subscription_state.hpp>
@@ -49,21 +50,6 @@
 #include <kafka/record.hpp>
 
 namespace kafka {
-
-/// A second thread called the consumer while one was inside it.
-class concurrent_access_error : public kafka_error {
-public:
-    concurrent_access_error()
-        : kafka_error(make_error_code(client_errc::illegal_state),
-                      "KafkaConsumer is not safe for multi-threaded access: another thread is using it "
-                      "(only wakeup() may be called from another thread)") {}
-};
-
-/// A blocking call ran out of time.
-class timeout_error : public kafka_error {
-public:
-    explicit timeout_error(const std::string& what) : kafka_error(make_error_code(client_errc::request_timed_out), what) {}
-};
 
 /// The policies a consumer is assembled from. Derive and override what you need.
 struct default_policies {

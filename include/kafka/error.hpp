@@ -392,12 +392,6 @@ inline const std::error_category& client_category() noexcept {
 
 inline std::error_code make_error_code(client_errc e) noexcept { return {static_cast<int>(e), client_category()}; }
 
-/// The exception thrown by throwing overloads; carries the error_code.
-class kafka_error : public std::system_error {
-public:
-    using std::system_error::system_error;
-};
-
 }  // namespace kafka
 
 template <>

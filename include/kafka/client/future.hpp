@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <kafka/error.hpp>
+#include <kafka/exceptions.hpp>
 
 namespace kafka::client {
 

@@ -24,17 +24,12 @@
 #include <string>
 #include <vector>
 
+#include <kafka/exceptions.hpp>
 #include <kafka/client/connection.hpp>
 #include <kafka/client/future.hpp>
 #include <kafka/client/transport.hpp>
 
 namespace kafka {
-
-/// Thrown by a blocking call interrupted by wakeup() from another thread.
-class wakeup_error : public kafka_error {
-public:
-    wakeup_error() : kafka_error(make_error_code(client_errc::wakeup), "wakeup() interrupted the blocking call") {}
-};
 
 namespace client {
 

@@ -12,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include <kafka/config.hpp>
+#include <kafka/config_enums.hpp>
 #include <kafka/error.hpp>
 #include <kafka/protocol/primitives.hpp>
 

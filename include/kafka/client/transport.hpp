@@ -20,7 +20,7 @@
 #include <asio/ssl.hpp>
 #endif
 
-#include <kafka/error.hpp>
+#include <kafka/exceptions.hpp>
 
 namespace kafka {
 

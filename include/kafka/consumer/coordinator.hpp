@@ -22,9 +22,10 @@
 #include <string>
 #include <vector>
 
+#include <kafka/exceptions.hpp>
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
-#include <kafka/consumer/consumer_protocol.hpp>
+#include <kafka/protocol/consumer_protocol.hpp>
 #include <kafka/consumer/heartbeat.hpp>
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/policy/assignor.hpp>
@@ -37,14 +38,6 @@
 #include <kafka/protocol/messages/sync_group.hpp>
 
 namespace kafka {
-
-/// A commit that cannot succeed: the member was kicked out or the group rebalanced (Java's CommitFailedException).
-class commit_failed_error : public kafka_error {
-public:
-    explicit commit_failed_error(std::error_code ec)
-        : kafka_error(ec, "offset commit failed: the group rebalanced or this member left it (was poll() called within "
-                          "max.poll.interval.ms?); its partitions may now belong to another member") {}
-};
 
 /// Callbacks around a rebalance (Java's ConsumerRebalanceListener). Each runs on the user's
 /// thread inside poll() (or close/unsubscribe). Empty functions are skipped.

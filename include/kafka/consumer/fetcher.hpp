@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include <kafka/exceptions.hpp>
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
 #include <kafka/consumer/subscription_state.hpp>
@@ -37,24 +38,6 @@
 #include <kafka/record.hpp>
 
 namespace kafka {
-
-/// auto.offset.reset=none and a partition without a valid position.
-class offset_out_of_range_error : public kafka_error {
-public:
-    offset_out_of_range_error(std::map<topic_partition, std::int64_t> partitions, const std::string& why)
-        : kafka_error(make_error_code(errc::offset_out_of_range), why + describe(partitions)),
-          partitions_(std::move(partitions)) {}
-    /// Each partition with the offset that was out of range (-1: no committed offset).
-    const std::map<topic_partition, std::int64_t>& partitions() const noexcept { return partitions_; }
-
-private:
-    static std::string describe(const std::map<topic_partition, std::int64_t>& p) {
-        std::string s;
-        for (auto const& [tp, off] : p) s += (s.empty() ? ": " : ", ") + tp.to_string() + (off >= 0 ? "@" + std::to_string(off) : "");
-        return s;
-    }
-    std::map<topic_partition, std::int64_t> partitions_;
-};
 
 namespace engine {
 

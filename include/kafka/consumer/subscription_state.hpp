@@ -16,17 +16,11 @@
 #include <string>
 #include <vector>
 
-#include <kafka/config.hpp>
-#include <kafka/error.hpp>
+#include <kafka/config_enums.hpp>
+#include <kafka/exceptions.hpp>
 #include <kafka/topic_partition.hpp>
 
 namespace kafka {
-
-/// Misuse of the API (subscribe after assign, position of an unassigned partition, ...).
-class illegal_state_error : public kafka_error {
-public:
-    explicit illegal_state_error(const std::string& what) : kafka_error(make_error_code(client_errc::illegal_state), what) {}
-};
 
 namespace engine {
 

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <variant>
 
+#include <kafka/exceptions.hpp>
 #include <kafka/protocol/record_batch.hpp>
 #include <kafka/topic_partition.hpp>
 
@@ -30,25 +31,6 @@ template <class D, class T>
 concept deserializer_for = requires(const D& d, std::string_view topic, const headers_view& headers,
                                     std::optional<bytes_view> data) {
     { d.deserialize(topic, headers, data) } -> std::convertible_to<T>;
-};
-
-/// Thrown by poll() when a record cannot be deserialized.
-class record_deserialization_error : public kafka_error {
-public:
-    record_deserialization_error(topic_partition tp, std::int64_t offset, bool is_key, const std::string& why)
-        : kafka_error(make_error_code(client_errc::corrupt_record),
-                      "cannot deserialize the " + std::string(is_key ? "key" : "value") + " of record at offset " +
-                          std::to_string(offset) + " of " + tp.to_string() + ": " + why +
-                          " (seek past it to continue)"),
-          tp_(std::move(tp)), offset_(offset), is_key_(is_key) {}
-    const topic_partition& partition() const noexcept { return tp_; }
-    std::int64_t offset() const noexcept { return offset_; }
-    bool is_key() const noexcept { return is_key_; }
-
-private:
-    topic_partition tp_;
-    std::int64_t offset_;
-    bool is_key_;
 };
 
 namespace deserializers {

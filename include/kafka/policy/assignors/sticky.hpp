@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include <kafka/consumer/consumer_protocol.hpp>
+#include <kafka/protocol/consumer_protocol.hpp>
 #include <kafka/policy/assignor.hpp>
 #include <kafka/policy/assignors/sticky_core.hpp>
 

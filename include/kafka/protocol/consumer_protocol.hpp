@@ -27,7 +27,7 @@
 #include <system_error>
 #include <vector>
 
-#include <kafka/error.hpp>
+#include <kafka/exceptions.hpp>
 #include <kafka/protocol/describe.hpp>
 #include <kafka/topic_partition.hpp>
 

@@ -1,4 +1,4 @@
-#include <kafka/consumer/consumer_protocol.hpp>
+#include <kafka/protocol/consumer_protocol.hpp>
 
 #include "../protocol/message_testing.hpp"
 

@@ -1,0 +1,115 @@
+// Every exception the library throws, in one place. Each carries an error_code (kafka::errc for
+// what a broker said, kafka::client_errc for what the client found) and a sentence naming the
+// problem. The engine below the public face reports errors as values; KafkaConsumer turns them
+// into these.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include <kafka/error.hpp>
+#include <kafka/topic_partition.hpp>
+
+namespace kafka {
+
+/// The base of every exception thrown by the library; carries the error_code.
+class kafka_error : public std::system_error {
+public:
+    using std::system_error::system_error;
+};
+
+/// A configuration problem; what() names the key and the problem, key() returns the key alone
+/// (empty when the problem is not about one key, e.g. an unreadable properties file). The code is
+/// client_errc::invalid_config.
+class config_error : public kafka_error {
+public:
+    config_error(std::string key, std::string message)
+        : kafka_error(make_error_code(client_errc::invalid_config), message),
+          text_(std::make_shared<const text>(text{std::move(key), std::move(message)})) {}
+    const std::string& key() const noexcept { return text_->key; }
+    /// The message alone, without system_error's ": invalid configuration" suffix.
+    const char* what() const noexcept override { return text_->message.c_str(); }
+
+private:
+    struct text {
+        std::string key, message;
+    };
+    std::shared_ptr<const text> text_;  // shared, so copying the exception cannot throw
+};
+
+/// Misuse of the API (subscribe after assign, position of an unassigned partition, ...).
+class illegal_state_error : public kafka_error {
+public:
+    explicit illegal_state_error(const std::string& what) : kafka_error(make_error_code(client_errc::illegal_state), what) {}
+};
+
+/// A commit that cannot succeed: the member was kicked out or the group rebalanced (Java's CommitFailedException).
+class commit_failed_error : public kafka_error {
+public:
+    explicit commit_failed_error(std::error_code ec)
+        : kafka_error(ec, "offset commit failed: the group rebalanced or this member left it (was poll() called within "
+                          "max.poll.interval.ms?); its partitions may now belong to another member") {}
+};
+
+/// auto.offset.reset=none and a partition without a valid position.
+class offset_out_of_range_error : public kafka_error {
+public:
+    offset_out_of_range_error(std::map<topic_partition, std::int64_t> partitions, const std::string& why)
+        : kafka_error(make_error_code(errc::offset_out_of_range), why + describe(partitions)),
+          partitions_(std::move(partitions)) {}
+    /// Each partition with the offset that was out of range (-1: no committed offset).
+    const std::map<topic_partition, std::int64_t>& partitions() const noexcept { return partitions_; }
+
+private:
+    static std::string describe(const std::map<topic_partition, std::int64_t>& p) {
+        std::string s;
+        for (auto const& [tp, off] : p) s += (s.empty() ? ": " : ", ") + tp.to_string() + (off >= 0 ? "@" + std::to_string(off) : "");
+        return s;
+    }
+    std::map<topic_partition, std::int64_t> partitions_;
+};
+
+/// Thrown by poll() when a record cannot be deserialized.
+class record_deserialization_error : public kafka_error {
+public:
+    record_deserialization_error(topic_partition tp, std::int64_t offset, bool is_key, const std::string& why)
+        : kafka_error(make_error_code(client_errc::corrupt_record),
+                      "cannot deserialize the " + std::string(is_key ? "key" : "value") + " of record at offset " +
+                          std::to_string(offset) + " of " + tp.to_string() + ": " + why +
+                          " (seek past it to continue)"),
+          tp_(std::move(tp)), offset_(offset), is_key_(is_key) {}
+    const topic_partition& partition() const noexcept { return tp_; }
+    std::int64_t offset() const noexcept { return offset_; }
+    bool is_key() const noexcept { return is_key_; }
+
+private:
+    topic_partition tp_;
+    std::int64_t offset_;
+    bool is_key_;
+};
+
+/// Thrown by a blocking call interrupted by wakeup() from another thread.
+class wakeup_error : public kafka_error {
+public:
+    wakeup_error() : kafka_error(make_error_code(client_errc::wakeup), "wakeup() interrupted the blocking call") {}
+};
+
+/// A second thread called the consumer while one was inside it.
+class concurrent_access_error : public kafka_error {
+public:
+    concurrent_access_error()
+        : kafka_error(make_error_code(client_errc::illegal_state),
+                      "KafkaConsumer is not safe for multi-threaded access: another thread is using it "
+                      "(only wakeup() may be called from another thread)") {}
+};
+
+/// A blocking call ran out of time.
+class timeout_error : public kafka_error {
+public:
+    explicit timeout_error(const std::string& what) : kafka_error(make_error_code(client_errc::request_timed_out), what) {}
+};
+
+}  // namespace kafka
