@@ -253,6 +253,10 @@ public:
                                   "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
         }
         check_assignment_strategy();
+        if (config_.group_protocol() == group_protocol::consumer)
+            throw config_error("group.protocol",
+                               "group.protocol=consumer (the KIP-848 consumer group protocol) is not implemented by this "
+                               "consumer yet; use group.protocol=classic (the default)");
         std::int32_t id = -1;
         for (auto const& [host, port] : config_.bootstrap_servers()) client_.set_node(id--, host, port);
         client_.on_disconnect([this](std::int32_t node, std::error_code ec) {
@@ -363,7 +367,7 @@ public:
             if (!out.empty()) {
                 // Pipelining: the next fetch is on its way while the user handles these records.
                 fetcher_.send_fetches();
-                client_.poll(clock::duration::zero(), {}, false);
+                client_.poll(clock::duration::zero());
                 break;
             }
         } while (transport_.now() < deadline);
@@ -540,7 +544,7 @@ public:
         auto deadline = transport_.now() + timeout;
         std::exception_ptr first;
         try {
-            client_.clear_wakeup();
+            (void)client_.take_wakeup();
             if (subs_.has_auto_assigned_partitions()) {
                 coordinator_.revoke_all_and_leave("the consumer is being closed");
             } else if constexpr (commit_policy::commit_on_revoke) {
@@ -806,15 +810,22 @@ private:
         if (left < clock::duration::zero()) left = clock::duration::zero();
         if (subs_.has_auto_assigned_partitions()) left = std::min(left, coordinator_.time_to_next_heartbeat(now));
         if (metadata_.has_topics_to_fetch()) left = std::min(left, std::max(metadata_.time_to_next_update(now), std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
-        client_.poll(left, [&] { return keep_waiting(); });
-        client_.throw_if_authentication_failed();
+        poll_io(left, [&] { return keep_waiting(); });
+        if (auto f = client_.take_authentication_failure()) throw_error(*f);
+    }
+
+    // One network-client poll; a wakeup() from another thread becomes wakeup_error here (the
+    // heartbeat thread polls the client directly, so it never takes the user's wakeup).
+    void poll_io(typename clock::duration d, const std::function<bool()>& keep_waiting = {}) {
+        client_.poll(d, keep_waiting);
+        if (client_.take_wakeup()) throw wakeup_error();
     }
 
     template <class T>
     void wait_future(client::request_future<T>& f, time_point deadline) {
         while (!f.is_done()) {
             if (transport_.now() >= deadline) {
-                client_.poll(clock::duration::zero());
+                poll_io(clock::duration::zero());
                 return;
             }
             if (subs_.has_auto_assigned_partitions()) coordinator_.heartbeat_tick(transport_.now());
@@ -824,7 +835,7 @@ private:
 
     void backoff(time_point deadline) {
         auto until = std::min(deadline, transport_.now() + config_.retry_backoff());
-        while (transport_.now() < until) client_.poll(until - transport_.now());
+        while (transport_.now() < until) poll_io(until - transport_.now());
     }
 
     static bool retriable(std::error_code ec) {
@@ -1125,7 +1136,7 @@ private:
             if (!lock_.try_lock()) continue;
             try {
                 coordinator_.heartbeat_tick(transport_.now());
-                client_.poll(clock::duration::zero(), {}, false);
+                client_.poll(clock::duration::zero());
             } catch (...) {
                 // Errors surface on the user's thread at its next call.
             }

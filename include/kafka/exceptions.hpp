@@ -21,6 +21,15 @@ public:
     using std::system_error::system_error;
 };
 
+/// An error as a value, as the engine reports it: the code and a sentence naming the problem.
+/// The public face throws it as a kafka_error.
+struct error_report {
+    std::error_code code;
+    std::string what;
+};
+
+[[noreturn]] inline void throw_error(const error_report& e) { throw kafka_error(e.code, e.what); }
+
 /// A configuration problem; what() names the key and the problem, key() returns the key alone
 /// (empty when the problem is not about one key, e.g. an unreadable properties file). The code is
 /// client_errc::invalid_config.

@@ -11,7 +11,7 @@ struct tcp_without_run_for {
     using stream_type = kafka::transports::tcp::stream_type;
     using clock_type = kafka::transports::tcp::clock_type;
 
-    std::unique_ptr<stream_type> make_stream(asio::io_context& io) { return inner.make_stream(io); }
+    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) { return inner.make_stream(ex); }
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& h) {
         inner.async_connect(s, host, port, std::forward<Handler>(h));

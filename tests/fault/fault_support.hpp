@@ -394,8 +394,8 @@ public:
     class stream {
     public:
         using executor_type = asio::any_io_executor;
-        stream(asio::io_context& io, std::shared_ptr<wire_log> log, bool shim)
-            : inner_(io), log_(std::move(log)), shim_(shim) {}
+        stream(const asio::any_io_executor& ex, std::shared_ptr<wire_log> log, bool shim)
+            : inner_(ex), log_(std::move(log)), shim_(shim) {}
         executor_type get_executor() { return inner_.get_executor(); }
 
         template <class Buffers, class Handler>
@@ -526,7 +526,7 @@ public:
 
     const std::shared_ptr<wire_log>& log() const { return log_; }
 
-    std::unique_ptr<stream_type> make_stream(asio::io_context& io) { return std::make_unique<stream_type>(io, log_, shim_); }
+    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) { return std::make_unique<stream_type>(ex, log_, shim_); }
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {
         s.peer_ = host + ":" + std::to_string(port);

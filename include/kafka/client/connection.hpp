@@ -24,7 +24,7 @@
 #include <kafka/client/frame_pool.hpp>
 #include <kafka/client/sasl.hpp>
 #include <kafka/client/transport.hpp>
-#include <kafka/error.hpp>
+#include <kafka/exceptions.hpp>
 #include <kafka/protocol/frame.hpp>
 #include <kafka/protocol/messages/api_versions.hpp>
 #include <kafka/protocol/messages/sasl_authenticate.hpp>
@@ -51,9 +51,9 @@ public:
     using clock = typename Transport::clock_type;
     enum class state { idle, connecting, negotiating, authenticating, ready, closed };
 
-    connection(asio::io_context& io, Transport& transport, broker_address address, std::string client_id,
+    connection(asio::any_io_executor executor, Transport& transport, broker_address address, std::string client_id,
                std::chrono::milliseconds request_timeout, std::optional<sasl_credentials> sasl = std::nullopt)
-        : io_(io), transport_(transport), address_(std::move(address)), client_id_(std::move(client_id)),
+        : executor_(std::move(executor)), transport_(transport), address_(std::move(address)), client_id_(std::move(client_id)),
           request_timeout_(request_timeout), sasl_credentials_(std::move(sasl)) {}
 
     connection(const connection&) = delete;
@@ -72,7 +72,7 @@ public:
     void open(std::function<void(std::error_code)> on_state) {
         on_state_ = std::move(on_state);
         state_ = state::connecting;
-        stream_ = transport_.make_stream(io_);
+        stream_ = transport_.make_stream(executor_);
         connect_deadline_ = transport_.now() + request_timeout_;
         transport_.async_connect(*stream_, address_.host, address_.port,
                                  [self = this->shared_from_this()](std::error_code ec) {
@@ -296,7 +296,7 @@ private:
         req.done({}, std::move(body));
     }
 
-    asio::io_context& io_;
+    asio::any_io_executor executor_;
     Transport& transport_;
     broker_address address_;
     std::string client_id_;

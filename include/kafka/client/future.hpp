@@ -85,7 +85,12 @@ private:
 /// Callbacks parked by I/O handlers and run from poll().
 class completion_queue {
 public:
-    void push(std::function<void()> fn) { q_.push_back(std::move(fn)); }
+    void push(std::function<void()> fn) {
+        q_.push_back(std::move(fn));
+        if (on_push_) on_push_();
+    }
+    /// Called after each push (it must only schedule a run_all, never run one).
+    void set_on_push(std::function<void()> fn) { on_push_ = std::move(fn); }
     bool empty() const noexcept { return q_.empty(); }
     void run_all() {
         while (!q_.empty()) {
@@ -97,6 +102,7 @@ public:
 
 private:
     std::deque<std::function<void()>> q_;
+    std::function<void()> on_push_;
 };
 
 }  // namespace kafka::client

@@ -1,11 +1,26 @@
 // The consumer's network client (Java's ConsumerNetworkClient), over a transport policy.
 //
 // send() only queues: a request goes into the per-node *unsent* queue and a
-// future is returned; nothing touches the network. poll() does all the work on
-// the caller's thread: it opens connections on demand (with reconnect backoff),
-// writes every unsent request whose connection is ready, waits for I/O at most
-// as long as asked, and then runs the *pendingCompletion* queue, where responses
-// are decoded and futures completed. The client owns no thread.
+// future is returned; nothing touches the network. poll_step() does the work
+// that is ready, on the caller's thread, without ever waiting: it runs the
+// *pendingCompletion* queue (where responses are decoded and futures
+// completed), opens connections on demand (with reconnect backoff), writes
+// every unsent request whose connection is ready, expires what timed out, and
+// says when it next needs to run even if no I/O arrives. The client owns no
+// thread.
+//
+// Two ways to drive it, one engine:
+//   - blocking: constructed on an io_context it may run; poll(timeout) is
+//     poll_step() around the transport's run_for(io, wait), the one place a
+//     blocking consumer waits.
+//   - on an executor someone else runs (the user's): the I/O handlers run
+//     there, park their completions and call the wake handler
+//     (set_wake_handler), and the owner calls poll_step() when woken or when
+//     the time it returned has come. poll() is refused.
+//
+// Errors are values here: a wakeup() or an authentication failure is taken
+// with take_wakeup() / take_authentication_failure(); only the public face
+// throws.
 //
 // Node ids: brokers use their broker id, bootstrap servers -1, -2, ..., and the
 // group coordinator INT32_MAX - id, so that group traffic (heartbeats, commits)
@@ -73,8 +88,12 @@ public:
     using time_point = typename clock::time_point;
     using connection_type = connection<Transport>;
 
+    /// Blocking use: poll() may run `io` (through the transport's run_for) to wait for I/O.
     network_client(asio::io_context& io, Transport& transport, client_options opts)
-        : io_(io), transport_(transport), opts_(std::move(opts)) {}
+        : executor_(io.get_executor()), io_(&io), transport_(transport), opts_(std::move(opts)) {}
+    /// On an executor run by someone else: drive with poll_step() (see set_wake_handler).
+    network_client(asio::any_io_executor executor, Transport& transport, client_options opts)
+        : executor_(std::move(executor)), transport_(transport), opts_(std::move(opts)) {}
 
     network_client(const network_client&) = delete;
     network_client& operator=(const network_client&) = delete;
@@ -85,6 +104,13 @@ public:
 
     const client_options& options() const noexcept { return opts_; }
     Transport& transport() noexcept { return transport_; }
+    const asio::any_io_executor& get_executor() const noexcept { return executor_; }
+    /// True when constructed on an io_context that poll() may run.
+    bool can_block() const noexcept { return io_ != nullptr; }
+
+    /// Called from an I/O handler each time a completion is parked (executor use: schedule a
+    /// poll_step). Runs on the executor's thread, inside the handler: it must only schedule.
+    void set_wake_handler(std::function<void()> wake) { pending_.set_on_push(std::move(wake)); }
     time_point now() const { return transport_.now(); }
 
     /// Declares (or moves) a node. An existing connection to an old address is closed.
@@ -195,28 +221,41 @@ public:
         return best;
     }
 
-    /// One round: send what can be sent, wait for I/O for at most `timeout` (not at all when
-    /// completions are pending or `should_block` says no), then run pending completions.
-    /// Throws wakeup_error if wakeup() was called (unless `allow_wakeup` is false: the
-    /// heartbeat thread polls without consuming the user's wakeup).
-    void poll(duration timeout, const std::function<bool()>& should_block = {}, bool allow_wakeup = true) {
+    /// One step that never waits: runs parked completions, opens connections, writes what can be
+    /// written, expires requests and queued work that timed out, and runs the completions that
+    /// produced. Returns when the client needs the next step even without I/O (a request or
+    /// connect deadline, the end of a reconnect backoff); nullopt when only I/O can wake it.
+    std::optional<time_point> poll_step() {
+        pending_.run_all();
+        auto t = now();
+        for (auto& [id, n] : nodes_) {
+            if (n.conn) n.conn->expire(t);
+            expire_unsent(id, n, t);
+        }
+        try_send(t);
+        pending_.run_all();
+        if (!pending_.empty()) return t;
+        return next_deadline();
+    }
+
+    /// Blocking use: one step, a wait for I/O of at most `timeout` (none when completions are
+    /// pending or `should_block` says no, shorter when a deadline comes first), another step.
+    void poll(duration timeout, const std::function<bool()>& should_block = {}) {
+        if (!io_)
+            throw kafka_error(make_error_code(client_errc::illegal_state),
+                              "network_client::poll() waits on an io_context this client does not own; on an executor, "
+                              "drive it with poll_step()");
         pending_.run_all();
         auto t = now();
         try_send(t);
         auto wait = timeout;
         if (auto d = next_deadline(); d) wait = std::min(wait, std::max(duration::zero(), *d - t));
         if (!pending_.empty() || (should_block && !should_block())) wait = duration::zero();
-        transport_.run_for(io_, wait);
+        transport_.run_for(*io_, wait);
         drain_io();
-        t = now();
-        for (auto& [id, n] : nodes_) {
-            if (n.conn) n.conn->expire(t);
-            expire_unsent(id, n, t);
-        }
-        try_send(t);
+        poll_step();
         drain_io();
         pending_.run_all();
-        if (allow_wakeup) maybe_throw_wakeup();
     }
 
     /// Polls until `done()` or `timeout` passes; returns done().
@@ -239,13 +278,13 @@ public:
         return poll_until(timeout, [&] { return f.is_done(); });
     }
 
-    /// Interrupts a blocking poll from any thread; the next (or current) poll throws wakeup_error.
+    /// From any thread: marks a wakeup (take_wakeup() returns it once) and ends a wait in poll().
     void wakeup() {
         wakeup_.store(true, std::memory_order_release);
-        asio::post(io_, [] {});
+        asio::post(executor_, [] {});
     }
-    /// Clears a pending wakeup without throwing (close() uses it).
-    void clear_wakeup() noexcept { wakeup_.store(false, std::memory_order_release); }
+    /// True once after each wakeup(); clears it.
+    bool take_wakeup() noexcept { return wakeup_.exchange(false, std::memory_order_acq_rel); }
 
     /// Closes the connection of `node`, failing its requests with `why`.
     void disconnect(std::int32_t node, std::error_code why) {
@@ -261,12 +300,14 @@ public:
         if (it != nodes_.end()) fail_unsent(it->second, why);
     }
 
-    /// Throws the first authentication failure (TLS or SASL) once; such errors are not retried.
-    void throw_if_authentication_failed() {
-        if (!auth_error_) return;
-        auto ec = auth_error_;
+    /// An authentication failure (TLS or SASL), with a sentence naming the broker; such errors are
+    /// not retried. Returned once: the next call returns nothing until another failure.
+    std::optional<error_report> take_authentication_failure() {
+        if (!auth_error_) return std::nullopt;
+        error_report f{auth_error_, std::move(auth_error_text_)};
         auth_error_ = {};
-        throw kafka_error(ec, auth_error_text_);
+        auth_error_text_.clear();
+        return f;
     }
 
     /// The last connection error of `node` (empty if none or connected).
@@ -294,12 +335,8 @@ private:
     };
 
     void drain_io() {
-        io_.poll();
-        if (io_.stopped()) io_.restart();
-    }
-
-    void maybe_throw_wakeup() {
-        if (wakeup_.exchange(false, std::memory_order_acq_rel)) throw wakeup_error();
+        io_->poll();
+        if (io_->stopped()) io_->restart();
     }
 
     std::optional<time_point> next_deadline() const {
@@ -338,7 +375,7 @@ private:
     }
 
     void connect(std::int32_t id, node_state& n) {
-        auto conn = std::make_shared<connection_type>(io_, transport_, n.address, opts_.client_id, opts_.request_timeout,
+        auto conn = std::make_shared<connection_type>(executor_, transport_, n.address, opts_.client_id, opts_.request_timeout,
                                                       opts_.sasl);
         n.conn = conn;
         std::weak_ptr<connection_type> weak = conn;
@@ -349,6 +386,8 @@ private:
             if (!ec) {
                 node.failures = 0;
                 node.last_error = {};
+                // Its unsent requests can go now: the next step writes them (this wakes an executor's owner).
+                pending_.push([] {});
                 return;
             }
             node.last_error = ec;
@@ -387,7 +426,8 @@ private:
         }
     }
 
-    asio::io_context& io_;
+    asio::any_io_executor executor_;
+    asio::io_context* io_ = nullptr;  // blocking use only
     Transport& transport_;
     client_options opts_;
     std::map<std::int32_t, node_state> nodes_;

@@ -1,10 +1,13 @@
 // The transport policy: how bytes reach a broker, and how time passes.
 //
 // A transport supplies a stream type (an Asio AsyncReadStream and
-// AsyncWriteStream), a way to connect one, a clock, and `run_for`, the one
-// place where the consumer waits. Real transports wait on the io_context; the
-// in-memory transport of the tests advances simulated time instead, which is
-// what lets rebalances and timeouts run in milliseconds without a broker.
+// AsyncWriteStream) made on an executor, a way to connect one, a clock, and
+// `run_for`, the one place where a blocking consumer waits on the io_context it
+// owns. Real transports wait on that io_context; the in-memory transport of the
+// tests advances simulated time instead, which is what lets rebalances and
+// timeouts run in milliseconds without a broker. Streams are made on an
+// executor (not an io_context), so the engine can run on any executor, the
+// user's included.
 #pragma once
 
 #include <chrono>
@@ -35,8 +38,8 @@ concept transport_has_clock_type =
     requires { typename T::clock_type; typename T::clock_type::duration; typename T::clock_type::time_point; };
 
 template <class T>
-concept transport_has_make_stream = transport_has_stream_type<T> && requires(T& t, asio::io_context& io) {
-    { t.make_stream(io) } -> std::same_as<std::unique_ptr<typename T::stream_type>>;
+concept transport_has_make_stream = transport_has_stream_type<T> && requires(T& t, const asio::any_io_executor& ex) {
+    { t.make_stream(ex) } -> std::same_as<std::unique_ptr<typename T::stream_type>>;
 };
 
 template <class T>
@@ -79,7 +82,7 @@ constexpr bool check_transport() {
                   "std::chrono::steady_clock)");
     if constexpr (detail::transport_has_stream_type<T>) {
         static_assert(detail::transport_has_make_stream<T>,
-                      "transport type needs `std::unique_ptr<stream_type> make_stream(asio::io_context&)`");
+                      "transport type needs `std::unique_ptr<stream_type> make_stream(const asio::any_io_executor&)`");
         static_assert(detail::transport_has_async_connect<T>,
                       "transport type needs `void async_connect(stream_type&, const std::string& host, std::uint16_t "
                       "port, Handler&& handler)` that calls handler(std::error_code) once connected or failed");
@@ -114,9 +117,9 @@ public:
     public:
         using executor_type = asio::any_io_executor;
 
-        explicit stream(asio::io_context& io) : plain_(std::in_place, io) {}
+        explicit stream(const asio::any_io_executor& ex) : plain_(std::in_place, ex) {}
 #ifdef KAFKA_HAVE_OPENSSL
-        stream(asio::io_context& io, asio::ssl::context& ctx) : tls_(std::in_place, io, ctx) {}
+        stream(const asio::any_io_executor& ex, asio::ssl::context& ctx) : tls_(std::in_place, ex, ctx) {}
 #endif
         executor_type get_executor() { return socket().get_executor(); }
         asio::ip::tcp::socket& socket() {
@@ -196,11 +199,11 @@ public:
 #endif
     }
 
-    std::unique_ptr<stream_type> make_stream(asio::io_context& io) {
+    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) {
 #ifdef KAFKA_HAVE_OPENSSL
-        if (tls_.enabled) return std::make_unique<stream_type>(io, *ctx_);
+        if (tls_.enabled) return std::make_unique<stream_type>(ex, *ctx_);
 #endif
-        return std::make_unique<stream_type>(io);
+        return std::make_unique<stream_type>(ex);
     }
 
     /// Resolves `host`, connects to the first address that accepts, then runs the TLS handshake

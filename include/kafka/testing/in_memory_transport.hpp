@@ -19,8 +19,8 @@
 //                        host:port. Time moves only when a transport's run_for() (or the test,
 //                        through advance()) moves it, and it jumps straight to the next event.
 //   sim_stream           an Asio AsyncReadStream/AsyncWriteStream over an in-memory pipe to an
-//                        endpoint. Completion handlers are always posted to the stream's executor
-//                        (the io_context), never called inline. Bytes written reach the server side
+//                        endpoint. Completion handlers are always posted to the stream's executor,
+//                        never called inline. Bytes written reach the server side
 //                        from an event at the current simulated time, so a broker never runs inside
 //                        the engine's call that wrote them.
 //   in_memory_transport  models kafka::transport: make_stream, async_connect (connection_refused
@@ -91,7 +91,7 @@ public:
     explicit operator bool() const noexcept { return p_ != nullptr; }
 
     /// Posts the handler with `args`; this object is empty afterwards.
-    void post(const asio::io_context::executor_type& fallback, Args... args) {
+    void post(const asio::any_io_executor& fallback, Args... args) {
         auto p = std::move(p_);
         if (p) p->post(fallback, std::move(args)...);
     }
@@ -99,13 +99,13 @@ public:
 private:
     struct base {
         virtual ~base() = default;
-        virtual void post(const asio::io_context::executor_type& fallback, Args... args) = 0;
+        virtual void post(const asio::any_io_executor& fallback, Args... args) = 0;
     };
     template <class H>
     struct impl final : base {
         template <class X>
         explicit impl(X&& x) : h(std::forward<X>(x)) {}
-        void post(const asio::io_context::executor_type& fallback, Args... args) override {
+        void post(const asio::any_io_executor& fallback, Args... args) override {
             auto ex = asio::get_associated_executor(h, fallback);
             asio::post(ex, [h2 = std::move(h), ... a = std::move(args)]() mutable { std::move(h2)(std::move(a)...); });
         }
@@ -118,7 +118,7 @@ private:
 /// delivered (for the client to read). Shared by the client's stream and the server.
 class sim_socket : public std::enable_shared_from_this<sim_socket> {
 public:
-    using executor_type = asio::io_context::executor_type;
+    using executor_type = asio::any_io_executor;
     using io_handler = posted_handler<std::error_code, std::size_t>;
 
     sim_socket(executor_type ex, const std::shared_ptr<sim_state>& sim) : ex_(ex), sim_(sim) {}
@@ -378,10 +378,10 @@ private:
 /// An Asio stream over an in-memory connection to a sim_network endpoint.
 class sim_stream {
 public:
-    using executor_type = asio::io_context::executor_type;
+    using executor_type = asio::any_io_executor;
 
-    sim_stream(asio::io_context& io, std::shared_ptr<detail::sim_state> sim)
-        : socket_(std::make_shared<detail::sim_socket>(io.get_executor(), std::move(sim))) {}
+    sim_stream(const asio::any_io_executor& ex, std::shared_ptr<detail::sim_state> sim)
+        : socket_(std::make_shared<detail::sim_socket>(ex, std::move(sim))) {}
     ~sim_stream() { socket_->close(); }
     sim_stream(const sim_stream&) = delete;
     sim_stream& operator=(const sim_stream&) = delete;
@@ -469,7 +469,7 @@ public:
         }
     explicit in_memory_transport(Simulation& s) : in_memory_transport(static_cast<const sim_network&>(s.network())) {}
 
-    std::unique_ptr<stream_type> make_stream(asio::io_context& io) { return std::make_unique<stream_type>(io, sim_); }
+    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) { return std::make_unique<stream_type>(ex, sim_); }
 
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {

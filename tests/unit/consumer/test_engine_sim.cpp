@@ -181,7 +181,7 @@ TEST_CASE("in-memory transport: refused connects, posted completions, simulated 
     auto start = t.now();
 
     SECTION("nothing listening: connection_refused, delivered by a handler, not inline") {
-        auto s = t.make_stream(io);
+        auto s = t.make_stream(io.get_executor());
         std::optional<std::error_code> result;
         t.async_connect(*s, "sim", 9092, [&](std::error_code ec) { result = ec; });
         CHECK_FALSE(result);
@@ -201,7 +201,7 @@ TEST_CASE("in-memory transport: refused connects, posted completions, simulated 
                 });
             };
         });
-        auto s = t.make_stream(io);
+        auto s = t.make_stream(io.get_executor());
         std::optional<std::error_code> connected;
         t.async_connect(*s, "sim", 9092, [&](std::error_code ec) { connected = ec; });
         t.run_for(io, 1s);

@@ -1,0 +1,151 @@
+// The network client alone (no consumer) against the fake cluster on simulated time: the unsent
+// queue, completions run only from the client's own steps, the two ways of driving it (blocking
+// poll on an owned io_context, poll_step on an executor run by someone else), wakeup and
+// authentication failures as values, request timeouts.
+#include <kafka/client/network_client.hpp>
+#include <kafka/protocol/messages/metadata.hpp>
+#include <kafka/testing/fake_cluster.hpp>
+#include <kafka/testing/in_memory_transport.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+using namespace std::chrono_literals;
+namespace kc = kafka::client;
+namespace kt = kafka::testing;
+namespace proto = kafka::protocol;
+
+namespace {
+
+using client_type = kc::network_client<kt::in_memory_transport>;
+constexpr std::int16_t metadata_key = proto::MetadataRequest::api_key;
+
+kc::client_options options() {
+    kc::client_options o;
+    o.client_id = "unit";
+    o.request_timeout = 2000ms;
+    return o;
+}
+
+proto::MetadataRequest metadata_of(const std::string& topic) {
+    proto::MetadataRequest req;
+    req.topics.emplace();
+    proto::MetadataRequest::MetadataRequestTopic t;
+    t.name = topic;
+    req.topics->push_back(t);
+    return req;
+}
+
+}  // namespace
+
+TEST_CASE("network client: send only queues; the response completes the future from poll()", "[client]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 3);
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    client_type client(io, transport, options());
+    client.set_node(-1, "sim", 9092);
+
+    bool called = false;
+    auto f = client.send(-1, metadata_of("t"));
+    f.add_listener([&](auto&) { called = true; });
+    CHECK(client.pending_requests(-1) == 1);
+    CHECK(cluster.request_count(metadata_key) == 0);  // nothing touched the network
+    CHECK_FALSE(called);
+
+    REQUIRE(client.poll_future(f, 5s));
+    CHECK(called);
+    REQUIRE(f.succeeded());
+    REQUIRE(f.value().body.topics.size() == 1);
+    CHECK(f.value().body.topics[0].partitions.size() == 3);
+    CHECK(cluster.request_count(metadata_key) == 1);
+    CHECK(client.is_ready(-1));
+}
+
+TEST_CASE("network client: on an executor, poll_step drives it and the wake handler says when", "[client]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 2);
+    asio::io_context io;  // stands for the user's event loop: the test runs it, not the client
+    kt::in_memory_transport transport(cluster);
+    client_type client(asio::any_io_executor(io.get_executor()), transport, options());
+    client.set_node(-1, "sim", 9092);
+    CHECK_FALSE(client.can_block());
+    REQUIRE_THROWS_WITH(client.poll(10ms), Catch::Contains("drive it with poll_step()"));
+
+    int wakes = 0;
+    client.set_wake_handler([&] { ++wakes; });
+    auto f = client.send(-1, metadata_of("t"));
+
+    // The first step starts the connection; afterwards the client needs a step no later than
+    // the request's deadline even if nothing arrives.
+    auto next = client.poll_step();
+    REQUIRE(next);
+    CHECK(*next <= transport.now() + 2000ms);
+
+    // The "user's loop": run the executor's handlers (advancing simulated time), and take a step
+    // whenever the client was woken, as an event loop would.
+    int steps = 0;
+    auto give_up = transport.now() + 60s;
+    while (!f.is_done() && steps < 1000) {
+        int before = wakes;
+        transport.run_for(io, 100ms);
+        if (wakes != before) {
+            ++steps;
+            client.poll_step();
+        }
+        if (transport.now() > give_up) break;
+    }
+    INFO("done " << f.is_done() << " error " << (f.failed() ? f.error().message() : "") << " wakes " << wakes
+                  << " steps " << steps);
+    REQUIRE(f.succeeded());
+    CHECK(wakes > 0);
+    CHECK(f.value().body.topics.size() == 1);
+}
+
+TEST_CASE("network client: a request to an unknown node fails from the next step, not inside send", "[client]") {
+    kt::fake_cluster cluster;
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    client_type client(io, transport, options());
+    auto f = client.send(7, metadata_of("t"));
+    CHECK_FALSE(f.is_done());
+    client.poll_step();
+    REQUIRE(f.failed());
+    CHECK(f.error() == kafka::client_errc::illegal_state);
+}
+
+TEST_CASE("network client: a broker that never answers times the request out", "[client]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    client_type client(io, transport, options());
+    client.set_node(-1, "sim", 9092);
+    cluster.drop_responses(metadata_key, 1);
+    auto start = transport.now();
+    auto f = client.send(-1, metadata_of("t"));
+    client.poll_future(f, 10s);
+    REQUIRE(f.failed());
+    CHECK(f.error() == kafka::client_errc::request_timed_out);
+    auto took = transport.now() - start;
+    CHECK(took >= 2000ms);
+    CHECK(took < 3000ms);
+}
+
+TEST_CASE("network client: wakeup is a value taken once; it ends a wait at once", "[client]") {
+    kt::fake_cluster cluster;
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    client_type client(io, transport, options());
+    CHECK_FALSE(client.take_wakeup());
+    client.wakeup();
+    auto start = transport.now();
+    client.poll(5s);  // does not throw: the engine reports, the public face throws
+    CHECK(transport.now() - start < 1s);
+    CHECK(client.take_wakeup());
+    CHECK_FALSE(client.take_wakeup());
+    CHECK_FALSE(client.take_authentication_failure());
+}
