@@ -39,7 +39,8 @@
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
 #include <kafka/exceptions.hpp>
-#include <kafka/consumer/coordinator.hpp>
+#include <kafka/consumer/classic_membership.hpp>
+#include <kafka/consumer/group_membership.hpp>
 #include <kafka/consumer/fetcher.hpp>
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/policy/assignor.hpp>
@@ -235,7 +236,8 @@ public:
           metadata_(config_.metadata_max_age(), config_.retry_backoff()),
           subs_(config_.auto_offset_reset()),
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
-          coordinator_(client_, metadata_, subs_, group_options_from(config_), wrap(std::move(assignor))) {
+          group_(client_, metadata_, subs_, group_options_from(config_)),
+          membership_(make_membership(std::move(assignor))) {
         if constexpr (requires(transport_type& t) { t.set_tls(transports::tls_options{}); }) {
             if (config_.uses_tls()) {
                 transports::tls_options tls;
@@ -253,10 +255,6 @@ public:
                                   "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
         }
         check_assignment_strategy();
-        if (config_.group_protocol() == group_protocol::consumer)
-            throw config_error("group.protocol",
-                               "group.protocol=consumer (the KIP-848 consumer group protocol) is not implemented by this "
-                               "consumer yet; use group.protocol=classic (the default)");
         std::int32_t id = -1;
         for (auto const& [host, port] : config_.bootstrap_servers()) client_.set_node(id--, host, port);
         client_.on_disconnect([this](std::int32_t node, std::error_code ec) {
@@ -264,7 +262,7 @@ public:
             log(log_level::debug, "connection to node " + std::to_string(node) + " closed: " + ec.message());
         });
         if constexpr (commit_policy::commit_on_revoke)
-            coordinator_.set_before_revoke([this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
+            group_.applier.set_before_revoke([this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
         next_auto_commit_ = transport_.now() + config_.auto_commit_interval();
     }
 
@@ -290,8 +288,8 @@ public:
             if (t.empty()) throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
         require_group("subscribe()");
         std::set<std::string> s(topics.begin(), topics.end());
-        if (subs_.subscribe(s)) coordinator_.request_rejoin("subscription changed");
-        coordinator_.set_listener(std::move(listener));
+        if (subs_.subscribe(s)) membership_->request_rejoin("subscription changed");
+        group_.applier.set_listener(std::move(listener));
         metadata_.set_topics(subs_.metadata_topics());
         metadata_.request_update();
     }
@@ -305,10 +303,10 @@ public:
         auto g = acquire();
         require_group("subscribe(pattern)");
         subs_.subscribe(pattern.regex);
-        coordinator_.set_listener(std::move(listener));
+        group_.applier.set_listener(std::move(listener));
         metadata_.set_topics({}, true);
         metadata_.request_update();
-        coordinator_.request_rejoin("pattern subscription");
+        membership_->request_rejoin("pattern subscription");
     }
 
     /// Takes exactly these partitions, outside any group rebalance.
@@ -414,7 +412,7 @@ public:
         auto deadline = transport_.now() + timeout;
         for (;;) {
             if (!ensure_coordinator(deadline)) throw timeout_error("committed(): no group coordinator within the timeout" + cause());
-            auto f = coordinator_.fetch_committed({partitions.begin(), partitions.end()});
+            auto f = group_.commits.fetch_committed({partitions.begin(), partitions.end()});
             wait_future(f, deadline);
             if (f.succeeded()) return f.value();
             if (!f.is_done()) throw timeout_error("committed(): no answer within the timeout" + cause());
@@ -546,11 +544,11 @@ public:
         try {
             (void)client_.take_wakeup();
             if (subs_.has_auto_assigned_partitions()) {
-                coordinator_.revoke_all_and_leave("the consumer is being closed");
+                membership_->revoke_all_and_leave("the consumer is being closed");
             } else if constexpr (commit_policy::commit_on_revoke) {
                 if (!config_.group_id().value_or("").empty()) commit_before_revoke(subs_.assigned_partitions(), deadline);
             }
-            if (auto& lf = coordinator_.leave_future()) wait_future(*lf, deadline);
+            if (auto& lf = membership_->leave_future()) wait_future(*lf, deadline);
             run_user_callbacks();
         } catch (...) {
             first = std::current_exception();
@@ -618,16 +616,17 @@ public:
     /// The group member id (empty outside a group), generation, and whether this member leads.
     std::string member_id() const {
         auto g = acquire();
-        return coordinator_.member_id();
+        return membership_->group_metadata().member_id;
     }
     std::int32_t generation() const {
         auto g = acquire();
-        return coordinator_.generation();
+        return membership_->group_metadata().generation_or_epoch;
     }
 
 private:
     using fetcher_type = engine::fetcher<transport_type>;
-    using coordinator_type = engine::group_coordinator<transport_type, assignor_type>;
+    using assignor_list = assignors::as_list<assignor_type>;
+    using membership_type = engine::group_membership<transport_type>;
     using time_point = typename clock::time_point;
 
     // The seed's acquireAndEnsureOpen/release: detects use from a second thread; re-entry from the
@@ -705,9 +704,22 @@ private:
         o.allow_auto_create_topics = c.allow_auto_create_topics();
         return o;
     }
-    static typename coordinator_type::assignor_list wrap(assignor_type a) {
-        if constexpr (std::is_same_v<assignor_type, typename coordinator_type::assignor_list>) return a;
-        else return typename coordinator_type::assignor_list(std::move(a));
+    // The membership group.protocol names, chosen at run time; each kind is a sibling behind
+    // engine::group_membership.
+    std::unique_ptr<membership_type> make_membership(assignor_type a) {
+        switch (config_.group_protocol()) {
+        case group_protocol::classic: {
+            assignor_list list = [&] {
+                if constexpr (std::is_same_v<assignor_type, assignor_list>) return std::move(a);
+                else return assignor_list(std::move(a));
+            }();
+            return std::make_unique<engine::classic_membership<transport_type, assignor_list>>(group_, std::move(list));
+        }
+        case group_protocol::consumer: break;
+        }
+        throw config_error("group.protocol",
+                           "group.protocol=consumer (the KIP-848 consumer group protocol) is not implemented by this "
+                           "consumer yet; use group.protocol=classic (the default)");
     }
 
     // partition.assignment.strategy names assignors; here they are chosen at compile time, so the
@@ -715,9 +727,9 @@ private:
     void check_assignment_strategy() const {
         if (!config_.is_set("partition.assignment.strategy")) return;
         for (auto const& name : config_.partition_assignment_strategy()) {
-            if (coordinator_type::assignor_list::contains(name)) continue;
+            if (assignor_list::contains(name)) continue;
             std::string have;
-            for (auto n : coordinator_type::assignor_list::names) have += (have.empty() ? "" : ", ") + std::string(n);
+            for (auto n : assignor_list::names) have += (have.empty() ? "" : ", ") + std::string(n);
             throw config_error("partition.assignment.strategy",
                                "assignor '" + name + "' is not among this consumer's assignor policy (" + have +
                                    "); assignors are chosen with Policies::assignor");
@@ -735,14 +747,14 @@ private:
     }
 
     void unsubscribe_locked() {
-        if (subs_.has_auto_assigned_partitions()) coordinator_.revoke_all_and_leave("the consumer unsubscribed");
+        if (subs_.has_auto_assigned_partitions()) membership_->revoke_all_and_leave("the consumer unsubscribed");
         subs_.unsubscribe();
         fetcher_.drop_unassigned();
         metadata_.set_topics({});
     }
 
     bool coordinator_ready() const {
-        return !subs_.has_auto_assigned_partitions() || coordinator_.stable();
+        return !subs_.has_auto_assigned_partitions() || membership_->stable();
     }
 
     // Java's updateAssignmentMetadataIfNeeded: the group step, fresh metadata, positions.
@@ -751,18 +763,26 @@ private:
         if (subs_.has_auto_assigned_partitions()) {
             ensure_heartbeat_thread();
             maybe_auto_commit(now);
-            coordinator_.poll(now);
+            membership_->poll(now);
+            throw_if_fatal();
             retry_async_commits(now);
-            if (!coordinator_.stable()) return;
+            if (!membership_->stable()) return;
         } else {
             maybe_auto_commit(now);
+            retry_async_commits(now);
+            throw_if_fatal();
         }
         update_positions(now);
     }
 
+    // An error the membership (or the coordinator lookup) reported, thrown on the user's thread.
+    void throw_if_fatal() {
+        if (auto f = membership_->take_fatal()) throw_error(*f);
+    }
+
     void update_positions(time_point now) {
         if (subs_.has_all_positions()) return;
-        coordinator_.refresh_committed_offsets(now);
+        group_.commits.refresh_committed_offsets(now);
         fetcher_.reset_offsets_if_needed();
     }
 
@@ -790,7 +810,7 @@ private:
             std::set<std::string> matched;
             for (auto const& [name, t] : metadata_.all_topics())
                 if ((!t.internal || !config_.exclude_internal_topics()) && subs_.matches_pattern(name)) matched.insert(name);
-            if (subs_.set_pattern_topics(matched)) coordinator_.request_rejoin("topics matching the pattern changed");
+            if (subs_.set_pattern_topics(matched)) membership_->request_rejoin("topics matching the pattern changed");
         }
         for (auto const& t : subs_.metadata_topics()) {
             auto tm = metadata_.topic(t);
@@ -808,7 +828,7 @@ private:
         auto now = transport_.now();
         auto left = deadline - now;
         if (left < clock::duration::zero()) left = clock::duration::zero();
-        if (subs_.has_auto_assigned_partitions()) left = std::min(left, coordinator_.time_to_next_heartbeat(now));
+        if (subs_.has_auto_assigned_partitions()) left = std::min(left, membership_->time_to_next_heartbeat(now));
         if (metadata_.has_topics_to_fetch()) left = std::min(left, std::max(metadata_.time_to_next_update(now), std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
         poll_io(left, [&] { return keep_waiting(); });
         if (auto f = client_.take_authentication_failure()) throw_error(*f);
@@ -828,7 +848,7 @@ private:
                 poll_io(clock::duration::zero());
                 return;
             }
-            if (subs_.has_auto_assigned_partitions()) coordinator_.heartbeat_tick(transport_.now());
+            if (subs_.has_auto_assigned_partitions()) membership_->heartbeat_tick(transport_.now());
             wait_for_io(deadline, [&] { return !f.is_done(); });
         }
     }
@@ -855,11 +875,12 @@ private:
     }
 
     bool ensure_coordinator(time_point deadline) {
-        while (!coordinator_.coordinator()) {
+        while (!group_.locator.coordinator()) {
             if (transport_.now() >= deadline) return false;
             maybe_update_metadata(transport_.now());
-            if (coordinator_.ensure_coordinator(transport_.now())) break;
-            if (!coordinator_.coordinator()) wait_for_io(deadline, [&] { return !coordinator_.coordinator(); });
+            if (group_.locator.ensure(transport_.now())) break;
+            throw_if_fatal();
+            if (!group_.locator.coordinator()) wait_for_io(deadline, [&] { return !group_.locator.coordinator(); });
         }
         return true;
     }
@@ -935,11 +956,11 @@ private:
             if (now < next_auto_commit_) return;
             next_auto_commit_ = now + config_.auto_commit_interval();
             if (auto_commit_in_flight_) return;
-            if (subs_.has_auto_assigned_partitions() && !coordinator_.stable()) return;
+            if (subs_.has_auto_assigned_partitions() && !membership_->stable()) return;
             auto offsets = subs_.all_consumed();
             if (offsets.empty()) return;
             auto_commit_in_flight_ = true;
-            coordinator_.commit(offsets, now).add_listener([this, offsets, cb = policy_commit_callback("auto-commit")](auto& f) {
+            group_.commits.commit(offsets, membership_->identity(), now).add_listener([this, offsets, cb = policy_commit_callback("auto-commit")](auto& f) {
                 auto_commit_in_flight_ = false;
                 auto ec = f.failed() ? f.error() : std::error_code{};
                 user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
@@ -980,7 +1001,7 @@ private:
         for (;;) {
             if (!ensure_coordinator(deadline))
                 throw timeout_error("commitSync(): no group coordinator within the timeout" + cause());
-            auto f = coordinator_.commit(offsets, transport_.now());
+            auto f = group_.commits.commit(offsets, membership_->identity(), transport_.now());
             wait_future(f, deadline);
             if (f.succeeded()) return;
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
@@ -1001,9 +1022,9 @@ private:
             if (cb) user_callbacks_.push_back([cb, offsets] { cb(offsets, {}); });
             return;
         }
-        if (!coordinator_.coordinator()) {
+        if (!group_.locator.ensure(transport_.now())) {
+            // Sent once the coordinator is known (retry_async_commits, from every poll).
             pending_async_.push_back({std::move(offsets), std::move(cb)});
-            coordinator_.poll(transport_.now());
             return;
         }
         send_async(std::move(offsets), std::move(cb));
@@ -1018,7 +1039,7 @@ private:
     }
 
     void send_async(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
-        coordinator_.commit(offsets, transport_.now()).add_listener([this, offsets, cb](auto& f) {
+        group_.commits.commit(offsets, membership_->identity(), transport_.now()).add_listener([this, offsets, cb](auto& f) {
             if (!cb) return;
             auto ec = f.failed() ? f.error() : std::error_code{};
             user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
@@ -1026,7 +1047,7 @@ private:
     }
 
     void retry_async_commits(time_point) {
-        if (pending_async_.empty() || !coordinator_.coordinator()) return;
+        if (pending_async_.empty() || !group_.locator.ensure(transport_.now())) return;
         auto pending = std::move(pending_async_);
         pending_async_.clear();
         for (auto& p : pending) send_async(std::move(p.offsets), std::move(p.cb));
@@ -1135,7 +1156,7 @@ private:
             // Only while no call is in progress: the user's thread heartbeats by itself when it is inside.
             if (!lock_.try_lock()) continue;
             try {
-                coordinator_.heartbeat_tick(transport_.now());
+                membership_->heartbeat_tick(transport_.now());
                 client_.poll(clock::duration::zero());
             } catch (...) {
                 // Errors surface on the user's thread at its next call.
@@ -1158,7 +1179,8 @@ private:
     client::basic_metadata<clock> metadata_;
     engine::subscription_state subs_;
     fetcher_type fetcher_;
-    coordinator_type coordinator_;
+    engine::group_parts<transport_type> group_;
+    std::unique_ptr<membership_type> membership_;
 
     mutable std::atomic<std::thread::id> owner_{};
     mutable int depth_ = 0;

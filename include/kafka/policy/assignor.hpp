@@ -278,5 +278,17 @@ private:
     std::tuple<A...> assignors_;
 };
 
+template <class A>
+struct as_list_t {
+    using type = list<A>;
+};
+template <class... A>
+struct as_list_t<list<A...>> {
+    using type = list<A...>;
+};
+/// A single assignor as a one-element list; a list as itself.
+template <class A>
+using as_list = typename as_list_t<A>::type;
+
 }  // namespace assignors
 }  // namespace kafka

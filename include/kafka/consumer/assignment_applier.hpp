@@ -1,0 +1,88 @@
+// Applying a change of assignment, whatever group protocol decided it: the diff against what
+// is owned, the commit the offset-commit policy asks for before partitions go (Java's
+// onJoinPrepare / commit-before-revoke), the rebalance listener's calls in Java's order, and
+// lost partitions (the membership is gone: nothing is committed for them).
+//
+// Runs on the user's thread from the membership's poll step; listener calls never come from
+// I/O handlers.
+#pragma once
+
+#include <functional>
+#include <set>
+#include <vector>
+
+#include <kafka/consumer/subscription_state.hpp>
+#include <kafka/rebalance_listener.hpp>
+#include <kafka/topic_partition.hpp>
+
+namespace kafka::engine {
+
+class assignment_applier {
+public:
+    using partitions = std::vector<topic_partition>;
+
+    explicit assignment_applier(subscription_state& subs) : subs_(subs) {}
+
+    void set_listener(rebalance_listener l) { listener_ = std::move(l); }
+    /// What the offset-commit policy does before partitions are given up (commit what was processed).
+    void set_before_revoke(std::function<void(const partitions&)> f) { before_revoke_ = std::move(f); }
+
+    partitions owned() const { return subs_.assigned_partitions(); }
+
+    /// The commit policy's commit of every owned partition, without giving any up (before a rejoin).
+    void commit_owned() {
+        auto o = owned();
+        if (!o.empty() && before_revoke_) before_revoke_(o);
+    }
+
+    /// Gives up `parts` (a subset of what is owned): commit, onPartitionsRevoked. The caller
+    /// changes the assignment afterwards.
+    void revoke(const partitions& parts, bool commit_first = true) {
+        if (parts.empty()) return;
+        if (commit_first && before_revoke_) before_revoke_(parts);
+        call(listener_.on_partitions_revoked, parts);
+    }
+
+    /// Gives up everything owned (commit, onPartitionsRevoked) and clears the assignment.
+    void revoke_all() {
+        auto o = owned();
+        revoke(o);
+        subs_.assign_from_subscribed({});
+    }
+
+    /// The membership was lost: onPartitionsLost, nothing committed, the assignment cleared.
+    void lose(const partitions& parts) {
+        if (!parts.empty()) call(listener_.on_partitions_lost, parts);
+        subs_.assign_from_subscribed({});
+    }
+
+    struct change {
+        partitions revoked, added;
+    };
+    /// Moves to `target`: revokes what is owned and not in it (commit, onPartitionsRevoked), takes
+    /// the target as the assignment, then onPartitionsAssigned with what is new.
+    change apply(const partitions& target) {
+        auto before_v = owned();
+        std::set<topic_partition> now(target.begin(), target.end()), before(before_v.begin(), before_v.end());
+        change c;
+        for (auto const& tp : before)
+            if (!now.count(tp)) c.revoked.push_back(tp);
+        for (auto const& tp : now)
+            if (!before.count(tp)) c.added.push_back(tp);
+        revoke(c.revoked);
+        subs_.assign_from_subscribed(target);
+        call(listener_.on_partitions_assigned, c.added);
+        return c;
+    }
+
+private:
+    static void call(const std::function<void(const partitions&)>& f, const partitions& parts) {
+        if (f) f(parts);
+    }
+
+    subscription_state& subs_;
+    rebalance_listener listener_;
+    std::function<void(const partitions&)> before_revoke_;
+};
+
+}  // namespace kafka::engine

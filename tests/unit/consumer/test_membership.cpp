@@ -1,0 +1,283 @@
+// The group parts on their own, against the fake cluster on simulated time: the classic
+// membership driven step by step (no KafkaConsumer), the commit manager with a member's identity
+// and without one, and the consumer's choice of membership from group.protocol.
+#include <kafka/client/metadata.hpp>
+#include <kafka/client/network_client.hpp>
+#include <kafka/consumer.hpp>
+#include <kafka/consumer/classic_membership.hpp>
+#include <kafka/consumer/group_membership.hpp>
+#include <kafka/policy/assignors/range.hpp>
+#include <kafka/testing/fake_cluster.hpp>
+#include <kafka/testing/in_memory_transport.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using namespace std::chrono_literals;
+using kafka::errc;
+using kafka::topic_partition;
+namespace kc = kafka::client;
+namespace ke = kafka::engine;
+namespace kt = kafka::testing;
+
+namespace {
+
+using membership = ke::classic_membership<kt::in_memory_transport, kafka::assignors::range>;
+
+struct sim_manual : kafka::default_policies {
+    using transport = kt::in_memory_transport;
+    using offset_commit = kafka::commit::manual;
+    static constexpr bool background_heartbeat = false;
+};
+using sim_consumer = kafka::KafkaConsumer<std::string, std::string, sim_manual>;
+
+/// A client, metadata, subscription and group parts wired as the consumer wires them.
+struct group_rig {
+    explicit group_rig(kt::fake_cluster& cluster, std::string group = "g")
+        : cluster(cluster), transport(cluster), client(io, transport, options()),
+          metadata(std::chrono::milliseconds(300000), std::chrono::milliseconds(100)),
+          subs(kafka::offset_reset_strategy::earliest), parts(client, metadata, subs, group_options(group)) {
+        client.set_node(-1, "sim", 9092);
+    }
+    static kc::client_options options() {
+        kc::client_options o;
+        o.client_id = "unit";
+        o.request_timeout = 5000ms;
+        return o;
+    }
+    static ke::group_options group_options(std::string group) {
+        ke::group_options o;
+        o.group_id = std::move(group);
+        o.session_timeout = 10000ms;
+        o.heartbeat_interval = 1000ms;
+        o.max_poll_interval = 60000ms;
+        return o;
+    }
+    void subscribe(const std::string& topic) {
+        subs.subscribe(std::set<std::string>{topic});
+        metadata.set_topics(subs.metadata_topics());
+        metadata.request_update();
+    }
+    /// One round of what the consumer's poll does for the group: metadata when due, a step.
+    template <class Step>
+    void round(Step&& step) {
+        auto now = transport.now();
+        if (metadata.has_topics_to_fetch() && metadata.time_to_next_update(now) <= decltype(now)::duration::zero() &&
+            !metadata_in_flight) {
+            if (auto node = client.least_loaded_node()) {
+                metadata_in_flight = true;
+                metadata.record_attempt(now);
+                client.send(*node, metadata.build_request(true)).add_listener([this](auto& f) {
+                    metadata_in_flight = false;
+                    if (f.succeeded()) metadata.update(f.value().body, transport.now());
+                });
+            }
+        }
+        step(now);
+        client.poll(100ms);
+    }
+    template <class Step, class Done>
+    bool run_until(Step&& step, Done&& done, std::chrono::seconds limit = 60s) {
+        auto give_up = transport.now() + limit;
+        for (int i = 0; i < 100000 && transport.now() < give_up; ++i) {
+            round(step);
+            if (done()) return true;
+        }
+        return false;
+    }
+
+    kt::fake_cluster& cluster;
+    asio::io_context io;
+    kt::in_memory_transport transport;
+    kc::network_client<kt::in_memory_transport> client;
+    kc::basic_metadata<kt::sim_clock> metadata;
+    ke::subscription_state subs;
+    ke::group_parts<kt::in_memory_transport> parts;
+    bool metadata_in_flight = false;
+};
+
+}  // namespace
+
+TEST_CASE("classic transitions: only the protocol's order, and any fall back to unjoined", "[membership]") {
+    using enum ke::classic_state;
+    STATIC_REQUIRE(ke::valid_transition(unjoined, joining));
+    STATIC_REQUIRE(ke::valid_transition(joining, syncing));
+    STATIC_REQUIRE(ke::valid_transition(syncing, stable));
+    STATIC_REQUIRE(ke::valid_transition(stable, joining));
+    STATIC_REQUIRE(ke::valid_transition(stable, unjoined));
+    STATIC_REQUIRE_FALSE(ke::valid_transition(unjoined, syncing));
+    STATIC_REQUIRE_FALSE(ke::valid_transition(unjoined, stable));
+    STATIC_REQUIRE_FALSE(ke::valid_transition(joining, stable));
+    STATIC_REQUIRE_FALSE(ke::valid_transition(syncing, joining));
+}
+
+TEST_CASE("classic membership: joins, syncs, applies the assignment through the listener, heartbeats", "[membership]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 3);
+    group_rig rig(cluster);
+    membership m(rig.parts);
+    std::vector<std::string> events;
+    kafka::rebalance_listener l;
+    l.on_partitions_assigned = [&](auto const& ps) { events.push_back("assigned:" + std::to_string(ps.size())); };
+    l.on_partitions_revoked = [&](auto const& ps) { events.push_back("revoked:" + std::to_string(ps.size())); };
+    rig.parts.applier.set_listener(l);
+    rig.subscribe("t");
+
+    CHECK(m.protocol() == "classic");
+    CHECK(m.state() == ke::classic_state::unjoined);
+    CHECK(m.identity().generation_or_epoch == -1);
+
+    auto step = [&](auto now) { m.poll(now); };
+    REQUIRE(rig.run_until(step, [&] { return m.stable(); }));
+    CHECK(m.state() == ke::classic_state::stable);
+    CHECK(m.generation() == 1);
+    CHECK_FALSE(m.member_id().empty());
+    CHECK(m.is_leader());
+    CHECK(m.identity().generation_or_epoch == 1);
+    CHECK(m.identity().member_id == m.member_id());
+    CHECK(rig.subs.assigned_partitions().size() == 3);
+    CHECK(events == std::vector<std::string>{"assigned:3"});
+    CHECK_FALSE(m.take_fatal());
+
+    // Stable: heartbeats go out at the interval, and nothing else changes.
+    auto hb = cluster.request_count(kafka::protocol::HeartbeatRequest::api_key);
+    auto until = rig.transport.now() + 5s;
+    REQUIRE_FALSE(rig.run_until(step, [&] { return rig.transport.now() >= until && !m.stable(); }, 5s));
+    CHECK(cluster.request_count(kafka::protocol::HeartbeatRequest::api_key) >= hb + 4);
+    CHECK(m.generation() == 1);
+
+    // Leaving revokes through the listener and sends LeaveGroup.
+    m.revoke_all_and_leave("test");
+    CHECK(events.back() == "revoked:3");
+    REQUIRE(m.leave_future());
+    REQUIRE(rig.client.poll_future(*m.leave_future(), 5s));
+    CHECK(m.state() == ke::classic_state::unjoined);
+    CHECK(cluster.describe_group("g")->members.empty());
+}
+
+TEST_CASE("commit manager: commits carry the member's identity; a stale one loses the membership", "[membership][commit]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 2);
+    group_rig rig(cluster);
+    membership m(rig.parts);
+    std::vector<std::string> events;
+    kafka::rebalance_listener l;
+    l.on_partitions_assigned = [&](auto const& ps) { events.push_back("assigned:" + std::to_string(ps.size())); };
+    l.on_partitions_lost = [&](auto const& ps) { events.push_back("lost:" + std::to_string(ps.size())); };
+    rig.parts.applier.set_listener(l);
+    rig.subscribe("t");
+    auto step = [&](auto now) { m.poll(now); };
+    REQUIRE(rig.run_until(step, [&] { return m.stable(); }));
+
+    topic_partition tp{"t", 1};
+    auto f = rig.parts.commits.commit({{tp, {42, "meta", std::nullopt}}}, m.identity(), rig.transport.now());
+    REQUIRE(rig.client.poll_future(f, 10s));
+    REQUIRE(f.succeeded());
+    CHECK(cluster.committed("g", tp) == 42);
+
+    auto fetched = rig.parts.commits.fetch_committed({tp, {"t", 0}});
+    REQUIRE(rig.client.poll_future(fetched, 10s));
+    REQUIRE(fetched.succeeded());
+    REQUIRE(fetched.value().at(tp));
+    CHECK(fetched.value().at(tp)->offset == 42);
+    CHECK(fetched.value().at(tp)->metadata == "meta");
+    CHECK_FALSE(fetched.value().at({"t", 0}));
+
+    // A generation the group has moved past: the commit fails, and the membership learns it is gone.
+    auto stale = m.identity();
+    stale.generation_or_epoch += 5;
+    auto bad = rig.parts.commits.commit({{tp, {50, "", std::nullopt}}}, stale, rig.transport.now());
+    REQUIRE(rig.client.poll_future(bad, 10s));
+    REQUIRE(bad.failed());
+    CHECK(bad.error() == errc::illegal_generation);
+    CHECK(cluster.committed("g", tp) == 42);
+    CHECK(m.state() == ke::classic_state::unjoined);
+    CHECK(m.identity().generation_or_epoch == -1);
+
+    // The next step reports the partitions lost (not revoked) and joins again.
+    REQUIRE(rig.run_until(step, [&] { return m.stable(); }));
+    CHECK(events == std::vector<std::string>{"assigned:2", "lost:2", "assigned:2"});
+}
+
+TEST_CASE("commit manager: outside any membership, commits as a simple consumer and finds the coordinator itself",
+          "[membership][commit]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    group_rig rig(cluster, "simple");
+    topic_partition tp{"t", 0};
+    ke::member_identity none;
+    CHECK_FALSE(rig.parts.locator.coordinator());
+    // The first try finds no coordinator yet, and starts looking for one.
+    auto early = rig.parts.commits.commit({{tp, {7, "", std::nullopt}}}, none, rig.transport.now());
+    REQUIRE(early.failed());
+    CHECK(early.error() == errc::coordinator_not_available);
+    REQUIRE(rig.run_until([](auto) {}, [&] { return rig.parts.locator.coordinator().has_value(); }, 10s));
+    auto f = rig.parts.commits.commit({{tp, {7, "", std::nullopt}}}, none, rig.transport.now());
+    REQUIRE(rig.client.poll_future(f, 10s));
+    REQUIRE(f.succeeded());
+    CHECK(cluster.committed("simple", tp) == 7);
+}
+
+TEST_CASE("the consumer refuses group.protocol=consumer with a sentence instead of running the classic protocol",
+          "[membership]") {
+    kt::fake_cluster cluster;
+    using consumer = sim_consumer;
+    kafka::consumer_config cfg{{"bootstrap.servers", cluster.bootstrap_servers()},
+                               {"group.id", "g"},
+                               {"group.protocol", "consumer"}};
+    try {
+        consumer c(cfg, {}, {}, cluster.transport());
+        FAIL("constructed");
+    } catch (const kafka::config_error& e) {
+        CHECK(e.key() == "group.protocol");
+        CHECK_THAT(e.what(), Catch::Contains("KIP-848") && Catch::Contains("group.protocol=classic"));
+    }
+}
+
+TEST_CASE("commitAsync after assign(): finds the coordinator, commits, and its callback runs", "[membership][commit]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    cluster.produce_values("t", 0, {"a", "b", "c"});
+    using consumer = sim_consumer;
+    kafka::consumer_config cfg{{"bootstrap.servers", cluster.bootstrap_servers()},
+                               {"group.id", "assigned"},
+                               {"auto.offset.reset", "earliest"},
+                               {"enable.auto.commit", "false"}};
+    consumer c(cfg, {}, {}, cluster.transport());
+    topic_partition tp{"t", 0};
+    c.assign({tp});
+    std::size_t got = 0;
+    for (int i = 0; i < 100 && got < 3; ++i) got += c.poll(100ms).size();
+    REQUIRE(got == 3);
+
+    std::optional<std::error_code> outcome;
+    c.commitAsync({{tp, {3, "", std::nullopt}}}, [&](auto const&, std::error_code ec) { outcome = ec; });
+    for (int i = 0; i < 100 && !outcome; ++i) (void)c.poll(100ms);
+    REQUIRE(outcome);
+    CHECK_FALSE(*outcome);
+    CHECK(cluster.committed("assigned", tp) == 3);
+
+    // The coordinator moves: the next commitAsync follows it, and its callback still runs.
+    auto old = cluster.coordinator_of("assigned");
+    REQUIRE(old);
+    auto other = *old == cluster.node_ids().front() ? cluster.node_ids().back() : cluster.node_ids().front();
+    REQUIRE(other != *old);
+    cluster.move_coordinator("assigned", other);
+    outcome.reset();
+    c.commitAsync({{tp, {2, "", std::nullopt}}}, [&](auto const&, std::error_code ec) { outcome = ec; });
+    for (int i = 0; i < 200 && (!outcome || *outcome); ++i) {
+        if (outcome && *outcome) {  // NOT_COORDINATOR: the user retries, as Java's callers do
+            outcome.reset();
+            c.commitAsync({{tp, {2, "", std::nullopt}}}, [&](auto const&, std::error_code ec) { outcome = ec; });
+        }
+        (void)c.poll(100ms);
+    }
+    REQUIRE(outcome);
+    CHECK_FALSE(*outcome);
+    CHECK(cluster.committed("assigned", tp) == 2);
+    CHECK(cluster.coordinator_of("assigned") == other);
+}
