@@ -73,7 +73,7 @@ std::map<std::int16_t, kafka::protocol::versions> advertised_versions(const std:
     asio::io_context io;
     recording_tcp tcp(std::make_shared<wire_log>(), true);
     auto conn = std::make_shared<kafka::client::connection<recording_tcp>>(
-        io, tcp, kafka::client::broker_address{-1, first.substr(0, colon), static_cast<std::uint16_t>(std::stoi(first.substr(colon + 1)))},
+        asio::any_io_executor(io.get_executor()), tcp, kafka::client::broker_address{-1, first.substr(0, colon), static_cast<std::uint16_t>(std::stoi(first.substr(colon + 1)))},
         "fault-probe", std::chrono::milliseconds(5000));
     std::optional<std::error_code> state;
     conn->open([&](std::error_code ec) { state = ec; });

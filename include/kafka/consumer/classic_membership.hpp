@@ -439,18 +439,18 @@ private:
         heartbeat_.sent(now);
         auto gen = generation_;
         parts_.client.send(*node, std::move(req)).add_listener([this, gen](auto& f) {
-            auto now = parts_.client.now();
+            auto at = parts_.client.now();
             if (f.failed()) {
-                heartbeat_.failed(now);
+                heartbeat_.failed(at);
                 parts_.locator.mark_unknown();
                 return;
             }
             if (gen != generation_) return;  // an answer about a generation we already left
             auto e = static_cast<errc>(f.value().body.error_code);
             switch (e) {
-            case errc::none: heartbeat_.received(now); return;
+            case errc::none: heartbeat_.received(at); return;
             case errc::rebalance_in_progress:
-                heartbeat_.received(now);
+                heartbeat_.received(at);
                 request_rejoin("the group is rebalancing");
                 return;
             case errc::illegal_generation:
@@ -460,10 +460,10 @@ private:
                 return;
             case errc::not_coordinator:
             case errc::coordinator_not_available:
-                heartbeat_.failed(now);
+                heartbeat_.failed(at);
                 parts_.locator.mark_unknown();
                 return;
-            default: heartbeat_.failed(now); return;
+            default: heartbeat_.failed(at); return;
             }
         });
     }
