@@ -2,7 +2,9 @@
 // without a leader.
 #include "sim_support.hpp"
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace sim_support;
@@ -93,6 +95,40 @@ TEST_CASE("engine sim: OFFSET_OUT_OF_RANGE resets per auto.offset.reset", "[sim]
         }
         CHECK(thrown);
     }
+}
+
+// Regression (fetcher.hpp, collect, fixed): the fetcher threw a fetch error met after it had
+// handed records of another partition to the consumer, so poll() threw and those records were
+// lost (their position already past them); and the errored fetch stayed at the head of the
+// queue, so every later poll threw the same error and no other partition got any record.
+TEST_CASE("engine sim: an out-of-range partition (auto.offset.reset=none) neither loses nor blocks the others' records",
+          "[sim][engine][offsets]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 2, {0, 0});  // one leader: both partitions in one Fetch response, t-0 first
+    cluster.produce("t", 0, "a", "b", "c");
+    cluster.produce("t", 1, "x");
+    auto c = make_consumer(cluster, {{"auto.offset.reset", "none"}});
+    topic_partition p0{"t", 0}, p1{"t", 1};
+    c->assign({p0, p1});
+    c->seek(p0, 0);
+    c->seek(p1, 100);
+    seen_records seen;
+    std::vector<std::string> outcomes;  // of the polls that returned records or threw
+    bool produced = false;
+    for (int i = 0; i < 50 && outcomes.size() < 3; ++i) {
+        if (outcomes.size() == 2 && !std::exchange(produced, true)) cluster.produce("t", 0, "d");
+        try {
+            auto rs = c->poll(100ms);
+            if (!rs.empty()) outcomes.push_back(std::to_string(rs.count()) + " records");
+            seen.add(rs);
+        } catch (const kafka::offset_out_of_range_error& e) {
+            outcomes.push_back("out of range");
+            CHECK(e.partitions() == std::map<topic_partition, std::int64_t>{{p1, 100}});
+        }
+    }
+    CHECK(outcomes == std::vector<std::string>{"3 records", "out of range", "1 records"});
+    CHECK(seen.contiguous(p0, 0, 4));
+    CHECK(c->position(p0) == 4);
 }
 
 // ---------------------------------------------------------------------------------------------

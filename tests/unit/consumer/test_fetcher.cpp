@@ -414,3 +414,46 @@ TEST_CASE("fetcher: a leader change: NOT_LEADER_OR_FOLLOWER asks for metadata; t
     CHECK(h.fetches[0] == std::pair<std::int32_t, std::vector<sent_partition>>{0, {{0, 0, 0}}});
     CHECK(h.fetches[1] == std::pair<std::int32_t, std::vector<sent_partition>>{2, {{0, 0, 1}}});
 }
+
+// As Java's FetchCollector: an error met after records were handed over is held back (those
+// records are returned, the next collect throws it), so that no record is consumed and lost; an
+// errored fetch without records is removed as it is thrown, so that the partition is fetched
+// again instead of the same error being thrown forever.
+TEST_CASE("fetcher: an error after records were collected is thrown by the next collect, not instead of them",
+          "[consumer][fetcher]") {
+    harness h({}, offset_reset_strategy::none);
+    h.topic({0, 0}, {3, 3});  // one leader: one response, t-0 first
+    const topic_partition t0{"t", 0}, t1{"t", 1};
+    h.subs.assign_from_user({t0, t1});
+    h.subs.seek(t0, {0, std::nullopt});
+    h.subs.seek(t1, {100, std::nullopt});  // out of range, and no reset policy
+    CHECK(h.fetcher.send_fetches() == 1);
+    h.await_fetches();
+
+    collected got;
+    CHECK_NOTHROW(got = h.collect(100));
+    CHECK(got == offsets_of(0, 0, 3));
+    CHECK(h.position(0) == 3);
+    CHECK_THROWS_AS(h.collect(100), kafka::offset_out_of_range_error);
+    CHECK(h.position(1) == 100);
+}
+
+TEST_CASE("fetcher: a partition error is thrown once; the partition is then fetched again", "[consumer][fetcher]") {
+    harness h;
+    h.topic({0}, {3});
+    h.assign({0});
+    h.cluster.inject(fetch_key, errc::topic_authorization_failed);
+    CHECK(h.fetcher.send_fetches() == 1);
+    h.await_fetches();
+    try {
+        h.collect(100);
+        FAIL("no exception");
+    } catch (const kafka::kafka_error& e) {
+        CHECK(e.code() == errc::topic_authorization_failed);
+    }
+    CHECK_NOTHROW(h.collect(100));
+    CHECK_FALSE(h.fetcher.has_completed_fetches());
+    CHECK(h.fetcher.send_fetches() == 1);
+    h.await_fetches();
+    CHECK(h.collect(100) == offsets_of(0, 0, 3));
+}
