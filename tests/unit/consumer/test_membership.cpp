@@ -43,8 +43,8 @@ struct sim_no_thread : P {
 
 /// A client, metadata, subscription and group parts wired as the consumer wires them.
 struct group_rig {
-    explicit group_rig(kt::fake_cluster& cluster, std::string group = "g")
-        : cluster(cluster), transport(cluster), client(io, transport, options()),
+    explicit group_rig(kt::fake_cluster& c, std::string group = "g")
+        : cluster(c), transport(c), client(io, transport, options()),
           metadata(std::chrono::milliseconds(300000), std::chrono::milliseconds(100)),
           subs(kafka::offset_reset_strategy::earliest), parts(client, metadata, subs, group_options(group)) {
         client.set_node(-1, "sim", 9092);
