@@ -164,7 +164,8 @@ public:
         req.group_instance_id = who.group_instance_id;
         std::optional<std::int16_t> cap;
         for (auto const& [tp, om] : offsets) {
-            auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.name == tp.topic; });
+            auto it = std::find_if(req.topics.begin(), req.topics.end(),
+                                   [&topic = tp.topic](auto const& t) { return t.name == topic; });
             if (it == req.topics.end()) {
                 req.topics.push_back({});
                 it = std::prev(req.topics.end());
