@@ -19,7 +19,11 @@
 #include <string>
 #include <vector>
 
-#include <asio.hpp>
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
 
 #include <kafka/client/frame_pool.hpp>
 #include <kafka/client/sasl.hpp>

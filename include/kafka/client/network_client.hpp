@@ -39,6 +39,9 @@
 #include <string>
 #include <vector>
 
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
 #include <kafka/exceptions.hpp>
 #include <kafka/client/connection.hpp>
 #include <kafka/client/future.hpp>
