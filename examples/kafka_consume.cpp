@@ -2,24 +2,35 @@
 //
 //   kafka-consume -b 127.0.0.1:9092 -t orders [-t more] [-g GROUP] [-o beginning|end|OFFSET]
 //                 [-c N] [-e] [-f FORMAT] [-X key=value]... [--assignor NAME]
-//                 [--commit auto|sync|async|none] [-q]
+//                 [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]
 //
 // Records go to stdout (FORMAT tokens as kcat: %t topic, %p partition, %o offset, %k key,
 // %s value, %T timestamp, %h headers, %S value size, %K key size, \n, \t; default "%s\n").
-// Progress, rebalances and a final summary go to stderr. SIGINT/SIGTERM: wakeup(), final
-// commit, leave the group, exit 0.
+// They are written out (fflush) after each poll's records, before anything can commit them: the
+// explicit commits of --commit sync/async, and the auto-commit and rebalance commits the library
+// sends from inside the next poll(). A crash never loses a committed record from the output, and
+// a reader at the other end of a pipe sees each poll's records at once.
+// Progress, rebalances and a final summary go to stderr, and so do the consumer's own log lines,
+// in librdkafka's format ("%4|1733312345.678|WARN|kafka-consume| ..."): warnings and errors
+// always, info with -v, debug with -v -v or -d (kcat's librdkafka debug flag; any contexts).
+// SIGINT/SIGTERM: wakeup(), final commit, leave the group, exit 0.
 #include <kafka/consumer.hpp>
 #include <kafka/policy/assignors/roundrobin.hpp>
 #include <kafka/policy/assignors/sticky.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
-#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -36,6 +47,7 @@ struct options {
     std::string assignor = "range";
     std::string commit = "auto";
     bool quiet = false;
+    int verbosity = 0;  // log lines on stderr: 0 warnings and errors, 1 (-v) also info, 2 (-v -v, -d) also debug
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -44,7 +56,7 @@ struct options {
                  "usage: kafka-consume -b HOST:PORT[,...] -t TOPIC [-t TOPIC]... [-g GROUP]\n"
                  "                     [-o beginning|end|OFFSET] [-c N] [-e] [-f FORMAT] [-X key=value]...\n"
                  "                     [--assignor range|roundrobin|sticky|cooperative-sticky]\n"
-                 "                     [--commit auto|sync|async|none] [-q]\n",
+                 "                     [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]\n",
                  why);
     std::exit(2);
 }
@@ -65,6 +77,12 @@ options parse(int argc, char** argv) {
         else if (a == "-e") o.exit_at_end = true;
         else if (a == "-f") o.format = next();
         else if (a == "-q") o.quiet = true;
+        else if (a.size() >= 2 && a.find_first_not_of('v', 1) == std::string::npos && a[0] == '-')
+            o.verbosity += static_cast<int>(a.size()) - 1;  // -v, -vv, ...
+        else if (a == "-d") {
+            next();  // librdkafka's debug contexts: this consumer has one debug level for all
+            o.verbosity = std::max(o.verbosity, 2);
+        }
         else if (a == "-X") {
             auto kv = next();
             auto eq = kv.find('=');
@@ -142,6 +160,38 @@ std::string join(const std::vector<kafka::topic_partition>& v) {
     return s;
 }
 
+// The consumer's log lines on stderr as librdkafka prints its own, so that what kcat users grep
+// for works: "%<syslog level>|<unix seconds>.<ms>|<LEVEL>|kafka-consume| <message>". The handler
+// also runs on the consumer's heartbeat thread; one fprintf per line keeps lines whole.
+std::function<void(kafka::log_level, const std::string&)> stderr_logger(int verbosity) {
+    return [verbosity](kafka::log_level level, const std::string& msg) {
+        int syslog_level = 7;
+        const char* name = "DEBUG";
+        switch (level) {
+        case kafka::log_level::error: syslog_level = 3; name = "ERROR"; break;
+        case kafka::log_level::warn: syslog_level = 4; name = "WARN"; break;
+        case kafka::log_level::info:
+            if (verbosity < 1) return;
+            syslog_level = 6;
+            name = "INFO";
+            break;
+        case kafka::log_level::debug:
+            if (verbosity < 2) return;
+            break;
+        }
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        std::fprintf(stderr, "%%%d|%lld.%03lld|%s|kafka-consume| %s\n", syslog_level, static_cast<long long>(ms / 1000),
+                     static_cast<long long>(ms % 1000), name, msg.c_str());
+    };
+}
+
+// Writes out what stdio holds of stdout. Throws when that fails (a full disk, say): the records
+// it held must then be neither committed nor skipped.
+void flush_records() {
+    if (std::fflush(stdout) != 0)
+        throw std::runtime_error(std::string("writing records to stdout failed: ") + std::strerror(errno));
+}
+
 template <class Assignor>
 int run(const options& o) {
     struct policies : kafka::default_policies {
@@ -156,6 +206,7 @@ int run(const options& o) {
     props["auto.offset.reset"] = o.offset == "end" ? "latest" : "earliest";
     for (auto const& [k, v] : o.extra) props[k] = v;
     kafka::KafkaConsumer<view, view, policies> consumer{kafka::consumer_config(props)};
+    consumer.set_log_handler(stderr_logger(o.verbosity));
     std::atomic<bool> done{false};
     std::thread watcher([&] {
         while (!done.load()) {
@@ -175,6 +226,10 @@ int run(const options& o) {
     std::signal(SIGTERM, handle_signal);
 
     bool numeric = o.offset != "beginning" && o.offset != "end";
+    // Group mode: whether the last rebalance callback was an assignment (not a revocation or a
+    // loss), and how many polls in a row ended with that assignment empty (for -e).
+    bool settled = false;
+    int empty_assignment_polls = 0;
     auto start_at = numeric ? std::stoll(o.offset) : -1;
     if (o.group.empty()) {
         std::vector<kafka::topic_partition> all;
@@ -194,6 +249,7 @@ int run(const options& o) {
     } else {
         kafka::rebalance_listener l;
         l.on_partitions_assigned = [&](const std::vector<kafka::topic_partition>& parts) {
+            settled = true;
             if (!o.quiet) std::fprintf(stderr, "%% group %s: assigned %s\n", o.group.c_str(), join(parts).c_str());
             if (numeric && !parts.empty()) {
                 auto committed = consumer.committed({parts.begin(), parts.end()});
@@ -202,9 +258,13 @@ int run(const options& o) {
             }
         };
         l.on_partitions_revoked = [&](const std::vector<kafka::topic_partition>& parts) {
+            settled = false;
+            empty_assignment_polls = 0;
             if (!o.quiet && !parts.empty()) std::fprintf(stderr, "%% group %s: revoked %s\n", o.group.c_str(), join(parts).c_str());
         };
         l.on_partitions_lost = [&](const std::vector<kafka::topic_partition>& parts) {
+            settled = false;
+            empty_assignment_polls = 0;
             if (!o.quiet) std::fprintf(stderr, "%% group %s: lost %s\n", o.group.c_str(), join(parts).c_str());
         };
         consumer.subscribe(o.topics, l);
@@ -219,21 +279,45 @@ int run(const options& o) {
     try {
         for (;;) {
             auto records = consumer.poll(std::chrono::milliseconds(500));
-            // Offsets after the records printed: with -c the batch may be cut, and what was not
-            // printed must be neither committed nor skipped, so those partitions seek back to it.
+            // Per partition: the first offset printed and the one after the last printed. With -c
+            // the batch may be cut, and what was not printed must be neither committed nor skipped,
+            // so those partitions seek back to it. Records come in runs per partition: one map
+            // lookup per run, not per record.
             std::map<kafka::topic_partition, kafka::offset_and_metadata> printed;
-            std::map<kafka::topic_partition, std::int64_t> unprinted;
+            std::map<kafka::topic_partition, std::int64_t> first_printed, unprinted;
+            const std::string* run_topic = nullptr;
+            std::int32_t run_partition = -1;
+            kafka::offset_and_metadata* next = nullptr;
             for (auto const& r : records) {
-                kafka::topic_partition tp{r.topic(), r.partition()};
                 if (o.count >= 0 && n >= o.count) {
-                    unprinted.emplace(tp, r.offset());
+                    unprinted.emplace(kafka::topic_partition{r.topic(), r.partition()}, r.offset());
                     continue;
                 }
                 print(buf, fmt, r);
                 ++n;
-                printed[tp] = {r.offset() + 1, "", r.leader_epoch()};
+                if (&r.topic() != run_topic || r.partition() != run_partition) {
+                    run_topic = &r.topic();
+                    run_partition = r.partition();
+                    kafka::topic_partition tp{r.topic(), r.partition()};
+                    first_printed.emplace(tp, r.offset());
+                    next = &printed[tp];
+                }
+                next->offset = r.offset() + 1;
+                next->leader_epoch = r.leader_epoch();
             }
             for (auto const& [tp, off] : unprinted) consumer.seek(tp, off);
+            // The records reach stdout before anything can commit them: the commits below, and
+            // the auto-commit and rebalance commits the library sends from inside the next poll().
+            // Once per poll, not per record; after an empty poll nothing is left to write, so a
+            // reader at the other end of a pipe has every record as soon as its poll returned.
+            try {
+                flush_records();
+            } catch (...) {
+                // How much of this poll was written is unknown: its records go back to be
+                // consumed again, so that neither close() nor a later commit covers them.
+                for (auto const& [tp, off] : first_printed) consumer.seek(tp, off);
+                throw;
+            }
             if (!printed.empty()) {
                 if (o.commit == "sync") consumer.commitSync(printed);
                 else if (o.commit == "async") consumer.commitAsync(printed, [](auto const&, std::error_code ec) {
@@ -243,8 +327,14 @@ int run(const options& o) {
             if (o.count >= 0 && n >= o.count) break;
             if (o.exit_at_end) {
                 auto m = consumer.metrics();
-                bool all_end = !m.lag.empty();
+                bool all_end = true;
                 for (auto const& [tp, l] : m.lag) all_end = all_end && l.high_watermark >= 0 && l.lag == 0;
+                // No partition at all: a group member its rebalance gave none (more members than
+                // partitions, a topic that does not exist) is at the end of all it has, once that
+                // assignment held through a whole poll (a leader whose metadata lagged behind
+                // rejoins within one).
+                if (m.lag.empty()) all_end = settled && ++empty_assignment_polls >= 2;
+                else empty_assignment_polls = 0;
                 if (all_end) break;
             }
             auto now = std::chrono::steady_clock::now();

@@ -3,7 +3,7 @@
 # packages, the Kafka broker jars), builds everything, and runs
 #   1. ctest: unit tests, header self-containment, integration tests against real
 #      Kafka 4.3.1 and 3.9.2 brokers (started and stopped by ctest fixtures), fault tests;
-#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   2. the unit and simulated tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. a short libFuzzer run of the response and record-batch decoders.
 #
 #   scripts/test.sh                 everything
@@ -26,11 +26,12 @@ stage "ctest: unit, integration (real brokers), fault"
 (cd build && ctest --output-on-failure --timeout 1200)
 
 if [ -z "${SKIP_SANITIZE:-}" ]; then
-  stage "unit tests under address + undefined sanitizers"
+  stage "unit and simulated tests under address + undefined sanitizers"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKAFKA_SANITIZE=ON \
         -DKAFKA_BUILD_EXAMPLES=OFF -DKAFKA_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs" --target unit_tests
+  cmake --build build-asan -j "$jobs" --target unit_tests sim_tests
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/unit_tests --order rand
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/sim_tests --order rand
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then

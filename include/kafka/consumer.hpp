@@ -1,6 +1,6 @@
-// KafkaConsumer<K, V, Policies>: the public face, assembled at compile time from
-// the policies (transport, assignor, deserializers, offset commit) around the
-// engine: the unsent-queue network client, the fetcher and the group coordinator.
+// KafkaConsumer<K, V, Policies>: the public face, assembled at compile time from the policies
+// (transport, assignor, deserializers, offset commit) around the engine: the unsent-queue network
+// client, the fetcher and the group membership (detail/consumer_engine.hpp).
 //
 //   struct my_policies : kafka::default_policies {
 //       using assignor      = kafka::assignors::cooperative_sticky;
@@ -11,46 +11,46 @@
 //   for (;;)
 //       for (auto const& rec : consumer.poll(100ms)) handle(rec.key(), rec.value());
 //
-// The consumer is not thread-safe, and says so: a call made while another
-// thread is inside one throws concurrent_access_error (the seed's
-// acquireAndEnsureOpen). wakeup() is the one call safe from any thread: the
-// blocked (or next) call throws kafka::wakeup_error. Group membership is kept
-// alive between polls by a heartbeat thread that only sends heartbeats, under
-// the consumer's lock, while no call is in progress (as Java's heartbeat thread).
+// The consumer is not thread-safe, and says so: a call made while another thread is inside one
+// throws concurrent_access_error (the seed's acquireAndEnsureOpen). wakeup() is the one call safe
+// from any thread: the blocked (or next) call throws kafka::wakeup_error. Group membership is kept
+// alive between polls by a heartbeat thread that only sends heartbeats, under the consumer's lock,
+// while no call is in progress (as Java's heartbeat thread).
+//
+// This header declares; impl/consumer.hpp defines. By default this header includes the
+// definitions (header-only). With KAFKA_SEPARATE_COMPILATION defined, it does not: one source
+// file of the program includes <kafka/impl/src.hpp> (which compiles the default consumer,
+// KafkaConsumer<std::string, std::string>) or <kafka/impl/consumer.hpp> followed by
+// `template class kafka::KafkaConsumer<K, V, P>;` for each other consumer type, and every other
+// file sees only these declarations (no Asio, no engine), which compile in a fraction of the time.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
-#include <thread>
-#include <type_traits>
 #include <vector>
 
-#include <kafka/client/metadata.hpp>
-#include <kafka/client/network_client.hpp>
-#include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
+#include <kafka/consumer_types.hpp>
+#include <kafka/detail/policy_checks.hpp>
 #include <kafka/exceptions.hpp>
-#include <kafka/consumer/classic_membership.hpp>
-#include <kafka/consumer/group_membership.hpp>
-#include <kafka/consumer/fetcher.hpp>
-#include <kafka/consumer/subscription_state.hpp>
-#include <kafka/policy/assignor.hpp>
 #include <kafka/policy/assignors/cooperative_sticky.hpp>
 #include <kafka/policy/assignors/range.hpp>
-#include <kafka/policy/deserializer.hpp>
-#include <kafka/policy/offset_commit.hpp>
+#include <kafka/rebalance_listener.hpp>
 #include <kafka/record.hpp>
+#include <kafka/topic_partition.hpp>
 
 namespace kafka {
+
+namespace transports {
+class tcp;  // kafka/client/transport.hpp
+}
 
 /// The policies a consumer is assembled from. Derive and override what you need.
 struct default_policies {
@@ -65,1142 +65,136 @@ struct default_policies {
     /// `using key_deserializer = ...; using value_deserializer = ...;` to choose others.
 };
 
-/// A regex subscription (to tell it apart from a topic list).
-struct topic_pattern {
-    explicit topic_pattern(std::string r) : regex(std::move(r)) {}
-    std::string regex;
-};
-
-/// An offset found by offsetsForTimes.
-struct offset_and_timestamp {
-    std::int64_t offset = -1;
-    std::int64_t timestamp = -1;
-    std::optional<std::int32_t> leader_epoch;
-    friend bool operator==(const offset_and_timestamp&, const offset_and_timestamp&) = default;
-};
-
-enum class log_level { debug, info, warn, error };
-
 namespace detail {
-
-// ---- policy checks --------------------------------------------------------------------------------
-// Each policy of KafkaConsumer<K, V, Policies> is checked by a function that states, in static_asserts of
-// its own, one sentence per thing the policy's type lacks, and returns whether the type is usable. An
-// unusable policy is then replaced by a stand-in (checked_policies below), so that those sentences are
-// the only errors: the consumer's members compile against the stand-in instead of each adding errors
-// of their own. A program that gets a stand-in does not compile, so a stand-in never runs.
-
-/// The assignor policy: one assignor, or a kafka::assignors::list of them (each checked here, so the
-/// list is not instantiated with a type that is not an assignor).
-template <class A>
-struct assignor_policy_check {
-    static constexpr bool check() { return check_assignor<A>(); }
-};
-template <class... A>
-struct assignor_policy_check<assignors::list<A...>> {
-    static constexpr bool check() { return (check_assignor<A>() && ...); }
-};
-
-template <class C>
-concept has_commit_on_interval = requires { { C::commit_on_interval } -> std::convertible_to<bool>; };
-template <class C>
-concept has_commit_after_poll = requires { { C::commit_after_poll } -> std::convertible_to<bool>; };
-template <class C>
-concept has_commit_on_revoke = requires { { C::commit_on_revoke } -> std::convertible_to<bool>; };
-
-/// The three switches of kafka::offset_commit_policy, each named when missing.
-template <class C>
-constexpr bool check_offset_commit() {
-    static_assert(has_commit_on_interval<C>,
-                  "Policies::offset_commit must define static constexpr bool commit_on_interval, commit_after_poll "
-                  "and commit_on_revoke (see kafka/policy/offset_commit.hpp): commit_on_interval is missing");
-    static_assert(has_commit_after_poll<C>,
-                  "Policies::offset_commit must define static constexpr bool commit_on_interval, commit_after_poll "
-                  "and commit_on_revoke (see kafka/policy/offset_commit.hpp): commit_after_poll is missing");
-    static_assert(has_commit_on_revoke<C>,
-                  "Policies::offset_commit must define static constexpr bool commit_on_interval, commit_after_poll "
-                  "and commit_on_revoke (see kafka/policy/offset_commit.hpp): commit_on_revoke is missing");
-    return has_commit_on_interval<C> && has_commit_after_poll<C> && has_commit_on_revoke<C>;
+template <class K, class V, class Policies>
+class consumer_engine;
 }
-
-/// Policies::key_deserializer when named, else the default for T (no `type` when T has none).
-template <class P, class T>
-struct key_deserializer_of : deserializers::default_for<T> {};
-template <class P, class T>
-    requires requires { typename P::key_deserializer; }
-struct key_deserializer_of<P, T> {
-    using type = typename P::key_deserializer;
-};
-template <class P, class T>
-struct value_deserializer_of : deserializers::default_for<T> {};
-template <class P, class T>
-    requires requires { typename P::value_deserializer; }
-struct value_deserializer_of<P, T> {
-    using type = typename P::value_deserializer;
-};
-
-template <class P, class K>
-constexpr bool check_key_deserializer() {
-    if constexpr (requires { typename P::key_deserializer; }) {
-        static_assert(deserializer_for<typename P::key_deserializer, K>,
-                      "the key deserializer must have `K deserialize(std::string_view topic, "
-                      "const kafka::headers_view&, std::optional<kafka::bytes_view>) const` returning the consumer's "
-                      "key type");
-        return deserializer_for<typename P::key_deserializer, K>;
-    } else {
-        static_assert(deserializers::has_default<K>,
-                      "no default deserializer for the key type K: name one in Policies::key_deserializer (a type with "
-                      "deserialize(topic, headers, optional<bytes_view>) returning K); defaults exist for std::string, "
-                      "std::string_view, kafka::byte_buffer, std::optional<kafka::bytes_view>, std::monostate, "
-                      "arithmetic types and std::optional of these");
-        return deserializers::has_default<K>;
-    }
-}
-
-template <class P, class V>
-constexpr bool check_value_deserializer() {
-    if constexpr (requires { typename P::value_deserializer; }) {
-        static_assert(deserializer_for<typename P::value_deserializer, V>,
-                      "the value deserializer must have `V deserialize(std::string_view topic, "
-                      "const kafka::headers_view&, std::optional<kafka::bytes_view>) const` returning the consumer's "
-                      "value type");
-        return deserializer_for<typename P::value_deserializer, V>;
-    } else {
-        static_assert(deserializers::has_default<V>,
-                      "no default deserializer for the value type V: name one in Policies::value_deserializer (a type "
-                      "with deserialize(topic, headers, optional<bytes_view>) returning V); defaults exist for "
-                      "std::string, std::string_view, kafka::byte_buffer, std::optional<kafka::bytes_view>, "
-                      "std::monostate, arithmetic types and std::optional of these");
-        return deserializers::has_default<V>;
-    }
-}
-
-/// Takes the place of an unusable policy; built from (and ignoring) whatever was passed for it.
-template <class Base>
-struct stand_in : Base {
-    stand_in() = default;
-    template <class U>
-    stand_in(U&&) {}
-};
-
-template <class T>
-struct deserializer_returning {
-    T deserialize(std::string_view, const headers_view&, std::optional<bytes_view>) const {
-        throw std::logic_error("kafka: a policy stand-in never runs");
-    }
-};
-
-/// The policies of KafkaConsumer<K, V, P>: P's choices where they are usable, stand-ins where not.
-template <class K, class V, class P>
-struct checked_policies {
-    static constexpr bool transport_ok = check_transport<typename P::transport>();
-    static constexpr bool assignor_ok = assignor_policy_check<typename P::assignor>::check();
-    static constexpr bool offset_commit_ok = check_offset_commit<typename P::offset_commit>();
-    static constexpr bool key_deserializer_ok = check_key_deserializer<P, K>();
-    static constexpr bool value_deserializer_ok = check_value_deserializer<P, V>();
-
-    using transport = std::conditional_t<transport_ok, typename P::transport, stand_in<transports::tcp>>;
-    using assignor = std::conditional_t<assignor_ok, typename P::assignor, stand_in<assignors::range>>;
-    using offset_commit = std::conditional_t<offset_commit_ok, typename P::offset_commit, commit::manual>;
-    // key_deserializer_of<P, K>::type may not exist: named only when chosen.
-    using key_deserializer =
-        typename std::conditional_t<key_deserializer_ok, key_deserializer_of<P, K>,
-                                    std::type_identity<stand_in<deserializer_returning<K>>>>::type;
-    using value_deserializer =
-        typename std::conditional_t<value_deserializer_ok, value_deserializer_of<P, V>,
-                                    std::type_identity<stand_in<deserializer_returning<V>>>>::type;
-};
-
-}  // namespace detail
 
 template <class K, class V, class Policies = default_policies>
 class KafkaConsumer {
-    // Checks the policies: what one lacks is the only error (see detail::checked_policies).
+    // Checks the policies: what one lacks is the only error (see detail/policy_checks.hpp; the
+    // transport is checked by the engine).
     using checked_policies = detail::checked_policies<K, V, Policies>;
 
 public:
-    using transport_type = typename checked_policies::transport;
+    using transport_type = typename Policies::transport;
     using assignor_type = typename checked_policies::assignor;
     using commit_policy = typename checked_policies::offset_commit;
     using key_deserializer = typename checked_policies::key_deserializer;
     using value_deserializer = typename checked_policies::value_deserializer;
-    using clock = typename transport_type::clock_type;
     using records_type = ConsumerRecords<K, V>;
-    using commit_callback = std::function<void(const std::map<topic_partition, offset_and_metadata>&, std::error_code)>;
+    using commit_callback = kafka::commit_callback;
+    using metrics_snapshot = consumer_metrics;
 
-    explicit KafkaConsumer(consumer_config config, key_deserializer kd = {}, value_deserializer vd = {},
-                           transport_type transport = {}, assignor_type assignor = {})
-        : config_(std::move(config)), key_deserializer_(std::move(kd)), value_deserializer_(std::move(vd)),
-          transport_(std::move(transport)),
-          client_(io_, transport_, client_options_from(config_)),
-          metadata_(config_.metadata_max_age(), config_.retry_backoff()),
-          subs_(config_.auto_offset_reset()),
-          fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
-          group_(client_, metadata_, subs_, group_options_from(config_)),
-          membership_(make_membership(std::move(assignor))) {
-        if constexpr (requires(transport_type& t) { t.set_tls(transports::tls_options{}); }) {
-            if (config_.uses_tls()) {
-                transports::tls_options tls;
-                tls.enabled = true;
-                tls.ca_file = config_.ssl_ca_location().value_or("");
-                tls.cert_file = config_.ssl_certificate_location().value_or("");
-                tls.key_file = config_.ssl_key_location().value_or("");
-                tls.key_password = config_.ssl_key_password().value_or("");
-                tls.verify_hostname = config_.ssl_endpoint_identification();
-                transport_.set_tls(std::move(tls));
-            }
-        } else {
-            if (config_.uses_tls())
-                throw kafka_error(make_error_code(client_errc::invalid_config),
-                                  "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
-        }
-        check_assignment_strategy();
-        std::int32_t id = -1;
-        for (auto const& [host, port] : config_.bootstrap_servers()) client_.set_node(id--, host, port);
-        client_.on_disconnect([this](std::int32_t node, std::error_code ec) {
-            if (node >= 0 && node < client::coordinator_node_base / 2) metadata_.request_update();
-            log(log_level::debug, "connection to node " + std::to_string(node) + " closed: " + ec.message());
-        });
-        if constexpr (commit_policy::commit_on_revoke)
-            group_.applier.set_before_revoke([this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
-        next_auto_commit_ = transport_.now() + config_.auto_commit_interval();
-    }
-
+    /// Checks `config` (throws config_error naming the key) and sets up the engine; no I/O.
+    explicit KafkaConsumer(consumer_config config);
+    KafkaConsumer(consumer_config config, key_deserializer kd, value_deserializer vd);
+    /// With the transport (e.g. kafka::testing's in-memory one) and assignor objects to use.
+    KafkaConsumer(consumer_config config, key_deserializer kd, value_deserializer vd, transport_type transport,
+                  assignor_type assignor = assignor_type{});
     KafkaConsumer(const KafkaConsumer&) = delete;
     KafkaConsumer& operator=(const KafkaConsumer&) = delete;
-
-    ~KafkaConsumer() {
-        stop_heartbeat_thread();
-        if (closed_) return;
-        try {
-            close(std::chrono::milliseconds(0));
-        } catch (...) {
-        }
-    }
+    /// Closes with no wait (close(0ms)) if close() was not called.
+    ~KafkaConsumer();
 
     // ---- subscription -------------------------------------------------------------------
 
     /// Subscribes to `topics` (no I/O: metadata and the group are handled by the next poll).
-    void subscribe(const std::vector<std::string>& topics, rebalance_listener listener = {}) {
-        auto g = acquire();
-        if (topics.empty()) return unsubscribe_locked();
-        for (auto const& t : topics)
-            if (t.empty()) throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
-        require_group("subscribe()");
-        std::set<std::string> s(topics.begin(), topics.end());
-        if (subs_.subscribe(s)) membership_->request_rejoin("subscription changed");
-        group_.applier.set_listener(std::move(listener));
-        metadata_.set_topics(subs_.metadata_topics());
-        metadata_.request_update();
-    }
-
-    void subscribe(std::initializer_list<std::string> topics, rebalance_listener listener = {}) {
-        subscribe(std::vector<std::string>(topics), std::move(listener));
-    }
-
+    void subscribe(const std::vector<std::string>& topics, rebalance_listener listener = {});
+    void subscribe(std::initializer_list<std::string> topics, rebalance_listener listener = {});
     /// Subscribes to every topic whose name fully matches `pattern.regex` (ECMAScript syntax).
-    void subscribe(const topic_pattern& pattern, rebalance_listener listener = {}) {
-        auto g = acquire();
-        require_group("subscribe(pattern)");
-        subs_.subscribe(pattern.regex);
-        group_.applier.set_listener(std::move(listener));
-        metadata_.set_topics({}, true);
-        metadata_.request_update();
-        membership_->request_rejoin("pattern subscription");
-    }
-
+    void subscribe(const topic_pattern& pattern, rebalance_listener listener = {});
     /// Takes exactly these partitions, outside any group rebalance.
-    void assign(const std::vector<topic_partition>& partitions) {
-        auto g = acquire();
-        if (partitions.empty()) return unsubscribe_locked();
-        for (auto const& tp : partitions)
-            if (tp.topic.empty()) throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
-        subs_.assign_from_user({partitions.begin(), partitions.end()});
-        fetcher_.drop_unassigned();
-        metadata_.set_topics(subs_.metadata_topics());
-    }
-
-    void unsubscribe() {
-        auto g = acquire();
-        unsubscribe_locked();
-    }
-
-    std::set<topic_partition> assignment() const {
-        auto g = acquire();
-        auto v = subs_.assigned_partitions();
-        return {v.begin(), v.end()};
-    }
-    std::set<std::string> subscription() const {
-        auto g = acquire();
-        if (!subs_.has_auto_assigned_partitions()) return {};
-        return subs_.subscription();
-    }
+    void assign(const std::vector<topic_partition>& partitions);
+    /// Leaves the group (revoking through the listener) or drops the manual assignment.
+    void unsubscribe();
+    std::set<topic_partition> assignment() const;
+    std::set<std::string> subscription() const;
 
     // ---- poll ---------------------------------------------------------------------------
 
-    /// Waits up to `timeout` for records; returns at most max.poll.records of them.
-    records_type poll(std::chrono::milliseconds timeout) {
-        auto g = acquire();
-        if (subs_.subscription_kind() == engine::subscription_state::kind::none)
-            throw illegal_state_error("Consumer is not subscribed to any topics or assigned any partitions");
-        run_user_callbacks();
-        auto start = transport_.now();
-        auto deadline = start + timeout;
-        maybe_commit_after_poll();
-        std::vector<ConsumerRecord<K, V>> out;
-        auto storage = std::make_shared<record_storage>();
-        do {
-            update_assignment_metadata(transport_.now());
-            if (!coordinator_ready()) {
-                // Still joining: keep driving the group until it is stable or time runs out.
-                wait_for_io(deadline, [&] { return !coordinator_ready(); });
-                continue;
-            }
-            collect(out, *storage);
-            if (out.empty()) {
-                fetcher_.send_fetches();
-                wait_for_io(deadline, [&] { return !fetcher_.has_completed_fetches(); });
-                collect(out, *storage);
-            }
-            if (!out.empty()) {
-                // Pipelining: the next fetch is on its way while the user handles these records.
-                fetcher_.send_fetches();
-                client_.poll(clock::duration::zero());
-                break;
-            }
-        } while (transport_.now() < deadline);
-        run_user_callbacks();
-        remember(out);
-        polls_++;
-        return records_type(std::move(out), std::move(storage));
-    }
+    /// Waits up to `timeout` for records; returns at most max.poll.records of them. Runs the
+    /// group (join, heartbeats, rebalance listener), metadata, position lookups and the offset
+    /// commit policy as needed.
+    records_type poll(std::chrono::milliseconds timeout);
 
     // ---- commits ------------------------------------------------------------------------
 
     /// Commits the positions of all assigned partitions, retrying until default.api.timeout.ms.
-    void commitSync() { commitSync(config_.default_api_timeout()); }
-    void commitSync(std::chrono::milliseconds timeout) {
-        auto g = acquire();
-        commit_sync_locked(subs_.all_consumed(), timeout);
-    }
-    void commitSync(const std::map<topic_partition, offset_and_metadata>& offsets) {
-        commitSync(offsets, config_.default_api_timeout());
-    }
-    void commitSync(const std::map<topic_partition, offset_and_metadata>& offsets, std::chrono::milliseconds timeout) {
-        auto g = acquire();
-        commit_sync_locked(offsets, timeout);
-    }
-
-    /// Commits without waiting; `callback` runs on this thread in a later poll/commit/close.
-    void commitAsync(commit_callback callback = {}) {
-        auto g = acquire();
-        commit_async_locked(subs_.all_consumed(), std::move(callback));
-    }
-    void commitAsync(const std::map<topic_partition, offset_and_metadata>& offsets, commit_callback callback = {}) {
-        auto g = acquire();
-        commit_async_locked(offsets, std::move(callback));
-    }
-
+    void commitSync();
+    void commitSync(std::chrono::milliseconds timeout);
+    void commitSync(const std::map<topic_partition, offset_and_metadata>& offsets);
+    void commitSync(const std::map<topic_partition, offset_and_metadata>& offsets, std::chrono::milliseconds timeout);
+    /// Commits without waiting; `callback` runs on this thread in a later poll/commit/close, with
+    /// success or the error. The coordinator is looked up (again) as needed.
+    void commitAsync(commit_callback callback = {});
+    void commitAsync(const std::map<topic_partition, offset_and_metadata>& offsets, commit_callback callback = {});
     /// The committed offsets of `partitions` (nullopt where nothing is committed).
-    std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions) {
-        return committed(partitions, config_.default_api_timeout());
-    }
+    std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions);
     std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions,
-                                                                           std::chrono::milliseconds timeout) {
-        auto g = acquire();
-        require_group("committed()");
-        auto deadline = transport_.now() + timeout;
-        for (;;) {
-            if (!ensure_coordinator(deadline)) throw timeout_error("committed(): no group coordinator within the timeout" + cause());
-            auto f = group_.commits.fetch_committed({partitions.begin(), partitions.end()});
-            wait_future(f, deadline);
-            if (f.succeeded()) return f.value();
-            if (!f.is_done()) throw timeout_error("committed(): no answer within the timeout" + cause());
-            if (!retriable(f.error())) throw kafka_error(f.error(), "committed() failed");
-            if (transport_.now() >= deadline) throw timeout_error("committed(): " + f.error().message());
-            backoff(deadline);
-        }
-    }
+                                                                           std::chrono::milliseconds timeout);
 
     // ---- positions ----------------------------------------------------------------------
 
-    void seek(const topic_partition& tp, std::int64_t offset) {
-        auto g = acquire();
-        if (offset < 0) throw kafka_error(make_error_code(client_errc::invalid_config), "seek offset must not be negative");
-        subs_.seek(tp, {offset, std::nullopt});
-    }
-    void seek(const topic_partition& tp, const offset_and_metadata& om) {
-        auto g = acquire();
-        if (om.offset < 0) throw kafka_error(make_error_code(client_errc::invalid_config), "seek offset must not be negative");
-        subs_.seek(tp, {om.offset, om.leader_epoch});
-    }
-    void seekToBeginning(const std::vector<topic_partition>& partitions) { reset_to(partitions, offset_reset_strategy::earliest); }
-    void seekToEnd(const std::vector<topic_partition>& partitions) { reset_to(partitions, offset_reset_strategy::latest); }
-
+    void seek(const topic_partition& tp, std::int64_t offset);
+    void seek(const topic_partition& tp, const offset_and_metadata& om);
+    void seekToBeginning(const std::vector<topic_partition>& partitions);
+    void seekToEnd(const std::vector<topic_partition>& partitions);
     /// The offset of the next record this consumer will return for `tp` (looked up if unknown).
-    std::int64_t position(const topic_partition& tp) { return position(tp, config_.default_api_timeout()); }
-    std::int64_t position(const topic_partition& tp, std::chrono::milliseconds timeout) {
-        auto g = acquire();
-        if (!subs_.is_assigned(tp))
-            throw illegal_state_error("position() of " + tp.to_string() + ": the partition is not assigned to this consumer");
-        auto deadline = transport_.now() + timeout;
-        while (!subs_.position(tp)) {
-            update_positions(transport_.now());
-            if (subs_.position(tp)) break;
-            if (transport_.now() >= deadline)
-                throw timeout_error("position() of " + tp.to_string() + ": no offset within the timeout" + cause());
-            wait_for_io(deadline, [&] { return !subs_.position(tp); });
-        }
-        return subs_.position(tp)->offset;
-    }
-
-    std::map<topic_partition, std::int64_t> beginningOffsets(const std::vector<topic_partition>& partitions) {
-        return beginningOffsets(partitions, config_.default_api_timeout());
-    }
+    std::int64_t position(const topic_partition& tp);
+    std::int64_t position(const topic_partition& tp, std::chrono::milliseconds timeout);
+    std::map<topic_partition, std::int64_t> beginningOffsets(const std::vector<topic_partition>& partitions);
     std::map<topic_partition, std::int64_t> beginningOffsets(const std::vector<topic_partition>& partitions,
-                                                            std::chrono::milliseconds timeout) {
-        return plain_offsets(partitions, fetcher_type::earliest_timestamp, timeout, "beginningOffsets()");
-    }
-    std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions) {
-        return endOffsets(partitions, config_.default_api_timeout());
-    }
+                                                            std::chrono::milliseconds timeout);
+    std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions);
     std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions,
-                                                      std::chrono::milliseconds timeout) {
-        return plain_offsets(partitions, fetcher_type::latest_timestamp, timeout, "endOffsets()");
-    }
+                                                      std::chrono::milliseconds timeout);
     /// The earliest offset whose timestamp is at least the given one, per partition (nullopt: none).
     std::map<topic_partition, std::optional<offset_and_timestamp>> offsetsForTimes(
-        const std::map<topic_partition, std::int64_t>& timestamps) {
-        return offsetsForTimes(timestamps, config_.default_api_timeout());
-    }
+        const std::map<topic_partition, std::int64_t>& timestamps);
     std::map<topic_partition, std::optional<offset_and_timestamp>> offsetsForTimes(
-        const std::map<topic_partition, std::int64_t>& timestamps, std::chrono::milliseconds timeout) {
-        for (auto const& [tp, ts] : timestamps)
-            if (ts < 0)
-                throw kafka_error(make_error_code(client_errc::invalid_config),
-                                  "offsetsForTimes(): the timestamp of " + tp.to_string() + " is negative");
-        auto g = acquire();
-        auto raw = list_offsets_locked(timestamps, timeout, "offsetsForTimes()");
-        std::map<topic_partition, std::optional<offset_and_timestamp>> out;
-        for (auto const& [tp, r] : raw) {
-            if (r.offset < 0) out[tp] = std::nullopt;
-            else out[tp] = offset_and_timestamp{r.offset, r.timestamp, r.leader_epoch};
-        }
-        return out;
-    }
-
+        const std::map<topic_partition, std::int64_t>& timestamps, std::chrono::milliseconds timeout);
     /// The partitions of `topic` (refreshing metadata if needed); empty if the topic does not exist.
-    std::vector<topic_partition> partitionsFor(const std::string& topic) {
-        return partitionsFor(topic, config_.default_api_timeout());
-    }
-    std::vector<topic_partition> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
-        auto g = acquire();
-        auto deadline = transport_.now() + timeout;
-        auto wanted = metadata_.topics();
-        if (!metadata_.wants_all_topics() && !wanted.count(topic)) {
-            wanted.insert(topic);
-            metadata_.set_topics(wanted);
-        }
-        for (;;) {
-            if (auto t = metadata_.topic(topic); t && metadata_.update_version() > 0 && !metadata_.update_requested()) {
-                std::vector<topic_partition> out;
-                if (t->error == 0)
-                    for (auto const& p : t->partitions) out.push_back({topic, p.partition});
-                if (t->error == 0 || t->error == static_cast<std::int16_t>(errc::unknown_topic_or_partition)) return out;
-            }
-            if (metadata_.update_version() > 0 && !metadata_.update_requested() && !metadata_.topic(topic)) return {};
-            if (transport_.now() >= deadline) throw timeout_error("partitionsFor(" + topic + "): no metadata within the timeout" + cause());
-            metadata_.request_update();
-            maybe_update_metadata(transport_.now());
-            wait_for_io(deadline, [&] { return metadata_.update_requested(); });
-        }
-    }
+    std::vector<topic_partition> partitionsFor(const std::string& topic);
+    std::vector<topic_partition> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout);
 
     // ---- flow control -------------------------------------------------------------------
 
-    void pause(const std::vector<topic_partition>& partitions) {
-        auto g = acquire();
-        for (auto const& tp : partitions) subs_.pause(tp);
-    }
-    void resume(const std::vector<topic_partition>& partitions) {
-        auto g = acquire();
-        for (auto const& tp : partitions) subs_.resume(tp);
-    }
-    std::set<topic_partition> paused() const {
-        auto g = acquire();
-        return subs_.paused_partitions();
-    }
-
+    void pause(const std::vector<topic_partition>& partitions);
+    void resume(const std::vector<topic_partition>& partitions);
+    std::set<topic_partition> paused() const;
     /// Interrupts a blocking call from any thread: it (or the next one) throws kafka::wakeup_error.
-    void wakeup() { client_.wakeup(); }
-
+    void wakeup();
     /// Commits (if the policy says so), leaves the group and closes connections, within `timeout`.
-    void close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-        auto g = acquire(true);
-        if (closed_) return;
-        stop_heartbeat_thread();
-        auto deadline = transport_.now() + timeout;
-        std::exception_ptr first;
-        try {
-            (void)client_.take_wakeup();
-            if (subs_.has_auto_assigned_partitions()) {
-                membership_->revoke_all_and_leave("the consumer is being closed");
-            } else if constexpr (commit_policy::commit_on_revoke) {
-                if (!config_.group_id().value_or("").empty()) commit_before_revoke(subs_.assigned_partitions(), deadline);
-            }
-            if (auto& lf = membership_->leave_future()) wait_future(*lf, deadline);
-            run_user_callbacks();
-        } catch (...) {
-            first = std::current_exception();
-        }
-        closed_ = true;
-        if (first) std::rethrow_exception(first);
-    }
+    void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-    // ---- metrics and logging ------------------------------------------------------------
+    // ---- metrics, logging, identity -----------------------------------------------------
 
-    struct partition_lag {
-        std::int64_t position = -1;
-        std::int64_t high_watermark = -1;
-        std::int64_t lag = -1;  // high watermark (or last stable offset under read_committed) - position
-    };
-    struct metrics_snapshot {
-        std::uint64_t records_consumed = 0;
-        std::uint64_t bytes_fetched = 0;
-        std::uint64_t fetch_requests = 0;
-        std::uint64_t fetch_responses = 0;
-        std::uint64_t polls = 0;
-        double records_per_second = 0;  // since construction
-        std::map<topic_partition, partition_lag> lag;
-    };
     /// Consumer lag per assigned partition and fetch counters (Java's records-lag, fetch rates).
-    metrics_snapshot metrics() const {
-        auto g = acquire();
-        metrics_snapshot m;
-        auto const& s = fetcher_.stats();
-        m.records_consumed = s.records;
-        m.bytes_fetched = s.bytes;
-        m.fetch_requests = s.fetch_requests;
-        m.fetch_responses = s.fetch_responses;
-        m.polls = polls_;
-        auto secs = std::chrono::duration<double>(transport_.now() - created_).count();
-        m.records_per_second = secs > 0 ? static_cast<double>(s.records) / secs : 0;
-        bool committed_only = fetcher_.options().isolation == isolation_level::read_committed;
-        for (auto const& tp : subs_.assigned_partitions()) {
-            auto st = subs_.state(tp);
-            partition_lag l;
-            if (st->position) l.position = st->position->offset;
-            auto end = committed_only ? st->last_stable_offset : st->high_watermark;
-            if (end) l.high_watermark = *end;
-            if (st->position && end) l.lag = std::max<std::int64_t>(0, *end - st->position->offset);
-            m.lag[tp] = l;
-        }
-        return m;
-    }
-
+    metrics_snapshot metrics() const;
     /// Receives the outcome of each commit the offset-commit policy sends by itself without waiting
     /// (auto_commit's interval commits, async_after_poll's commits). It runs on the consumer's thread,
     /// from a later consumer call, as commitAsync callbacks do. Without one, failures are logged.
-    void set_commit_callback(commit_callback callback) {
-        auto g = acquire();
-        commit_callback_ = std::move(callback);
-    }
-
-    /// Receives the consumer's log lines (none by default).
-    void set_log_handler(std::function<void(log_level, const std::string&)> handler) {
-        auto g = acquire();
-        log_ = std::move(handler);
-    }
-
-    const consumer_config& config() const noexcept { return config_; }
-    /// The group member id (empty outside a group), generation, and whether this member leads.
-    std::string member_id() const {
-        auto g = acquire();
-        return membership_->group_metadata().member_id;
-    }
-    std::int32_t generation() const {
-        auto g = acquire();
-        return membership_->group_metadata().generation_or_epoch;
-    }
+    void set_commit_callback(commit_callback callback);
+    /// Receives the consumer's log lines (none by default). Debug lines about connections may come
+    /// from the background heartbeat thread, between the user's calls.
+    void set_log_handler(std::function<void(log_level, const std::string&)> handler);
+    const consumer_config& config() const noexcept;
+    /// The group member id (empty outside a group) and generation, as this member knows them now.
+    std::string member_id() const;
+    std::int32_t generation() const;
 
 private:
-    using fetcher_type = engine::fetcher<transport_type>;
-    using assignor_list = assignors::as_list<assignor_type>;
-    using membership_type = engine::group_membership<transport_type>;
-    using time_point = typename clock::time_point;
-
-    // The seed's acquireAndEnsureOpen/release: detects use from a second thread; re-entry from the
-    // owning thread (a rebalance listener calling commitSync) is allowed.
-    class guard {
-    public:
-        guard(const KafkaConsumer* c, bool allow_closed) : c_(c) {
-            auto me = std::this_thread::get_id();
-            auto none = std::thread::id();
-            auto expected = none;
-            if (!c_->owner_.compare_exchange_strong(expected, me) && expected != me) throw concurrent_access_error();
-            if (c_->depth_++ == 0) c_->lock_.lock();
-            if (!allow_closed && c_->closed_) {
-                release();
-                throw kafka_error(make_error_code(client_errc::closed), "this consumer has already been closed");
-            }
-        }
-        guard(const guard&) = delete;
-        guard& operator=(const guard&) = delete;
-        ~guard() {
-            if (c_) release();
-        }
-
-    private:
-        void release() {
-            if (--c_->depth_ == 0) {
-                c_->lock_.unlock();
-                c_->owner_.store(std::thread::id());
-            }
-            c_ = nullptr;
-        }
-        const KafkaConsumer* c_;
-    };
-    guard acquire(bool allow_closed = false) const { return guard(this, allow_closed); }
-
-    static client::client_options client_options_from(const consumer_config& c) {
-        client::client_options o;
-        o.client_id = c.client_id();
-        o.request_timeout = c.request_timeout();
-        o.reconnect_backoff = c.reconnect_backoff();
-        o.reconnect_backoff_max = c.reconnect_backoff_max();
-        o.retry_backoff = c.retry_backoff();
-        if (c.uses_sasl()) {
-            auto mech = c.sasl_mechanism();
-            if (!mech)
-                throw config_error("sasl.mechanism", "security.protocol " + c.get("security.protocol") +
-                                                         " needs sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
-            o.sasl = client::sasl_credentials{*mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
-        }
-        return o;
-    }
-    static engine::fetch_options fetch_options_from(const consumer_config& c) {
-        engine::fetch_options o;
-        o.min_bytes = c.fetch_min_bytes();
-        o.max_bytes = c.fetch_max_bytes();
-        o.max_wait = c.fetch_max_wait();
-        o.max_partition_bytes = c.max_partition_fetch_bytes();
-        o.isolation = c.isolation_level();
-        o.check_crcs = c.check_crcs();
-        o.client_rack = c.client_rack();
-        o.retry_backoff = c.retry_backoff();
-        if (auto d = c.auto_offset_reset_duration()) o.reset_by_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-        return o;
-    }
-    static engine::group_options group_options_from(const consumer_config& c) {
-        engine::group_options o;
-        o.group_id = c.group_id().value_or("");
-        o.group_instance_id = c.group_instance_id();
-        o.session_timeout = c.session_timeout();
-        o.heartbeat_interval = c.heartbeat_interval();
-        o.max_poll_interval = c.max_poll_interval();
-        o.retry_backoff = c.retry_backoff();
-        o.request_timeout = c.request_timeout();
-        if (!c.client_rack().empty()) o.client_rack = c.client_rack();
-        o.allow_auto_create_topics = c.allow_auto_create_topics();
-        return o;
-    }
-    // The membership group.protocol names, chosen at run time; each kind is a sibling behind
-    // engine::group_membership.
-    std::unique_ptr<membership_type> make_membership(assignor_type a) {
-        switch (config_.group_protocol()) {
-        case group_protocol::classic: {
-            assignor_list list = [&] {
-                if constexpr (std::is_same_v<assignor_type, assignor_list>) return std::move(a);
-                else return assignor_list(std::move(a));
-            }();
-            return std::make_unique<engine::classic_membership<transport_type, assignor_list>>(group_, std::move(list));
-        }
-        case group_protocol::consumer: break;
-        }
-        throw config_error("group.protocol",
-                           "group.protocol=consumer (the KIP-848 consumer group protocol) is not implemented by this "
-                           "consumer yet; use group.protocol=classic (the default)");
-    }
-
-    // partition.assignment.strategy names assignors; here they are chosen at compile time, so the
-    // configuration may only name assignors the policy provides (Java would fail to load others too).
-    void check_assignment_strategy() const {
-        if (!config_.is_set("partition.assignment.strategy")) return;
-        for (auto const& name : config_.partition_assignment_strategy()) {
-            if (assignor_list::contains(name)) continue;
-            std::string have;
-            for (auto n : assignor_list::names) have += (have.empty() ? "" : ", ") + std::string(n);
-            throw config_error("partition.assignment.strategy",
-                               "assignor '" + name + "' is not among this consumer's assignor policy (" + have +
-                                   "); assignors are chosen with Policies::assignor");
-        }
-    }
-
-    void log(log_level level, const std::string& msg) const {
-        if (log_) log_(level, msg);
-    }
-
-    void require_group(const char* what) const {
-        if (config_.group_id().value_or("").empty())
-            throw kafka_error(make_error_code(errc::invalid_group_id),
-                              std::string(what) + " needs group.id in the configuration (or use assign())");
-    }
-
-    void unsubscribe_locked() {
-        if (subs_.has_auto_assigned_partitions()) membership_->revoke_all_and_leave("the consumer unsubscribed");
-        subs_.unsubscribe();
-        fetcher_.drop_unassigned();
-        metadata_.set_topics({});
-    }
-
-    bool coordinator_ready() const {
-        return !subs_.has_auto_assigned_partitions() || membership_->stable();
-    }
-
-    // Java's updateAssignmentMetadataIfNeeded: the group step, fresh metadata, positions.
-    void update_assignment_metadata(time_point now) {
-        maybe_update_metadata(now);
-        if (subs_.has_auto_assigned_partitions()) {
-            ensure_heartbeat_thread();
-            maybe_auto_commit(now);
-            membership_->poll(now);
-            throw_if_fatal();
-            retry_async_commits(now);
-            if (!membership_->stable()) return;
-        } else {
-            maybe_auto_commit(now);
-            retry_async_commits(now);
-            throw_if_fatal();
-        }
-        update_positions(now);
-    }
-
-    // An error the membership (or the coordinator lookup) reported, thrown on the user's thread.
-    void throw_if_fatal() {
-        if (auto f = membership_->take_fatal()) throw_error(*f);
-    }
-
-    void update_positions(time_point now) {
-        if (subs_.has_all_positions()) return;
-        group_.commits.refresh_committed_offsets(now);
-        fetcher_.reset_offsets_if_needed();
-    }
-
-    void maybe_update_metadata(time_point now) {
-        if (metadata_in_flight_ || !metadata_.has_topics_to_fetch()) return;
-        if (metadata_.time_to_next_update(now) > clock::duration::zero()) return;
-        auto node = client_.least_loaded_node(metadata_.update_version() == 0);
-        if (!node) return;
-        metadata_in_flight_ = true;
-        metadata_.record_attempt(now);
-        client_.send(*node, metadata_.build_request(config_.allow_auto_create_topics())).add_listener([this](auto& f) {
-            metadata_in_flight_ = false;
-            if (f.failed()) {
-                log(log_level::warn, "metadata request failed: " + f.error().message());
-                return;
-            }
-            on_metadata(f.value().body);
-        });
-    }
-
-    void on_metadata(const protocol::MetadataResponse& resp) {
-        metadata_.update(resp, transport_.now());
-        for (auto const& [id, b] : metadata_.brokers()) client_.set_node(id, b.host, b.port);
-        if (subs_.subscription_kind() == engine::subscription_state::kind::pattern) {
-            std::set<std::string> matched;
-            for (auto const& [name, t] : metadata_.all_topics())
-                if ((!t.internal || !config_.exclude_internal_topics()) && subs_.matches_pattern(name)) matched.insert(name);
-            if (subs_.set_pattern_topics(matched)) membership_->request_rejoin("topics matching the pattern changed");
-        }
-        for (auto const& t : subs_.metadata_topics()) {
-            auto tm = metadata_.topic(t);
-            if (!tm || tm->error == static_cast<std::int16_t>(errc::unknown_topic_or_partition))
-                log(log_level::warn, "topic '" + t + "' does not exist (yet)");
-            else if (tm->error == static_cast<std::int16_t>(errc::topic_authorization_failed))
-                throw kafka_error(make_error_code(errc::topic_authorization_failed), "not authorized to read topic '" + t + "'");
-        }
-    }
-
-    // Waits for I/O until `deadline`, `keep_waiting()` turns false, or something needs attention
-    // (a heartbeat, a metadata refresh). The wait never outlasts the deadline.
-    template <class Cond>
-    void wait_for_io(time_point deadline, Cond&& keep_waiting) {
-        auto now = transport_.now();
-        auto left = deadline - now;
-        if (left < clock::duration::zero()) left = clock::duration::zero();
-        if (subs_.has_auto_assigned_partitions()) left = std::min(left, membership_->time_to_next_heartbeat(now));
-        if (metadata_.has_topics_to_fetch()) left = std::min(left, std::max(metadata_.time_to_next_update(now), std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
-        poll_io(left, [&] { return keep_waiting(); });
-        if (auto f = client_.take_authentication_failure()) throw_error(*f);
-    }
-
-    // One network-client poll; a wakeup() from another thread becomes wakeup_error here (the
-    // heartbeat thread polls the client directly, so it never takes the user's wakeup).
-    void poll_io(typename clock::duration d, const std::function<bool()>& keep_waiting = {}) {
-        client_.poll(d, keep_waiting);
-        if (client_.take_wakeup()) throw wakeup_error();
-    }
-
-    template <class T>
-    void wait_future(client::request_future<T>& f, time_point deadline) {
-        while (!f.is_done()) {
-            if (transport_.now() >= deadline) {
-                poll_io(clock::duration::zero());
-                return;
-            }
-            if (subs_.has_auto_assigned_partitions()) membership_->heartbeat_tick(transport_.now());
-            wait_for_io(deadline, [&] { return !f.is_done(); });
-        }
-    }
-
-    void backoff(time_point deadline) {
-        auto until = std::min(deadline, transport_.now() + config_.retry_backoff());
-        while (transport_.now() < until) poll_io(until - transport_.now());
-    }
-
-    static bool retriable(std::error_code ec) {
-        if (ec.category() == client_category())
-            return ec == client_errc::disconnected || ec == client_errc::request_timed_out;
-        if (ec.category() == broker_category())
-            return is_retriable(static_cast<errc>(ec.value())) || ec == errc::coordinator_load_in_progress;
-        return ec.category() == asio::error::get_system_category() || ec.category() == std::system_category();
-    }
-
-    std::string cause() const {
-        for (std::int32_t id = -1; id >= -16; --id) {
-            auto ec = client_.connection_error(id);
-            if (ec) return " (bootstrap connection: " + ec.message() + ")";
-        }
-        return "";
-    }
-
-    bool ensure_coordinator(time_point deadline) {
-        while (!group_.locator.coordinator()) {
-            if (transport_.now() >= deadline) return false;
-            maybe_update_metadata(transport_.now());
-            if (group_.locator.ensure(transport_.now())) break;
-            throw_if_fatal();
-            if (!group_.locator.coordinator()) wait_for_io(deadline, [&] { return !group_.locator.coordinator(); });
-        }
-        return true;
-    }
-
-    void collect(std::vector<ConsumerRecord<K, V>>& out, record_storage& storage) {
-        auto max = static_cast<std::size_t>(config_.max_poll_records());
-        if (out.size() >= max) return;
-        if (out.capacity() == 0) out.reserve(std::min<std::size_t>(max, 65536));  // one allocation per poll
-        try {
-            fetcher_.collect(max - out.size(), storage,
-                             [&](const std::string* topic, std::int32_t partition, const record_view& r) {
-                                 out.emplace_back(topic, partition, r, deserialize_key(*topic, partition, r),
-                                                  deserialize_value(*topic, partition, r));
-                             });
-        } catch (const record_deserialization_error&) {
-            if (out.empty()) throw;  // nothing to return first: report it now
-            // Return what came before it; the next poll reports the bad record.
-        }
-    }
-
-    K deserialize_key(const std::string& topic, std::int32_t partition, const record_view& r) {
-        try {
-            return key_deserializer_.deserialize(topic, r.headers, r.key);
-        } catch (const std::exception& e) {
-            throw record_deserialization_error({topic, partition}, r.offset, true, e.what());
-        }
-    }
-    V deserialize_value(const std::string& topic, std::int32_t partition, const record_view& r) {
-        try {
-            return value_deserializer_.deserialize(topic, r.headers, r.value);
-        } catch (const std::exception& e) {
-            throw record_deserialization_error({topic, partition}, r.offset, false, e.what());
-        }
-    }
-
-    void remember(const std::vector<ConsumerRecord<K, V>>& out) {
-        if constexpr (commit_policy::commit_after_poll) {
-            // Records come in runs per partition: one map lookup per run, not per record.
-            const std::string* topic = nullptr;
-            std::int32_t partition = -1;
-            offset_and_metadata* next = nullptr;
-            for (auto const& r : out) {
-                if (&r.topic() != topic || r.partition() != partition) {
-                    topic = &r.topic();
-                    partition = r.partition();
-                    next = &pending_after_poll_[{*topic, partition}];
-                }
-                next->offset = r.offset() + 1;
-                next->leader_epoch = r.leader_epoch();
-            }
-        } else {
-            (void)out;
-        }
-    }
-
-    void maybe_commit_after_poll() {
-        if constexpr (commit_policy::commit_after_poll) {
-            if (pending_after_poll_.empty()) return;
-            auto offsets = std::move(pending_after_poll_);
-            pending_after_poll_.clear();
-            std::erase_if(offsets, [&](auto const& e) { return !subs_.is_assigned(e.first); });
-            if constexpr (commit::commits_async<commit_policy>) {
-                if (!offsets.empty()) commit_async_locked(std::move(offsets), policy_commit_callback("commit after poll"));
-            } else {
-                commit_sync_locked(offsets, config_.default_api_timeout());
-            }
-        }
-    }
-
-    void maybe_auto_commit(time_point now) {
-        if constexpr (commit_policy::commit_on_interval) {
-            if (!config_.enable_auto_commit() || config_.group_id().value_or("").empty()) return;
-            if (now < next_auto_commit_) return;
-            next_auto_commit_ = now + config_.auto_commit_interval();
-            if (auto_commit_in_flight_) return;
-            if (subs_.has_auto_assigned_partitions() && !membership_->stable()) return;
-            auto offsets = subs_.all_consumed();
-            if (offsets.empty()) return;
-            auto_commit_in_flight_ = true;
-            group_.commits.commit(offsets, membership_->identity(), now).add_listener([this, offsets, cb = policy_commit_callback("auto-commit")](auto& f) {
-                auto_commit_in_flight_ = false;
-                auto ec = f.failed() ? f.error() : std::error_code{};
-                user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
-            });
-        } else {
-            (void)now;
-        }
-    }
-
-    void commit_before_revoke(const std::vector<topic_partition>& parts) {
-        commit_before_revoke(parts, transport_.now() + config_.default_api_timeout());
-    }
-    void commit_before_revoke(const std::vector<topic_partition>& parts, time_point deadline) {
-        if constexpr (commit_policy::commit_on_interval) {
-            if (!config_.enable_auto_commit()) return;
-        }
-        auto all = subs_.all_consumed();
-        std::map<topic_partition, offset_and_metadata> offsets;
-        for (auto const& tp : parts)
-            if (auto it = all.find(tp); it != all.end()) offsets.insert(*it);
-        if (offsets.empty()) return;
-        try {
-            auto now = transport_.now();
-            commit_sync_locked(offsets, deadline > now ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
-                                                       : std::chrono::milliseconds(0));
-        } catch (const wakeup_error&) {
-            throw;
-        } catch (const std::exception& e) {
-            log(log_level::warn, std::string("commit before revocation failed: ") + e.what());
-        }
-    }
-
-    void commit_sync_locked(const std::map<topic_partition, offset_and_metadata>& offsets, std::chrono::milliseconds timeout) {
-        run_user_callbacks();
-        if (offsets.empty()) return;
-        require_group("commitSync()");
-        auto deadline = transport_.now() + timeout;
-        for (;;) {
-            if (!ensure_coordinator(deadline))
-                throw timeout_error("commitSync(): no group coordinator within the timeout" + cause());
-            auto f = group_.commits.commit(offsets, membership_->identity(), transport_.now());
-            wait_future(f, deadline);
-            if (f.succeeded()) return;
-            if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
-            auto ec = f.error();
-            if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
-                ec == errc::fenced_instance_id)
-                throw commit_failed_error(ec);
-            if (!retriable(ec) && ec != errc::not_coordinator && ec != errc::coordinator_not_available)
-                throw kafka_error(ec, "commitSync() failed");
-            if (transport_.now() >= deadline) throw timeout_error("commitSync(): " + ec.message());
-            backoff(deadline);
-        }
-    }
-
-    void commit_async_locked(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
-        require_group("commitAsync()");
-        if (offsets.empty()) {
-            if (cb) user_callbacks_.push_back([cb, offsets] { cb(offsets, {}); });
-            return;
-        }
-        if (!group_.locator.ensure(transport_.now())) {
-            // Sent once the coordinator is known (retry_async_commits, from every poll).
-            pending_async_.push_back({std::move(offsets), std::move(cb)});
-            return;
-        }
-        send_async(std::move(offsets), std::move(cb));
-    }
-
-    /// The callback for a commit the policy sends by itself: the user's, or a logger of failures.
-    commit_callback policy_commit_callback(const char* what) {
-        if (commit_callback_) return commit_callback_;
-        return [this, what](const std::map<topic_partition, offset_and_metadata>&, std::error_code ec) {
-            if (ec) log(log_level::warn, std::string(what) + " failed: " + ec.message());
-        };
-    }
-
-    void send_async(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
-        group_.commits.commit(offsets, membership_->identity(), transport_.now()).add_listener([this, offsets, cb](auto& f) {
-            if (!cb) return;
-            auto ec = f.failed() ? f.error() : std::error_code{};
-            user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
-        });
-    }
-
-    void retry_async_commits(time_point) {
-        if (pending_async_.empty() || !group_.locator.ensure(transport_.now())) return;
-        auto pending = std::move(pending_async_);
-        pending_async_.clear();
-        for (auto& p : pending) send_async(std::move(p.offsets), std::move(p.cb));
-    }
-
-    void run_user_callbacks() {
-        while (!user_callbacks_.empty()) {
-            auto cbs = std::move(user_callbacks_);
-            user_callbacks_.clear();
-            for (auto& cb : cbs) cb();
-        }
-    }
-
-    void reset_to(const std::vector<topic_partition>& partitions, offset_reset_strategy s) {
-        auto g = acquire();
-        auto parts = partitions.empty() ? subs_.assigned_partitions() : partitions;
-        for (auto const& tp : parts) subs_.request_reset(tp, s);
-    }
-
-    std::map<topic_partition, typename fetcher_type::offset_result> list_offsets_locked(
-        const std::map<topic_partition, std::int64_t>& query, std::chrono::milliseconds timeout, const char* what) {
-        auto deadline = transport_.now() + timeout;
-        std::map<topic_partition, typename fetcher_type::offset_result> done;
-        auto wanted = metadata_.topics();
-        bool added = false;
-        for (auto const& [tp, ts] : query)
-            if (!metadata_.wants_all_topics() && wanted.insert(tp.topic).second) added = true;
-        if (added) metadata_.set_topics(wanted);
-        while (done.size() < query.size()) {
-            std::map<std::int32_t, std::map<topic_partition, std::int64_t>> by_leader;
-            for (auto const& [tp, ts] : query) {
-                if (done.count(tp)) continue;
-                if (auto l = metadata_.leader(tp)) by_leader[*l][tp] = ts;
-                else metadata_.request_update();
-            }
-            std::vector<client::request_future<std::map<topic_partition, typename fetcher_type::offset_result>>> fs;
-            for (auto const& [node, q] : by_leader) fs.push_back(fetcher_.list_offsets(node, q));
-            maybe_update_metadata(transport_.now());
-            if (fs.empty()) {
-                if (transport_.now() >= deadline) throw timeout_error(std::string(what) + ": no leader known within the timeout" + cause());
-                wait_for_io(deadline, [&] { return metadata_.update_requested(); });
-                continue;
-            }
-            for (auto& f : fs) {
-                wait_future(f, deadline);
-                if (!f.succeeded()) continue;
-                for (auto const& [tp, r] : f.value()) {
-                    if (!query.count(tp)) continue;
-                    if (!r.error) done[tp] = r;
-                    else if (r.error == errc::unknown_topic_or_partition && metadata_.topic(tp.topic) == nullptr)
-                        throw kafka_error(r.error, std::string(what) + ": " + tp.to_string() + " does not exist");
-                    else if (!retriable(r.error) && r.error != errc::not_leader_or_follower &&
-                             r.error != errc::leader_not_available && r.error != errc::fenced_leader_epoch &&
-                             r.error != errc::unknown_leader_epoch)
-                        throw kafka_error(r.error, std::string(what) + " failed for " + tp.to_string());
-                    else metadata_.request_update();
-                }
-            }
-            if (done.size() < query.size()) {
-                if (transport_.now() >= deadline) throw timeout_error(std::string(what) + ": not every partition answered within the timeout" + cause());
-                backoff(deadline);
-            }
-        }
-        return done;
-    }
-
-    std::map<topic_partition, std::int64_t> plain_offsets(const std::vector<topic_partition>& partitions, std::int64_t ts,
-                                                          std::chrono::milliseconds timeout, const char* what) {
-        auto g = acquire();
-        std::map<topic_partition, std::int64_t> query;
-        for (auto const& tp : partitions) query[tp] = ts;
-        std::map<topic_partition, std::int64_t> out;
-        for (auto const& [tp, r] : list_offsets_locked(query, timeout, what)) out[tp] = r.offset;
-        return out;
-    }
-
-    // ---- the heartbeat thread -----------------------------------------------------------
-
-    static constexpr bool background_heartbeat_enabled() {
-        if constexpr (requires { Policies::background_heartbeat; }) return Policies::background_heartbeat;
-        else return true;
-    }
-
-    void ensure_heartbeat_thread() {
-        if constexpr (!background_heartbeat_enabled()) return;
-        if (heartbeat_thread_.joinable()) return;
-        heartbeat_stop_ = false;
-        heartbeat_thread_ = std::thread([this] { heartbeat_loop(); });
-    }
-    void stop_heartbeat_thread() {
-        if (!heartbeat_thread_.joinable()) return;
-        {
-            std::lock_guard<std::mutex> l(heartbeat_mutex_);
-            heartbeat_stop_ = true;
-        }
-        heartbeat_cv_.notify_all();
-        // The caller holds lock_; the loop only try_locks it, so joining cannot deadlock.
-        heartbeat_thread_.join();
-    }
-    void heartbeat_loop() {
-        std::unique_lock<std::mutex> l(heartbeat_mutex_);
-        auto step = std::max(std::chrono::milliseconds(10), config_.heartbeat_interval() / 4);
-        while (!heartbeat_stop_) {
-            heartbeat_cv_.wait_for(l, step, [&] { return heartbeat_stop_; });
-            if (heartbeat_stop_) break;
-            // Only while no call is in progress: the user's thread heartbeats by itself when it is inside.
-            if (!lock_.try_lock()) continue;
-            try {
-                membership_->heartbeat_tick(transport_.now());
-                client_.poll(clock::duration::zero());
-            } catch (...) {
-                // Errors surface on the user's thread at its next call.
-            }
-            lock_.unlock();
-        }
-    }
-
-    struct pending_async_commit {
-        std::map<topic_partition, offset_and_metadata> offsets;
-        commit_callback cb;
-    };
-
-    consumer_config config_;
-    key_deserializer key_deserializer_;
-    value_deserializer value_deserializer_;
-    asio::io_context io_;
-    transport_type transport_;
-    client::network_client<transport_type> client_;
-    client::basic_metadata<clock> metadata_;
-    engine::subscription_state subs_;
-    fetcher_type fetcher_;
-    engine::group_parts<transport_type> group_;
-    std::unique_ptr<membership_type> membership_;
-
-    mutable std::atomic<std::thread::id> owner_{};
-    mutable int depth_ = 0;
-    mutable std::mutex lock_;
-    bool closed_ = false;
-    bool metadata_in_flight_ = false;
-    bool auto_commit_in_flight_ = false;
-    time_point next_auto_commit_{};
-    time_point created_ = transport_.now();
-    std::uint64_t polls_ = 0;
-    std::map<topic_partition, offset_and_metadata> pending_after_poll_;
-    commit_callback commit_callback_;  // outcomes of the policy's own asynchronous commits
-    std::vector<pending_async_commit> pending_async_;
-    std::vector<std::function<void()>> user_callbacks_;
-    std::function<void(log_level, const std::string&)> log_;
-
-    std::thread heartbeat_thread_;
-    std::mutex heartbeat_mutex_;
-    std::condition_variable heartbeat_cv_;
-    bool heartbeat_stop_ = false;
+    std::unique_ptr<detail::consumer_engine<K, V, Policies>> engine_;
 };
 
+#ifdef KAFKA_SEPARATE_COMPILATION
+// Compiled once, in the file that includes <kafka/impl/src.hpp>.
+extern template class KafkaConsumer<std::string, std::string, default_policies>;
+#endif
+
 }  // namespace kafka
+
+#ifndef KAFKA_SEPARATE_COMPILATION
+#include <kafka/impl/consumer.hpp>
+#endif

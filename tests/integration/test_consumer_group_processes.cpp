@@ -40,7 +40,7 @@
 #include "consumer_test_support.hpp"
 #include "example_process.hpp"
 
-#if defined(KAFKA_CONSUME_BIN) && defined(QUICKSTART_BIN)
+#if defined(KAFKA_CONSUME_BIN) && defined(QUICKSTART_BIN) && defined(SEPARATE_COMPILATION_BIN)
 
 namespace {
 
@@ -216,6 +216,9 @@ std::string record_line(std::size_t i) { return "k-" + std::to_string(i) + ":v-"
 
 TEST_CASE("quickstart: the seed's example consumes what kcat produced, keys and values intact, each once",
           "[integration][consumer][processes]") {
+    // The same program built header-only, and with the consumer compiled in a file of its own.
+    auto bin = GENERATE(as<std::string>{}, QUICKSTART_BIN, SEPARATE_COMPILATION_BIN);
+    INFO("program: " << bin);
     auto topic = unique_name("it-quickstart");
     auto group = unique_name("it-quickstart");
     create_topic(topic, 3);
@@ -231,7 +234,7 @@ TEST_CASE("quickstart: the seed's example consumes what kcat produced, keys and 
     produce(topic, lines);
 
     auto t0 = steady::now();
-    child_process q("quickstart", {QUICKSTART_BIN, kafka::test::broker_env::get().bootstrap(), topic, group, std::to_string(n)});
+    child_process q("quickstart", {bin, kafka::test::broker_env::get().bootstrap(), topic, group, std::to_string(n)});
     auto st = q.wait(60s);
     q.drain_output();
     INFO("quickstart: " << describe_status(st) << " after " << ms_since(t0) << " ms\n" << q.err_text());

@@ -158,15 +158,31 @@ public:
     }
 
     /// Drains up to `max_records` records into `sink(const std::string* topic, partition, record_view, storage)`.
-    /// The sink may throw (a deserialization failure): the position then stays on that record.
+    /// Errors, as Java's FetchCollector has them: one met after records were handed to the sink
+    /// in this call (a fetch error without a reset policy, corrupt data, the sink refusing a record
+    /// on a deserialization failure) is held back: collect returns, and the next call meets it
+    /// again and throws it. So no record is consumed and then lost with the exception. The position
+    /// covers what was returned and stays on a record that failed. An errored fetch without
+    /// records is dropped as its error is thrown, so that the partition is fetched again instead
+    /// of the same error coming back forever.
     template <class Sink>
     std::size_t collect(std::size_t max_records, record_storage& storage, Sink&& sink) {
         std::size_t n = 0;
         while (n < max_records && !completed_.empty()) {
             auto& cf = *completed_.front();
-            if (!cf.initialized && !initialize(cf)) {
-                completed_.pop_front();
-                continue;
+            if (!cf.initialized) {
+                bool usable = false;
+                try {
+                    usable = initialize(cf);
+                } catch (...) {
+                    if (n > 0) return n;
+                    if (cf.records.empty()) completed_.pop_front();
+                    throw;
+                }
+                if (!usable) {
+                    completed_.pop_front();
+                    continue;
+                }
             }
             if (!still_valid(cf)) {
                 completed_.pop_front();
@@ -181,11 +197,12 @@ public:
                 cf.storage_id = storage.id;
             }
             try {
-                n += drain(cf, max_records - n, storage, sink);
+                drain(cf, max_records, n, storage, sink);
             } catch (...) {
-                // A record the sink refused (a deserialization error): the position covers what
-                // was returned before it and stays on it; the next collect offers it again.
+                // The position covers what was returned before the failure and stays on it: the
+                // next collect meets the same failure (a refused record is offered again).
                 subs_.advance(cf.tp, {cf.next_offset, cf.last_epoch});
+                if (n > 0) return n;
                 throw;
             }
             if (cf.exhausted) {
@@ -457,9 +474,9 @@ private:
         return true;
     }
 
+    // Hands records to the sink until `n` (counting those of the whole collect) reaches `max`.
     template <class Sink>
-    std::size_t drain(completed_fetch& cf, std::size_t max, record_storage& storage, Sink& sink) {
-        std::size_t n = 0;
+    void drain(completed_fetch& cf, std::size_t max, std::size_t& n, record_storage& storage, Sink& sink) {
         record_view rec;
         while (n < max) {
             if (!cf.cursor) {
@@ -472,7 +489,7 @@ private:
                                                               std::to_string(cf.next_offset));
                 if (st != protocol::batch_status::ok) {
                     cf.exhausted = true;
-                    return n;
+                    return;
                 }
                 if (!spare_->empty()) {
                     cf.current_scratch = std::move(spare_);
@@ -513,7 +530,6 @@ private:
             ++stats_.records;
             ++n;
         }
-        return n;
     }
 
     // Control batches are never returned; under read_committed, batches of aborted transactions neither.

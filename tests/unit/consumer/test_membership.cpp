@@ -35,6 +35,12 @@ struct sim_manual : kafka::default_policies {
 };
 using sim_consumer = kafka::KafkaConsumer<std::string, std::string, sim_manual>;
 
+/// P without the background heartbeat thread (simulated time has no real-time thread).
+template <class P>
+struct sim_no_thread : P {
+    static constexpr bool background_heartbeat = false;
+};
+
 /// A client, metadata, subscription and group parts wired as the consumer wires them.
 struct group_rig {
     explicit group_rig(kt::fake_cluster& cluster, std::string group = "g")
@@ -280,4 +286,35 @@ TEST_CASE("commitAsync after assign(): finds the coordinator, commits, and its c
     CHECK_FALSE(*outcome);
     CHECK(cluster.committed("assigned", tp) == 2);
     CHECK(cluster.coordinator_of("assigned") == other);
+}
+
+TEST_CASE("close(timeout) bounds the commit on revocation: a coordinator that does not answer costs the timeout",
+          "[membership][commit]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    cluster.produce_values("t", 0, {"a", "b", "c"});
+    struct auto_commit_sim : kafka::default_policies {
+        using transport = kt::in_memory_transport;
+        using offset_commit = kafka::commit::auto_commit;
+    };
+    kafka::consumer_config cfg{{"bootstrap.servers", cluster.bootstrap_servers()},
+                               {"group.id", "closing"},
+                               {"auto.offset.reset", "earliest"},
+                               {"auto.commit.interval.ms", "600000"},
+                               {"default.api.timeout.ms", "60000"},
+                               {"request.timeout.ms", "30000"}};
+    kafka::KafkaConsumer<std::string, std::string, sim_no_thread<auto_commit_sim>> c(cfg, {}, {}, cluster.transport());
+    c.subscribe({"t"});
+    std::size_t got = 0;
+    for (int i = 0; i < 200 && got < 3; ++i) got += c.poll(100ms).size();
+    REQUIRE(got == 3);
+
+    cluster.drop_responses(kafka::protocol::OffsetCommitRequest::api_key, 100);
+    kt::in_memory_transport t(cluster);
+    auto start = t.now();
+    c.close(1000ms);
+    auto took = t.now() - start;
+    CHECK(took >= 900ms);
+    CHECK(took < 2000ms);  // not default.api.timeout.ms (60 s), nor the request timeout (30 s)
+    CHECK_FALSE(cluster.committed("closing", {"t", 0}));
 }
