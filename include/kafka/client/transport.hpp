@@ -18,19 +18,9 @@
 #include <string>
 #include <system_error>
 
-// The Asio headers used, not <asio.hpp> (which adds files, pipes, serial ports, signals,
-// coroutines, iostreams, ... to every translation unit that includes the consumer).
-#include <asio/any_io_executor.hpp>
-#include <asio/connect.hpp>
-#include <asio/error.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/address.hpp>
-#include <asio/ip/tcp.hpp>
+#include <asio.hpp>
 #ifdef KAFKA_HAVE_OPENSSL
-#include <asio/ssl/context.hpp>
-#include <asio/ssl/error.hpp>
-#include <asio/ssl/host_name_verification.hpp>
-#include <asio/ssl/stream.hpp>
+#include <asio/ssl.hpp>
 #endif
 
 #include <kafka/exceptions.hpp>

@@ -55,12 +55,7 @@
 #include <utility>
 #include <vector>
 
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/buffer.hpp>
-#include <asio/error.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
+#include <asio.hpp>
 
 #include <kafka/client/transport.hpp>
 #include <kafka/protocol/primitives.hpp>

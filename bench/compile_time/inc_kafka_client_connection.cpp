@@ -1,1 +1,0 @@
-#include <kafka/client/connection.hpp>

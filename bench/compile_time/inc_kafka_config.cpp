@@ -1,1 +1,0 @@
-#include <kafka/config.hpp>

@@ -1,1 +1,0 @@
-#include <kafka/consumer/classic_membership.hpp>

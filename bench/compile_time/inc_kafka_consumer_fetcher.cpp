@@ -1,1 +1,0 @@
-#include <kafka/consumer/fetcher.hpp>

@@ -1,1 +1,0 @@
-#include <kafka/consumer/subscription_state.hpp>

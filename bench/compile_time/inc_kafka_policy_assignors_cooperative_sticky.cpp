@@ -1,1 +1,0 @@
-#include <kafka/policy/assignors/cooperative_sticky.hpp>

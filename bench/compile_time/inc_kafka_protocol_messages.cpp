@@ -1,1 +1,0 @@
-#include <kafka/protocol/messages.hpp>

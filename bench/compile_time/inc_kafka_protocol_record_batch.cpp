@@ -1,1 +1,0 @@
-#include <kafka/protocol/record_batch.hpp>
