@@ -159,6 +159,12 @@ private:
         state_ = to;
     }
 
+    /// Out of the group's current round: join again at the next step.
+    void back_to_unjoined() {
+        transition(classic_state::unjoined);
+        rejoin_needed_ = true;
+    }
+
     /// Sends LeaveGroup (dynamic members; static members stay, as Java's close does).
     void leave_group(const std::string& reason) {
         if (auto node = parts_.locator.node(); node && !member_id_.empty() && !opts_.group_instance_id) {
@@ -174,8 +180,7 @@ private:
         }
         member_id_.clear();
         generation_ = -1;
-        transition(classic_state::unjoined);
-        rejoin_needed_ = true;
+        back_to_unjoined();
     }
 
     /// Lost the membership (session expired, fenced): partitions are lost, not revoked.
@@ -183,8 +188,7 @@ private:
         auto owned = parts_.subs.assigned_partitions();
         generation_ = -1;
         member_id_.clear();
-        transition(classic_state::unjoined);
-        rejoin_needed_ = true;
+        back_to_unjoined();
         rejoin_reason_ = why;
         if (!owned.empty() && parts_.subs.has_auto_assigned_partitions()) lost_pending_ = owned;
     }
@@ -252,8 +256,7 @@ private:
 
     /// A JoinGroup or SyncGroup that failed to arrive: back to unjoined, retry after the backoff.
     void retry_join_after(std::error_code ec) {
-        transition(classic_state::unjoined);
-        rejoin_needed_ = true;
+        back_to_unjoined();
         if (ec == client_errc::disconnected || ec == client_errc::request_timed_out) parts_.locator.mark_unknown();
         join_retry_at_ = parts_.client.now() + opts_.retry_backoff;
     }
@@ -264,8 +267,7 @@ private:
         auto& r = f.value().body;
         auto e = static_cast<errc>(r.error_code);
         if (e != errc::none) {
-            transition(classic_state::unjoined);
-            rejoin_needed_ = true;
+            back_to_unjoined();
             switch (e) {
             case errc::member_id_required: member_id_ = r.member_id; return;  // rejoin at once with the id given
             case errc::unknown_member_id: member_id_.clear(); return;
@@ -369,8 +371,7 @@ private:
         auto& r = f.value().body;
         auto e = static_cast<errc>(r.error_code);
         if (e != errc::none) {
-            transition(classic_state::unjoined);
-            rejoin_needed_ = true;
+            back_to_unjoined();
             switch (e) {
             case errc::rebalance_in_progress: return;
             case errc::unknown_member_id:
