@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include <kafka/protocol/record_batch.hpp>
+#include <kafka/protocol/record_view.hpp>
 #include <kafka/topic_partition.hpp>
 
 namespace kafka {

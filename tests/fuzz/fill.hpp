@@ -35,7 +35,7 @@ void fill_struct(C& obj, int& seed) {
         if constexpr (std::is_same_v<std::decay_t<decltype(obj.*(f.member))>, bool>)
             obj.*(f.member) = !(C{}.*(f.member));  // non-default even where the default is true
     };
-    std::apply([&](auto const&... f) { (one(f), ...); }, C::fields());
+    kafka::protocol::fields_of<C>.apply([&](auto const&... f) { (one(f), ...); });
 }
 
 template <class T>

@@ -17,9 +17,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include <asio.hpp>
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
 
 #include <kafka/client/frame_pool.hpp>
 #include <kafka/client/sasl.hpp>
@@ -41,6 +46,31 @@ struct broker_address {
 };
 
 using response_handler = std::function<void(std::error_code, frame_ptr)>;
+
+/// What a connection needs of a request: its frame, written at a version under a correlation id.
+/// Abstract, so that the sending code is compiled once and not once per request type.
+class request_encoder {
+public:
+    virtual void encode_frame(byte_buffer& out, std::int16_t version, std::int32_t correlation_id,
+                              std::string_view client_id) const = 0;
+
+protected:
+    ~request_encoder() = default;
+};
+
+/// The request_encoder of one message, referring to it.
+template <protocol::api_message Req>
+class message_encoder final : public request_encoder {
+public:
+    explicit message_encoder(const Req& req) noexcept : req_(req) {}
+    void encode_frame(byte_buffer& out, std::int16_t version, std::int32_t correlation_id,
+                      std::string_view client_id) const override {
+        protocol::encode_request(out, req_, version, correlation_id, client_id);
+    }
+
+private:
+    const Req& req_;
+};
 
 /// Largest response accepted; a bigger size prefix is treated as a corrupt stream.
 inline constexpr std::int32_t max_response_size = 512 * 1024 * 1024;
@@ -108,14 +138,20 @@ public:
     template <protocol::api_message Req>
     void send(const Req& req, std::int16_t version, response_handler done,
               std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+        send(Req::api_key, message_encoder<Req>(req), version, std::move(done), timeout);
+    }
+
+    /// The same for a request of key `api_key` that `req` encodes.
+    void send(std::int16_t api_key, const request_encoder& req, std::int16_t version, response_handler done,
+              std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
         if (state_ == state::closed) {
             done(close_reason_ ? close_reason_ : make_error_code(client_errc::disconnected), nullptr);
             return;
         }
         auto id = next_correlation_id();
         byte_buffer frame;
-        protocol::encode_request(frame, req, version, id, client_id_);
-        in_flight_.push_back({id, Req::api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
+        req.encode_frame(frame, version, id, client_id_);
+        in_flight_.push_back({id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
         write_queue_.push_back(std::move(frame));
         if (!writing_) write_next();
     }

@@ -39,6 +39,9 @@
 #include <string>
 #include <vector>
 
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
 #include <kafka/exceptions.hpp>
 #include <kafka/client/connection.hpp>
 #include <kafka/client/future.hpp>
@@ -76,6 +79,64 @@ inline bool is_authentication_error(std::error_code ec) noexcept {
 #endif
     return false;
 }
+
+namespace detail {
+
+/// A request on its way through the network client, with the future it completes. Queueing,
+/// version choice, sending, expiry and failure see only this interface, so they are compiled once
+/// per transport; encoding the request and decoding its response are the per-message parts.
+class pending_call : public request_encoder {
+public:
+    pending_call(std::int16_t api_key, protocol::versions valid) noexcept : api_key_(api_key), valid_(valid) {}
+    pending_call(const pending_call&) = delete;
+    pending_call& operator=(const pending_call&) = delete;
+    virtual ~pending_call() = default;
+
+    std::int16_t api_key() const noexcept { return api_key_; }
+    protocol::versions valid() const noexcept { return valid_; }
+    /// Completes the future with the response decoded from `body` (or with the decoding error).
+    virtual void complete(frame_ptr body, std::int16_t version, std::int32_t node) = 0;
+    /// Fails the future with `ec`.
+    virtual void fail(std::error_code ec) = 0;
+    /// Drops the request once its frame is written.
+    virtual void release_request() noexcept = 0;
+
+private:
+    std::int16_t api_key_;
+    protocol::versions valid_;
+};
+
+template <protocol::api_message Req>
+class call_of final : public pending_call {
+public:
+    using Resp = typename Req::response_type;
+
+    explicit call_of(Req req) : pending_call(Req::api_key, Req::valid), req_(std::move(req)) {}
+
+    const request_future<response<Resp>>& future() const noexcept { return fut_; }
+
+    void encode_frame(byte_buffer& out, std::int16_t version, std::int32_t correlation_id,
+                      std::string_view client_id) const override {
+        protocol::encode_request(out, *req_, version, correlation_id, client_id);
+    }
+    void release_request() noexcept override { req_.reset(); }
+    void fail(std::error_code ec) override { fut_.raise(ec); }
+    void complete(frame_ptr body, std::int16_t version, std::int32_t node) override {
+        response<Resp> r;
+        r.version = version;
+        r.node = node;
+        auto id = protocol::peek_correlation_id(*body).value_or(0);
+        if (auto dec = protocol::decode_response(*body, version, id, r.body)) return fut_.raise(dec);
+        r.frame = std::move(body);
+        fut_.complete(std::move(r));
+    }
+
+private:
+    std::optional<Req> req_;
+    request_future<response<Resp>> fut_;
+};
+
+}  // namespace detail
 
 inline constexpr std::int32_t coordinator_node_base = INT32_MAX;
 constexpr std::int32_t coordinator_node_id(std::int32_t broker_id) noexcept { return coordinator_node_base - broker_id; }
@@ -136,38 +197,9 @@ public:
     request_future<response<typename Req::response_type>> send(
         std::int32_t node, Req req, std::optional<std::int16_t> version = {},
         std::optional<std::chrono::milliseconds> timeout = {}) {
-        using Resp = typename Req::response_type;
-        request_future<response<Resp>> fut;
-        auto it = nodes_.find(node);
-        if (it == nodes_.end()) {
-            pending_.push([fut]() mutable { fut.raise(make_error_code(client_errc::illegal_state)); });
-            return fut;
-        }
-        unsent_request u;
-        u.api_key = Req::api_key;
-        u.created = now();
-        u.fail = [this, fut](std::error_code ec) mutable { pending_.push([fut, ec]() mutable { fut.raise(ec); }); };
-        u.start = [this, fut, node, forced = version, timeout, req = std::move(req)](connection_type& c) mutable -> bool {
-            // `forced` caps the version (the highest both sides serve at or below it); a cap below
-            // what the broker serves yields no version, so forcing an exact version works too.
-            auto chosen = c.pick_version(Req::api_key, forced ? protocol::versions{Req::valid.lo, *forced} : Req::valid);
-            if (!chosen) return false;
-            c.send(req, *chosen, [this, fut, node, v = *chosen](std::error_code ec, frame_ptr body) mutable {
-                // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
-                pending_.push([fut, node, v, ec, body = std::move(body)]() mutable {
-                    if (ec) return fut.raise(ec);
-                    response<Resp> r;
-                    r.version = v;
-                    r.node = node;
-                    auto id = protocol::peek_correlation_id(*body).value_or(0);
-                    if (auto dec = protocol::decode_response(*body, v, id, r.body)) return fut.raise(dec);
-                    r.frame = std::move(body);
-                    fut.complete(std::move(r));
-                });
-            }, timeout);
-            return true;
-        };
-        it->second.unsent.push_back(std::move(u));
+        auto call = std::make_shared<detail::call_of<Req>>(std::move(req));
+        auto fut = call->future();
+        enqueue(node, std::move(call), version, timeout);
         return fut;
     }
 
@@ -321,8 +353,10 @@ private:
     struct unsent_request {
         std::int16_t api_key = 0;
         time_point created{};
-        std::function<bool(connection_type&)> start;  // false: no common version
-        std::function<void(std::error_code)> fail;
+        std::int32_t node = -1;
+        std::shared_ptr<detail::pending_call> call;
+        std::optional<std::int16_t> forced;  // version cap
+        std::optional<std::chrono::milliseconds> timeout;
     };
     struct node_state {
         broker_address address;
@@ -333,6 +367,46 @@ private:
         std::error_code last_error{};
         std::string last_detail;
     };
+
+    void enqueue(std::int32_t node, std::shared_ptr<detail::pending_call> call, std::optional<std::int16_t> forced,
+                 std::optional<std::chrono::milliseconds> timeout) {
+        auto it = nodes_.find(node);
+        if (it == nodes_.end()) {
+            pending_.push([call] { call->fail(make_error_code(client_errc::illegal_state)); });
+            return;
+        }
+        unsent_request u;
+        u.api_key = call->api_key();
+        u.created = now();
+        u.node = node;
+        u.call = std::move(call);
+        u.forced = forced;
+        u.timeout = timeout;
+        it->second.unsent.push_back(std::move(u));
+    }
+
+    // Writes `u` on `c`; false when the two sides have no version in common.
+    bool start(unsent_request& u, connection_type& c) {
+        auto const& call = u.call;
+        // `forced` caps the version (the highest both sides serve at or below it); a cap below
+        // what the broker serves yields no version, so forcing an exact version works too.
+        auto chosen = c.pick_version(call->api_key(),
+                                     u.forced ? protocol::versions{call->valid().lo, *u.forced} : call->valid());
+        if (!chosen) return false;
+        c.send(call->api_key(), *call, *chosen, [this, call, node = u.node, v = *chosen](std::error_code ec, frame_ptr body) {
+            // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
+            pending_.push([call, node, v, ec, body = std::move(body)]() mutable {
+                if (ec) return call->fail(ec);
+                call->complete(std::move(body), v, node);
+            });
+        }, u.timeout);
+        call->release_request();
+        return true;
+    }
+
+    void fail(unsent_request& u, std::error_code ec) {
+        pending_.push([call = std::move(u.call), ec] { call->fail(ec); });
+    }
 
     void drain_io() {
         io_->poll();
@@ -369,7 +443,7 @@ private:
             while (!n.unsent.empty()) {
                 auto u = std::move(n.unsent.front());
                 n.unsent.pop_front();
-                if (!u.start(*n.conn)) u.fail(make_error_code(client_errc::unsupported_version));
+                if (!start(u, *n.conn)) fail(u, make_error_code(client_errc::unsupported_version));
             }
         }
     }
@@ -415,14 +489,14 @@ private:
     void fail_unsent(node_state& n, std::error_code why) {
         auto q = std::move(n.unsent);
         n.unsent.clear();
-        for (auto& u : q) u.fail(why);
+        for (auto& u : q) fail(u, why);
     }
 
     void expire_unsent(std::int32_t, node_state& n, time_point t) {
         while (!n.unsent.empty() && t - n.unsent.front().created >= opts_.request_timeout) {
             auto u = std::move(n.unsent.front());
             n.unsent.pop_front();
-            u.fail(make_error_code(client_errc::request_timed_out));
+            fail(u, make_error_code(client_errc::request_timed_out));
         }
     }
 

@@ -18,9 +18,19 @@
 #include <string>
 #include <system_error>
 
-#include <asio.hpp>
+// The Asio headers used, not <asio.hpp> (which adds files, pipes, serial ports, signals,
+// coroutines, iostreams, ... to every translation unit that includes the consumer).
+#include <asio/any_io_executor.hpp>
+#include <asio/connect.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
 #ifdef KAFKA_HAVE_OPENSSL
-#include <asio/ssl.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/ssl/host_name_verification.hpp>
+#include <asio/ssl/stream.hpp>
 #endif
 
 #include <kafka/exceptions.hpp>

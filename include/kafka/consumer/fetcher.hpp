@@ -134,7 +134,7 @@ public:
             in_flight_.insert(node);
             ++stats_.fetch_requests;
             auto fut = client_.send(node, std::move(req), forced);
-            fut.add_listener([this, node, partitions = std::move(sent[node])](auto& f) {
+            fut.add_listener([this, node = node, partitions = std::move(sent[node])](auto& f) {
                 in_flight_.erase(node);
                 if (f.failed()) {
                     // Disconnected or timed out: the leader may have moved.
@@ -246,7 +246,7 @@ public:
             }
             auto epochs = std::map<topic_partition, std::uint64_t>{};
             for (auto const& tp : tps) epochs[tp] = subs_.seek_epoch(tp);
-            list_offsets(node, query).add_listener([this, tps, epochs](auto& f) {
+            list_offsets(node, query).add_listener([this, tps = tps, epochs](auto& f) {
                 for (auto const& tp : tps) resets_in_flight_.erase(tp);
                 if (f.failed()) {
                     metadata_.request_update();
@@ -285,7 +285,8 @@ public:
         req.replica_id = -1;
         req.isolation_level = static_cast<std::int8_t>(opts_.isolation);
         for (auto const& [tp, ts] : timestamps) {
-            auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.name == tp.topic; });
+            auto it = std::find_if(req.topics.begin(), req.topics.end(),
+                                   [&topic = tp.topic](auto const& t) { return t.name == topic; });
             if (it == req.topics.end()) {
                 req.topics.push_back({});
                 it = std::prev(req.topics.end());

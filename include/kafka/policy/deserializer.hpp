@@ -22,7 +22,7 @@
 #include <variant>
 
 #include <kafka/exceptions.hpp>
-#include <kafka/protocol/record_batch.hpp>
+#include <kafka/protocol/record_view.hpp>
 #include <kafka/topic_partition.hpp>
 
 namespace kafka {

@@ -46,7 +46,7 @@ struct topic_partitions {
     std::vector<std::int32_t> partitions;
     static constexpr auto fields() {
         using protocol::field;
-        return std::tuple{field(&topic_partitions::topic), field(&topic_partitions::partitions)};
+        return protocol::field_list{field(&topic_partitions::topic), field(&topic_partitions::partitions)};
     }
     friend bool operator==(const topic_partitions&, const topic_partitions&) = default;
 };
@@ -65,7 +65,7 @@ struct subscription {
         using protocol::field;
         using protocol::since;
         using S = subscription;
-        return std::tuple{field(&S::topics), field(&S::user_data, all_versions, all_versions),
+        return protocol::field_list{field(&S::topics), field(&S::user_data, all_versions, all_versions),
                           field(&S::owned_partitions, since(1)), field(&S::generation_id, since(2)),
                           field(&S::rack_id, since(3), since(3))};
     }
@@ -82,7 +82,7 @@ struct assignment {
         using protocol::all_versions;
         using protocol::field;
         using A = assignment;
-        return std::tuple{field(&A::assigned_partitions), field(&A::user_data, all_versions, all_versions)};
+        return protocol::field_list{field(&A::assigned_partitions), field(&A::user_data, all_versions, all_versions)};
     }
     friend bool operator==(const assignment&, const assignment&) = default;
 };

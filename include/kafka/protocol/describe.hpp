@@ -12,7 +12,7 @@
 //       std::string member_id;
 //       std::optional<std::string> group_instance_id;
 //       static constexpr auto fields() {
-//           return std::tuple{field(&HeartbeatRequest::group_id),
+//           return field_list{field(&HeartbeatRequest::group_id),
 //                             field(&HeartbeatRequest::generation_id),
 //                             field(&HeartbeatRequest::member_id),
 //                             field(&HeartbeatRequest::group_instance_id, since(3), since(3))};
@@ -41,6 +41,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <kafka/protocol/primitives.hpp>
@@ -91,8 +92,46 @@ constexpr field_desc<C, M> tagged(M C::*m, std::int32_t tag, versions present, v
     return {m, present, nullable, tag};
 }
 
+/// The list fields() returns: one field_desc per field, in wire order. A plain aggregate (no
+/// std::tuple) so that the 84 descriptions parse cheaply and walking one is a single fold.
+template <std::size_t I, class F>
+struct field_slot {
+    F desc;
+};
+template <class Index, class... F>
+struct field_list_base;
+template <std::size_t... I, class... F>
+struct field_list_base<std::index_sequence<I...>, F...> : field_slot<I, F>... {
+    static constexpr std::size_t size = sizeof...(F);
+    /// Calls `fn(f0, f1, ...)` with every field's description (std::apply for field lists).
+    template <class Fn>
+    constexpr decltype(auto) apply(Fn&& fn) const {
+        return static_cast<Fn&&>(fn)(static_cast<const field_slot<I, F>&>(*this).desc...);
+    }
+};
+template <class... F>
+struct field_list : field_list_base<std::index_sequence_for<F...>, F...> {};
+template <class... F>
+field_list(F...) -> field_list<F...>;
+
 template <class T>
 concept described = requires { T::fields(); };
+
+namespace detail {
+template <class... F>
+constexpr field_list<F...> as_field_list(const field_list<F...>& l) {
+    return l;
+}
+// A description that returns a std::tuple of fields (the earlier form) works too.
+template <class... F>
+constexpr field_list<F...> as_field_list(const std::tuple<F...>& t) {
+    return std::apply([](auto const&... f) { return field_list<F...>{f...}; }, t);
+}
+}  // namespace detail
+
+/// A described class's field list, as a constant (never built at run time).
+template <described C>
+inline constexpr auto fields_of = detail::as_field_list(C::fields());
 
 template <class T>
 concept api_message = described<T> && requires {
@@ -198,30 +237,24 @@ template <class C>
 consteval bool tags_ascending() {
     std::int32_t last = -1;
     bool ok = true;
-    std::apply([&](auto const&... f) { ((f.tag >= 0 ? (ok = ok && f.tag > last, last = f.tag) : 0), ...); },
-               C::fields());
+    fields_of<C>.apply([&](auto const&... f) { ((f.tag >= 0 ? (ok = ok && f.tag > last, last = f.tag) : 0), ...); });
     return ok;
 }
 
 template <class Sink, class C>
 void put_struct(Sink& w, const C& obj, ctx c) {
     static_assert(tags_ascending<C>(), "kafka::protocol: list tagged fields in ascending tag order in fields()");
-    std::apply(
-        [&](auto const&... f) {
-            ((f.tag < 0 && f.present.contains(c.version)
-                  ? put(w, obj.*(f.member), c, f.nullable.contains(c.version))
-                  : void()),
-             ...);
-        },
-        C::fields());
+    fields_of<C>.apply([&](auto const&... f) {
+        ((f.tag < 0 && f.present.contains(c.version) ? put(w, obj.*(f.member), c, f.nullable.contains(c.version))
+                                                     : void()),
+         ...);
+    });
     if (!c.flexible) return;
     // Tagged fields, in ascending tag order, only those that differ from their default.
     std::uint64_t count = 0;
-    std::apply(
-        [&](auto const&... f) {
-            ((count += (f.tag >= 0 && f.present.contains(c.version) && !is_default(obj, f)) ? 1 : 0), ...);
-        },
-        C::fields());
+    fields_of<C>.apply([&](auto const&... f) {
+        ((count += (f.tag >= 0 && f.present.contains(c.version) && !is_default(obj, f)) ? 1 : 0), ...);
+    });
     w.uvarint(count);
     if (count == 0) return;
     auto put_tagged = [&](auto const& f) {
@@ -233,7 +266,7 @@ void put_struct(Sink& w, const C& obj, ctx c) {
         w.uvarint(n.size());
         put(w, obj.*(f.member), c, nullable);
     };
-    std::apply([&](auto const&... f) { (put_tagged(f), ...); }, C::fields());
+    fields_of<C>.apply([&](auto const&... f) { (put_tagged(f), ...); });
 }
 
 template <class T>
@@ -325,7 +358,7 @@ void get_struct(reader& r, C& obj, ctx c) {
             obj.*(f.member) = defaults.*(f.member);
         }
     };
-    std::apply([&](auto const&... f) { (one(f), ...); }, C::fields());
+    fields_of<C>.apply([&](auto const&... f) { (one(f), ...); });
     if (!c.flexible || !r.ok()) return;
     auto count = r.uvarint32();
     for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
@@ -343,7 +376,7 @@ void get_struct(reader& r, C& obj, ctx c) {
             if (!sub.ok()) r.fail(sub.error());
             else if (!sub.empty()) r.fail(client_errc::malformed_response);
         };
-        std::apply([&](auto const&... f) { (try_field(f), ...); }, C::fields());
+        fields_of<C>.apply([&](auto const&... f) { (try_field(f), ...); });
         // Unknown tags were skipped by take(): a newer peer may add fields we do not know.
     }
 }

@@ -55,7 +55,12 @@
 #include <utility>
 #include <vector>
 
-#include <asio.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
 
 #include <kafka/client/transport.hpp>
 #include <kafka/protocol/primitives.hpp>

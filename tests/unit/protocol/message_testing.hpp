@@ -28,7 +28,7 @@ void project_struct(C& obj, std::int16_t version) {
         if (!f.present.contains(version)) obj.*(f.member) = C{}.*(f.member);
         else project(obj.*(f.member), version);
     };
-    std::apply([&](auto const&... f) { (one(f), ...); }, C::fields());
+    kafka::protocol::fields_of<C>.apply([&](auto const&... f) { (one(f), ...); });
 }
 
 /// Resets every field that `version` cannot carry to its default, recursively.

@@ -8,6 +8,8 @@
 #include <string>
 #include <system_error>
 
+#include <asio/read.hpp>
+#include <asio/write.hpp>
 #include <catch2/catch.hpp>
 
 using namespace std::chrono_literals;

@@ -83,7 +83,7 @@ private:
                 else if (g == o.generation && *o.member != members[i].member_id) o.contested = true;
             }
         for (auto& [member, partitions] : result)
-            std::erase_if(partitions, [&](const topic_partition& tp) {
+            std::erase_if(partitions, [&, &member = member](const topic_partition& tp) {
                 auto it = owners.find(tp);
                 return it != owners.end() && (it->second.contested || *it->second.member != member);
             });

@@ -35,8 +35,8 @@ struct sticky_user_data {
     static constexpr auto fields() {
         using protocol::field;
         using protocol::since;
-        return std::tuple{field(&sticky_user_data::previous_assignment),
-                          field(&sticky_user_data::generation, since(1))};
+        return protocol::field_list{field(&sticky_user_data::previous_assignment),
+                                    field(&sticky_user_data::generation, since(1))};
     }
     friend bool operator==(const sticky_user_data&, const sticky_user_data&) = default;
 

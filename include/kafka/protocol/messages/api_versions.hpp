@@ -16,7 +16,7 @@ struct ApiVersionsResponse {
         std::int16_t min_version = 0;
         std::int16_t max_version = 0;
         static constexpr auto fields() {
-            return std::tuple{field(&ApiVersion::api_key), field(&ApiVersion::min_version),
+            return field_list{field(&ApiVersion::api_key), field(&ApiVersion::min_version),
                               field(&ApiVersion::max_version)};
         }
         friend bool operator==(const ApiVersion&, const ApiVersion&) = default;
@@ -26,7 +26,7 @@ struct ApiVersionsResponse {
         std::int16_t min_version = 0;
         std::int16_t max_version = 0;
         static constexpr auto fields() {
-            return std::tuple{field(&SupportedFeatureKey::name), field(&SupportedFeatureKey::min_version),
+            return field_list{field(&SupportedFeatureKey::name), field(&SupportedFeatureKey::min_version),
                               field(&SupportedFeatureKey::max_version)};
         }
         friend bool operator==(const SupportedFeatureKey&, const SupportedFeatureKey&) = default;
@@ -36,7 +36,7 @@ struct ApiVersionsResponse {
         std::int16_t max_version_level = 0;
         std::int16_t min_version_level = 0;
         static constexpr auto fields() {
-            return std::tuple{field(&FinalizedFeatureKey::name), field(&FinalizedFeatureKey::max_version_level),
+            return field_list{field(&FinalizedFeatureKey::name), field(&FinalizedFeatureKey::max_version_level),
                               field(&FinalizedFeatureKey::min_version_level)};
         }
         friend bool operator==(const FinalizedFeatureKey&, const FinalizedFeatureKey&) = default;
@@ -52,7 +52,7 @@ struct ApiVersionsResponse {
 
     static constexpr auto fields() {
         using R = ApiVersionsResponse;
-        return std::tuple{field(&R::error_code),
+        return field_list{field(&R::error_code),
                           field(&R::api_keys),
                           field(&R::throttle_time_ms, since(1)),
                           tagged(&R::supported_features, 0, since(3)),
@@ -74,7 +74,7 @@ struct ApiVersionsRequest {
 
     static constexpr auto fields() {
         using R = ApiVersionsRequest;
-        return std::tuple{field(&R::client_software_name, since(3)), field(&R::client_software_version, since(3))};
+        return field_list{field(&R::client_software_name, since(3)), field(&R::client_software_version, since(3))};
     }
     friend bool operator==(const ApiVersionsRequest&, const ApiVersionsRequest&) = default;
 };

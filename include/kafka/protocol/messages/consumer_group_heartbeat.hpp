@@ -17,13 +17,13 @@ struct ConsumerGroupHeartbeatResponse {
         kafka::uuid topic_id;
         std::vector<std::int32_t> partitions;
         static constexpr auto fields() {
-            return std::tuple{field(&TopicPartitions::topic_id), field(&TopicPartitions::partitions)};
+            return field_list{field(&TopicPartitions::topic_id), field(&TopicPartitions::partitions)};
         }
         friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
     };
     struct Assignment {
         std::vector<TopicPartitions> topic_partitions;
-        static constexpr auto fields() { return std::tuple{field(&Assignment::topic_partitions)}; }
+        static constexpr auto fields() { return field_list{field(&Assignment::topic_partitions)}; }
         friend bool operator==(const Assignment&, const Assignment&) = default;
     };
 
@@ -37,7 +37,7 @@ struct ConsumerGroupHeartbeatResponse {
 
     static constexpr auto fields() {
         using R = ConsumerGroupHeartbeatResponse;
-        return std::tuple{field(&R::throttle_time_ms),
+        return field_list{field(&R::throttle_time_ms),
                           field(&R::error_code),
                           field(&R::error_message, all_versions, all_versions),
                           field(&R::member_id, all_versions, all_versions),
@@ -58,7 +58,7 @@ struct ConsumerGroupHeartbeatRequest {
         kafka::uuid topic_id;
         std::vector<std::int32_t> partitions;
         static constexpr auto fields() {
-            return std::tuple{field(&TopicPartitions::topic_id), field(&TopicPartitions::partitions)};
+            return field_list{field(&TopicPartitions::topic_id), field(&TopicPartitions::partitions)};
         }
         friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
     };
@@ -77,7 +77,7 @@ struct ConsumerGroupHeartbeatRequest {
 
     static constexpr auto fields() {
         using R = ConsumerGroupHeartbeatRequest;
-        return std::tuple{field(&R::group_id),
+        return field_list{field(&R::group_id),
                           field(&R::member_id),
                           field(&R::member_epoch),
                           field(&R::instance_id, all_versions, all_versions),

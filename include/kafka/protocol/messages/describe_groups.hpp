@@ -22,7 +22,7 @@ struct DescribeGroupsResponse {
         byte_buffer member_assignment;  // likewise
         static constexpr auto fields() {
             using S = DescribedGroupMember;
-            return std::tuple{field(&S::member_id),   field(&S::group_instance_id, since(4), since(4)),
+            return field_list{field(&S::member_id),   field(&S::group_instance_id, since(4), since(4)),
                               field(&S::client_id),   field(&S::client_host),
                               field(&S::member_metadata), field(&S::member_assignment)};
         }
@@ -40,7 +40,7 @@ struct DescribeGroupsResponse {
         std::int32_t authorized_operations = std::numeric_limits<std::int32_t>::min();
         static constexpr auto fields() {
             using S = DescribedGroup;
-            return std::tuple{field(&S::error_code),
+            return field_list{field(&S::error_code),
                               field(&S::error_message, since(6), since(6)),
                               field(&S::group_id),
                               field(&S::group_state),
@@ -57,7 +57,7 @@ struct DescribeGroupsResponse {
 
     static constexpr auto fields() {
         using R = DescribeGroupsResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(1)), field(&R::groups)};
+        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::groups)};
     }
     friend bool operator==(const DescribeGroupsResponse&, const DescribeGroupsResponse&) = default;
 };
@@ -73,7 +73,7 @@ struct DescribeGroupsRequest {
 
     static constexpr auto fields() {
         using R = DescribeGroupsRequest;
-        return std::tuple{field(&R::groups), field(&R::include_authorized_operations, since(3))};
+        return field_list{field(&R::groups), field(&R::include_authorized_operations, since(3))};
     }
     friend bool operator==(const DescribeGroupsRequest&, const DescribeGroupsRequest&) = default;
 };

@@ -23,7 +23,7 @@ struct FetchResponse {
         std::int32_t epoch = -1;
         std::int64_t end_offset = -1;
         static constexpr auto fields() {
-            return std::tuple{field(&EpochEndOffset::epoch), field(&EpochEndOffset::end_offset)};
+            return field_list{field(&EpochEndOffset::epoch), field(&EpochEndOffset::end_offset)};
         }
         friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
     };
@@ -31,7 +31,7 @@ struct FetchResponse {
         std::int32_t leader_id = -1;
         std::int32_t leader_epoch = -1;
         static constexpr auto fields() {
-            return std::tuple{field(&LeaderIdAndEpoch::leader_id), field(&LeaderIdAndEpoch::leader_epoch)};
+            return field_list{field(&LeaderIdAndEpoch::leader_id), field(&LeaderIdAndEpoch::leader_epoch)};
         }
         friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
     };
@@ -40,7 +40,7 @@ struct FetchResponse {
         std::int64_t end_offset = -1;
         std::int32_t epoch = -1;
         static constexpr auto fields() {
-            return std::tuple{field(&SnapshotId::end_offset), field(&SnapshotId::epoch)};
+            return field_list{field(&SnapshotId::end_offset), field(&SnapshotId::epoch)};
         }
         friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
     };
@@ -48,7 +48,7 @@ struct FetchResponse {
         std::int64_t producer_id = 0;
         std::int64_t first_offset = 0;
         static constexpr auto fields() {
-            return std::tuple{field(&AbortedTransaction::producer_id), field(&AbortedTransaction::first_offset)};
+            return field_list{field(&AbortedTransaction::producer_id), field(&AbortedTransaction::first_offset)};
         }
         friend bool operator==(const AbortedTransaction&, const AbortedTransaction&) = default;
     };
@@ -67,7 +67,7 @@ struct FetchResponse {
         record_set records;                        // view into the response buffer; null reads as empty
         static constexpr auto fields() {
             using P = PartitionData;
-            return std::tuple{field(&P::partition_index),
+            return field_list{field(&P::partition_index),
                               field(&P::error_code),
                               field(&P::high_watermark),
                               field(&P::last_stable_offset, since(4)),
@@ -87,7 +87,7 @@ struct FetchResponse {
         std::vector<PartitionData> partitions;
         static constexpr auto fields() {
             using T = FetchableTopicResponse;
-            return std::tuple{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)),
+            return field_list{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)),
                               field(&T::partitions)};
         }
         friend bool operator==(const FetchableTopicResponse&, const FetchableTopicResponse&) = default;
@@ -100,7 +100,7 @@ struct FetchResponse {
         std::optional<std::string> rack;
         static constexpr auto fields() {
             using N = NodeEndpoint;
-            return std::tuple{field(&N::node_id), field(&N::host), field(&N::port),
+            return field_list{field(&N::node_id), field(&N::host), field(&N::port),
                               field(&N::rack, all_versions, all_versions)};
         }
         friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
@@ -114,7 +114,7 @@ struct FetchResponse {
 
     static constexpr auto fields() {
         using R = FetchResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(1)), field(&R::error_code, since(7)),
+        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::error_code, since(7)),
                           field(&R::session_id, since(7)), field(&R::responses),
                           tagged(&R::node_endpoints, 0, since(16))};
     }
@@ -132,7 +132,7 @@ struct FetchRequest {
         std::int32_t replica_id = -1;
         std::int64_t replica_epoch = -1;
         static constexpr auto fields() {
-            return std::tuple{field(&ReplicaState::replica_id), field(&ReplicaState::replica_epoch)};
+            return field_list{field(&ReplicaState::replica_id), field(&ReplicaState::replica_epoch)};
         }
         friend bool operator==(const ReplicaState&, const ReplicaState&) = default;
     };
@@ -148,7 +148,7 @@ struct FetchRequest {
         std::int64_t high_watermark = std::numeric_limits<std::int64_t>::max();
         static constexpr auto fields() {
             using P = FetchPartition;
-            return std::tuple{field(&P::partition),
+            return field_list{field(&P::partition),
                               field(&P::current_leader_epoch, since(9)),
                               field(&P::fetch_offset),
                               field(&P::last_fetched_epoch, since(12)),
@@ -165,7 +165,7 @@ struct FetchRequest {
         std::vector<FetchPartition> partitions;
         static constexpr auto fields() {
             using T = FetchTopic;
-            return std::tuple{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)),
+            return field_list{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)),
                               field(&T::partitions)};
         }
         friend bool operator==(const FetchTopic&, const FetchTopic&) = default;
@@ -177,7 +177,7 @@ struct FetchRequest {
         std::vector<std::int32_t> partitions;
         static constexpr auto fields() {
             using T = ForgottenTopic;
-            return std::tuple{field(&T::topic, between(7, 12)), field(&T::topic_id, since(13)),
+            return field_list{field(&T::topic, between(7, 12)), field(&T::topic_id, since(13)),
                               field(&T::partitions, since(7))};
         }
         friend bool operator==(const ForgottenTopic&, const ForgottenTopic&) = default;
@@ -198,7 +198,7 @@ struct FetchRequest {
 
     static constexpr auto fields() {
         using R = FetchRequest;
-        return std::tuple{tagged(&R::cluster_id, 0, since(12), since(12)),
+        return field_list{tagged(&R::cluster_id, 0, since(12), since(12)),
                           field(&R::replica_id, between(0, 14)),
                           tagged(&R::replica_state, 1, since(15)),
                           field(&R::max_wait_ms),

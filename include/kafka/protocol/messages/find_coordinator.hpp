@@ -21,7 +21,7 @@ struct FindCoordinatorResponse {
         std::optional<std::string> error_message;
         static constexpr auto fields() {
             using S = Coordinator;
-            return std::tuple{field(&S::key, since(4)),        field(&S::node_id, since(4)),
+            return field_list{field(&S::key, since(4)),        field(&S::node_id, since(4)),
                               field(&S::host, since(4)),       field(&S::port, since(4)),
                               field(&S::error_code, since(4)), field(&S::error_message, since(4), since(4))};
         }
@@ -39,7 +39,7 @@ struct FindCoordinatorResponse {
 
     static constexpr auto fields() {
         using R = FindCoordinatorResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(1)),
+        return field_list{field(&R::throttle_time_ms, since(1)),
                           field(&R::error_code, between(0, 3)),
                           field(&R::error_message, between(1, 3), between(1, 3)),
                           field(&R::node_id, between(0, 3)),
@@ -62,7 +62,7 @@ struct FindCoordinatorRequest {
 
     static constexpr auto fields() {
         using R = FindCoordinatorRequest;
-        return std::tuple{field(&R::key, between(0, 3)), field(&R::key_type, since(1)),
+        return field_list{field(&R::key, between(0, 3)), field(&R::key_type, since(1)),
                           field(&R::coordinator_keys, since(4))};
     }
     friend bool operator==(const FindCoordinatorRequest&, const FindCoordinatorRequest&) = default;

@@ -17,7 +17,7 @@ struct HeartbeatResponse {
 
     static constexpr auto fields() {
         using R = HeartbeatResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(1)), field(&R::error_code)};
+        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::error_code)};
     }
     friend bool operator==(const HeartbeatResponse&, const HeartbeatResponse&) = default;
 };
@@ -35,7 +35,7 @@ struct HeartbeatRequest {
 
     static constexpr auto fields() {
         using R = HeartbeatRequest;
-        return std::tuple{field(&R::group_id), field(&R::generation_id), field(&R::member_id),
+        return field_list{field(&R::group_id), field(&R::generation_id), field(&R::member_id),
                           field(&R::group_instance_id, since(3), since(3))};
     }
     friend bool operator==(const HeartbeatRequest&, const HeartbeatRequest&) = default;

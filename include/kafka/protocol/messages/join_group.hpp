@@ -18,7 +18,7 @@ struct JoinGroupResponse {
         byte_buffer metadata;
         static constexpr auto fields() {
             using S = JoinGroupResponseMember;
-            return std::tuple{field(&S::member_id), field(&S::group_instance_id, since(5), since(5)),
+            return field_list{field(&S::member_id), field(&S::group_instance_id, since(5), since(5)),
                               field(&S::metadata)};
         }
         friend bool operator==(const JoinGroupResponseMember&, const JoinGroupResponseMember&) = default;
@@ -37,7 +37,7 @@ struct JoinGroupResponse {
 
     static constexpr auto fields() {
         using R = JoinGroupResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(2)),
+        return field_list{field(&R::throttle_time_ms, since(2)),
                           field(&R::error_code),
                           field(&R::generation_id),
                           field(&R::protocol_type, since(7), since(7)),
@@ -61,7 +61,7 @@ struct JoinGroupRequest {
         byte_buffer metadata;
         static constexpr auto fields() {
             using S = JoinGroupRequestProtocol;
-            return std::tuple{field(&S::name), field(&S::metadata)};
+            return field_list{field(&S::name), field(&S::metadata)};
         }
         friend bool operator==(const JoinGroupRequestProtocol&, const JoinGroupRequestProtocol&) = default;
     };
@@ -77,7 +77,7 @@ struct JoinGroupRequest {
 
     static constexpr auto fields() {
         using R = JoinGroupRequest;
-        return std::tuple{field(&R::group_id),
+        return field_list{field(&R::group_id),
                           field(&R::session_timeout_ms),
                           field(&R::rebalance_timeout_ms, since(1)),
                           field(&R::member_id),

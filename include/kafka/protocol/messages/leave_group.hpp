@@ -18,7 +18,7 @@ struct LeaveGroupResponse {
         std::int16_t error_code = 0;
         static constexpr auto fields() {
             using S = MemberResponse;
-            return std::tuple{field(&S::member_id, since(3)), field(&S::group_instance_id, since(3), since(3)),
+            return field_list{field(&S::member_id, since(3)), field(&S::group_instance_id, since(3), since(3)),
                               field(&S::error_code, since(3))};
         }
         friend bool operator==(const MemberResponse&, const MemberResponse&) = default;
@@ -30,7 +30,7 @@ struct LeaveGroupResponse {
 
     static constexpr auto fields() {
         using R = LeaveGroupResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(1)), field(&R::error_code),
+        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::error_code),
                           field(&R::members, since(3))};
     }
     friend bool operator==(const LeaveGroupResponse&, const LeaveGroupResponse&) = default;
@@ -48,7 +48,7 @@ struct LeaveGroupRequest {
         std::optional<std::string> reason;
         static constexpr auto fields() {
             using S = MemberIdentity;
-            return std::tuple{field(&S::member_id, since(3)), field(&S::group_instance_id, since(3), since(3)),
+            return field_list{field(&S::member_id, since(3)), field(&S::group_instance_id, since(3), since(3)),
                               field(&S::reason, since(5), since(5))};
         }
         friend bool operator==(const MemberIdentity&, const MemberIdentity&) = default;
@@ -60,7 +60,7 @@ struct LeaveGroupRequest {
 
     static constexpr auto fields() {
         using R = LeaveGroupRequest;
-        return std::tuple{field(&R::group_id), field(&R::member_id, between(0, 2)), field(&R::members, since(3))};
+        return field_list{field(&R::group_id), field(&R::member_id, between(0, 2)), field(&R::members, since(3))};
     }
     friend bool operator==(const LeaveGroupRequest&, const LeaveGroupRequest&) = default;
 };

@@ -25,7 +25,7 @@ struct ListOffsetsResponse {
         std::int32_t leader_epoch = -1;
         static constexpr auto fields() {
             using P = ListOffsetsPartitionResponse;
-            return std::tuple{field(&P::partition_index), field(&P::error_code),
+            return field_list{field(&P::partition_index), field(&P::error_code),
                               field(&P::old_style_offsets, between(0, 0)), field(&P::timestamp, since(1)),
                               field(&P::offset, since(1)), field(&P::leader_epoch, since(4))};
         }
@@ -35,7 +35,7 @@ struct ListOffsetsResponse {
         std::string name;
         std::vector<ListOffsetsPartitionResponse> partitions;
         static constexpr auto fields() {
-            return std::tuple{field(&ListOffsetsTopicResponse::name), field(&ListOffsetsTopicResponse::partitions)};
+            return field_list{field(&ListOffsetsTopicResponse::name), field(&ListOffsetsTopicResponse::partitions)};
         }
         friend bool operator==(const ListOffsetsTopicResponse&, const ListOffsetsTopicResponse&) = default;
     };
@@ -45,7 +45,7 @@ struct ListOffsetsResponse {
 
     static constexpr auto fields() {
         using R = ListOffsetsResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(2)), field(&R::topics)};
+        return field_list{field(&R::throttle_time_ms, since(2)), field(&R::topics)};
     }
     friend bool operator==(const ListOffsetsResponse&, const ListOffsetsResponse&) = default;
 };
@@ -63,7 +63,7 @@ struct ListOffsetsRequest {
         std::int32_t max_num_offsets = 1;  // v0 only
         static constexpr auto fields() {
             using P = ListOffsetsPartition;
-            return std::tuple{field(&P::partition_index), field(&P::current_leader_epoch, since(4)),
+            return field_list{field(&P::partition_index), field(&P::current_leader_epoch, since(4)),
                               field(&P::timestamp), field(&P::max_num_offsets, between(0, 0))};
         }
         friend bool operator==(const ListOffsetsPartition&, const ListOffsetsPartition&) = default;
@@ -72,7 +72,7 @@ struct ListOffsetsRequest {
         std::string name;
         std::vector<ListOffsetsPartition> partitions;
         static constexpr auto fields() {
-            return std::tuple{field(&ListOffsetsTopic::name), field(&ListOffsetsTopic::partitions)};
+            return field_list{field(&ListOffsetsTopic::name), field(&ListOffsetsTopic::partitions)};
         }
         friend bool operator==(const ListOffsetsTopic&, const ListOffsetsTopic&) = default;
     };
@@ -84,7 +84,7 @@ struct ListOffsetsRequest {
 
     static constexpr auto fields() {
         using R = ListOffsetsRequest;
-        return std::tuple{field(&R::replica_id), field(&R::isolation_level, since(2)), field(&R::topics),
+        return field_list{field(&R::replica_id), field(&R::isolation_level, since(2)), field(&R::topics),
                           field(&R::timeout_ms, since(10))};
     }
     friend bool operator==(const ListOffsetsRequest&, const ListOffsetsRequest&) = default;

@@ -21,7 +21,7 @@ struct MetadataResponse {
         std::optional<std::string> rack;  // null: the broker has no rack assigned
         static constexpr auto fields() {
             using S = MetadataResponseBroker;
-            return std::tuple{field(&S::node_id), field(&S::host), field(&S::port),
+            return field_list{field(&S::node_id), field(&S::host), field(&S::port),
                               field(&S::rack, since(1), since(1))};
         }
         friend bool operator==(const MetadataResponseBroker&, const MetadataResponseBroker&) = default;
@@ -36,7 +36,7 @@ struct MetadataResponse {
         std::vector<std::int32_t> offline_replicas;
         static constexpr auto fields() {
             using S = MetadataResponsePartition;
-            return std::tuple{field(&S::error_code),       field(&S::partition_index),
+            return field_list{field(&S::error_code),       field(&S::partition_index),
                               field(&S::leader_id),        field(&S::leader_epoch, since(7)),
                               field(&S::replica_nodes),    field(&S::isr_nodes),
                               field(&S::offline_replicas, since(5))};
@@ -55,7 +55,7 @@ struct MetadataResponse {
         std::int32_t topic_authorized_operations = std::numeric_limits<std::int32_t>::min();
         static constexpr auto fields() {
             using S = MetadataResponseTopic;
-            return std::tuple{field(&S::error_code),
+            return field_list{field(&S::error_code),
                               field(&S::name, all_versions, since(12)),
                               field(&S::topic_id, since(10)),
                               field(&S::is_internal, since(1)),
@@ -77,7 +77,7 @@ struct MetadataResponse {
 
     static constexpr auto fields() {
         using R = MetadataResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(3)),
+        return field_list{field(&R::throttle_time_ms, since(3)),
                           field(&R::brokers),
                           field(&R::cluster_id, since(2), since(2)),
                           field(&R::controller_id, since(1)),
@@ -100,7 +100,7 @@ struct MetadataRequest {
         std::optional<std::string> name = std::string{};
         static constexpr auto fields() {
             using S = MetadataRequestTopic;
-            return std::tuple{field(&S::topic_id, since(10)), field(&S::name, all_versions, since(10))};
+            return field_list{field(&S::topic_id, since(10)), field(&S::name, all_versions, since(10))};
         }
         friend bool operator==(const MetadataRequestTopic&, const MetadataRequestTopic&) = default;
     };
@@ -114,7 +114,7 @@ struct MetadataRequest {
 
     static constexpr auto fields() {
         using R = MetadataRequest;
-        return std::tuple{field(&R::topics, all_versions, since(1)),
+        return field_list{field(&R::topics, all_versions, since(1)),
                           field(&R::allow_auto_topic_creation, since(4)),
                           field(&R::include_cluster_authorized_operations, between(8, 10)),
                           field(&R::include_topic_authorized_operations, since(8))};

@@ -20,7 +20,7 @@ struct OffsetCommitResponse {
         std::int32_t partition_index = 0;
         std::int16_t error_code = 0;
         static constexpr auto fields() {
-            return std::tuple{field(&OffsetCommitResponsePartition::partition_index),
+            return field_list{field(&OffsetCommitResponsePartition::partition_index),
                               field(&OffsetCommitResponsePartition::error_code)};
         }
         friend bool operator==(const OffsetCommitResponsePartition&, const OffsetCommitResponsePartition&) = default;
@@ -31,7 +31,7 @@ struct OffsetCommitResponse {
         std::vector<OffsetCommitResponsePartition> partitions;
         static constexpr auto fields() {
             using T = OffsetCommitResponseTopic;
-            return std::tuple{field(&T::name, between(0, 9)), field(&T::topic_id, since(10)), field(&T::partitions)};
+            return field_list{field(&T::name, between(0, 9)), field(&T::topic_id, since(10)), field(&T::partitions)};
         }
         friend bool operator==(const OffsetCommitResponseTopic&, const OffsetCommitResponseTopic&) = default;
     };
@@ -41,7 +41,7 @@ struct OffsetCommitResponse {
 
     static constexpr auto fields() {
         using R = OffsetCommitResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(3)), field(&R::topics)};
+        return field_list{field(&R::throttle_time_ms, since(3)), field(&R::topics)};
     }
     friend bool operator==(const OffsetCommitResponse&, const OffsetCommitResponse&) = default;
 };
@@ -60,7 +60,7 @@ struct OffsetCommitRequest {
         std::optional<std::string> committed_metadata = std::string{};
         static constexpr auto fields() {
             using P = OffsetCommitRequestPartition;
-            return std::tuple{field(&P::partition_index), field(&P::committed_offset),
+            return field_list{field(&P::partition_index), field(&P::committed_offset),
                               field(&P::committed_leader_epoch, since(6)), field(&P::commit_timestamp, between(1, 1)),
                               field(&P::committed_metadata, all_versions, all_versions)};
         }
@@ -72,7 +72,7 @@ struct OffsetCommitRequest {
         std::vector<OffsetCommitRequestPartition> partitions;
         static constexpr auto fields() {
             using T = OffsetCommitRequestTopic;
-            return std::tuple{field(&T::name, between(0, 9)), field(&T::topic_id, since(10)), field(&T::partitions)};
+            return field_list{field(&T::name, between(0, 9)), field(&T::topic_id, since(10)), field(&T::partitions)};
         }
         friend bool operator==(const OffsetCommitRequestTopic&, const OffsetCommitRequestTopic&) = default;
     };
@@ -87,7 +87,7 @@ struct OffsetCommitRequest {
 
     static constexpr auto fields() {
         using R = OffsetCommitRequest;
-        return std::tuple{field(&R::group_id),
+        return field_list{field(&R::group_id),
                           field(&R::generation_id_or_member_epoch, since(1)),
                           field(&R::member_id, since(1)),
                           field(&R::group_instance_id, since(7), since(7)),

@@ -26,7 +26,7 @@ struct OffsetFetchResponse {
         std::int16_t error_code = 0;
         static constexpr auto fields() {
             using P = OffsetFetchResponsePartition;
-            return std::tuple{field(&P::partition_index, between(0, 7)), field(&P::committed_offset, between(0, 7)),
+            return field_list{field(&P::partition_index, between(0, 7)), field(&P::committed_offset, between(0, 7)),
                               field(&P::committed_leader_epoch, between(5, 7)),
                               field(&P::metadata, between(0, 7), between(0, 7)), field(&P::error_code, between(0, 7))};
         }
@@ -37,7 +37,7 @@ struct OffsetFetchResponse {
         std::vector<OffsetFetchResponsePartition> partitions;
         static constexpr auto fields() {
             using T = OffsetFetchResponseTopic;
-            return std::tuple{field(&T::name, between(0, 7)), field(&T::partitions, between(0, 7))};
+            return field_list{field(&T::name, between(0, 7)), field(&T::partitions, between(0, 7))};
         }
         friend bool operator==(const OffsetFetchResponseTopic&, const OffsetFetchResponseTopic&) = default;
     };
@@ -50,7 +50,7 @@ struct OffsetFetchResponse {
         std::int16_t error_code = 0;
         static constexpr auto fields() {
             using P = OffsetFetchResponsePartitions;
-            return std::tuple{field(&P::partition_index, since(8)), field(&P::committed_offset, since(8)),
+            return field_list{field(&P::partition_index, since(8)), field(&P::committed_offset, since(8)),
                               field(&P::committed_leader_epoch, since(8)), field(&P::metadata, since(8), since(8)),
                               field(&P::error_code, since(8))};
         }
@@ -62,7 +62,7 @@ struct OffsetFetchResponse {
         std::vector<OffsetFetchResponsePartitions> partitions;
         static constexpr auto fields() {
             using T = OffsetFetchResponseTopics;
-            return std::tuple{field(&T::name, between(8, 9)), field(&T::topic_id, since(10)),
+            return field_list{field(&T::name, between(8, 9)), field(&T::topic_id, since(10)),
                               field(&T::partitions, since(8))};
         }
         friend bool operator==(const OffsetFetchResponseTopics&, const OffsetFetchResponseTopics&) = default;
@@ -73,7 +73,7 @@ struct OffsetFetchResponse {
         std::int16_t error_code = 0;
         static constexpr auto fields() {
             using G = OffsetFetchResponseGroup;
-            return std::tuple{field(&G::group_id, since(8)), field(&G::topics, since(8)),
+            return field_list{field(&G::group_id, since(8)), field(&G::topics, since(8)),
                               field(&G::error_code, since(8))};
         }
         friend bool operator==(const OffsetFetchResponseGroup&, const OffsetFetchResponseGroup&) = default;
@@ -86,7 +86,7 @@ struct OffsetFetchResponse {
 
     static constexpr auto fields() {
         using R = OffsetFetchResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(3)), field(&R::topics, between(0, 7)),
+        return field_list{field(&R::throttle_time_ms, since(3)), field(&R::topics, between(0, 7)),
                           field(&R::error_code, between(2, 7)), field(&R::groups, since(8))};
     }
     friend bool operator==(const OffsetFetchResponse&, const OffsetFetchResponse&) = default;
@@ -104,7 +104,7 @@ struct OffsetFetchRequest {
         std::vector<std::int32_t> partition_indexes;
         static constexpr auto fields() {
             using T = OffsetFetchRequestTopic;
-            return std::tuple{field(&T::name, between(0, 7)), field(&T::partition_indexes, between(0, 7))};
+            return field_list{field(&T::name, between(0, 7)), field(&T::partition_indexes, between(0, 7))};
         }
         friend bool operator==(const OffsetFetchRequestTopic&, const OffsetFetchRequestTopic&) = default;
     };
@@ -115,7 +115,7 @@ struct OffsetFetchRequest {
         std::vector<std::int32_t> partition_indexes;
         static constexpr auto fields() {
             using T = OffsetFetchRequestTopics;
-            return std::tuple{field(&T::name, between(8, 9)), field(&T::topic_id, since(10)),
+            return field_list{field(&T::name, between(8, 9)), field(&T::topic_id, since(10)),
                               field(&T::partition_indexes, since(8))};
         }
         friend bool operator==(const OffsetFetchRequestTopics&, const OffsetFetchRequestTopics&) = default;
@@ -128,7 +128,7 @@ struct OffsetFetchRequest {
         std::optional<std::vector<OffsetFetchRequestTopics>> topics = std::vector<OffsetFetchRequestTopics>{};
         static constexpr auto fields() {
             using G = OffsetFetchRequestGroup;
-            return std::tuple{field(&G::group_id, since(8)), field(&G::member_id, since(9), since(9)),
+            return field_list{field(&G::group_id, since(8)), field(&G::member_id, since(9), since(9)),
                               field(&G::member_epoch, since(9)), field(&G::topics, since(8), since(8))};
         }
         friend bool operator==(const OffsetFetchRequestGroup&, const OffsetFetchRequestGroup&) = default;
@@ -142,7 +142,7 @@ struct OffsetFetchRequest {
 
     static constexpr auto fields() {
         using R = OffsetFetchRequest;
-        return std::tuple{field(&R::group_id, between(0, 7)), field(&R::topics, between(0, 7), between(2, 7)),
+        return field_list{field(&R::group_id, between(0, 7)), field(&R::topics, between(0, 7), between(2, 7)),
                           field(&R::groups, since(8)), field(&R::require_stable, since(7))};
     }
     friend bool operator==(const OffsetFetchRequest&, const OffsetFetchRequest&) = default;

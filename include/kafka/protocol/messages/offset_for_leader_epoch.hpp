@@ -23,7 +23,7 @@ struct OffsetForLeaderEpochResponse {
         std::int64_t end_offset = -1;
         static constexpr auto fields() {
             using P = EpochEndOffset;
-            return std::tuple{field(&P::error_code), field(&P::partition), field(&P::leader_epoch, since(1)),
+            return field_list{field(&P::error_code), field(&P::partition), field(&P::leader_epoch, since(1)),
                               field(&P::end_offset)};
         }
         friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
@@ -32,7 +32,7 @@ struct OffsetForLeaderEpochResponse {
         std::string topic;
         std::vector<EpochEndOffset> partitions;
         static constexpr auto fields() {
-            return std::tuple{field(&OffsetForLeaderTopicResult::topic),
+            return field_list{field(&OffsetForLeaderTopicResult::topic),
                               field(&OffsetForLeaderTopicResult::partitions)};
         }
         friend bool operator==(const OffsetForLeaderTopicResult&, const OffsetForLeaderTopicResult&) = default;
@@ -43,7 +43,7 @@ struct OffsetForLeaderEpochResponse {
 
     static constexpr auto fields() {
         using R = OffsetForLeaderEpochResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(2)), field(&R::topics)};
+        return field_list{field(&R::throttle_time_ms, since(2)), field(&R::topics)};
     }
     friend bool operator==(const OffsetForLeaderEpochResponse&, const OffsetForLeaderEpochResponse&) = default;
 };
@@ -60,7 +60,7 @@ struct OffsetForLeaderEpochRequest {
         std::int32_t leader_epoch = 0;           // the epoch whose end offset is wanted
         static constexpr auto fields() {
             using P = OffsetForLeaderPartition;
-            return std::tuple{field(&P::partition), field(&P::current_leader_epoch, since(2)),
+            return field_list{field(&P::partition), field(&P::current_leader_epoch, since(2)),
                               field(&P::leader_epoch)};
         }
         friend bool operator==(const OffsetForLeaderPartition&, const OffsetForLeaderPartition&) = default;
@@ -69,7 +69,7 @@ struct OffsetForLeaderEpochRequest {
         std::string topic;
         std::vector<OffsetForLeaderPartition> partitions;
         static constexpr auto fields() {
-            return std::tuple{field(&OffsetForLeaderTopic::topic), field(&OffsetForLeaderTopic::partitions)};
+            return field_list{field(&OffsetForLeaderTopic::topic), field(&OffsetForLeaderTopic::partitions)};
         }
         friend bool operator==(const OffsetForLeaderTopic&, const OffsetForLeaderTopic&) = default;
     };
@@ -80,7 +80,7 @@ struct OffsetForLeaderEpochRequest {
 
     static constexpr auto fields() {
         using R = OffsetForLeaderEpochRequest;
-        return std::tuple{field(&R::replica_id, since(3)), field(&R::topics)};
+        return field_list{field(&R::replica_id, since(3)), field(&R::topics)};
     }
     friend bool operator==(const OffsetForLeaderEpochRequest&, const OffsetForLeaderEpochRequest&) = default;
 };

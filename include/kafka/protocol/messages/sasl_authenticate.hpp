@@ -19,7 +19,7 @@ struct SaslAuthenticateResponse {
 
     static constexpr auto fields() {
         using R = SaslAuthenticateResponse;
-        return std::tuple{field(&R::error_code), field(&R::error_message, all_versions, all_versions),
+        return field_list{field(&R::error_code), field(&R::error_message, all_versions, all_versions),
                           field(&R::auth_bytes), field(&R::session_lifetime_ms, since(1))};
     }
     friend bool operator==(const SaslAuthenticateResponse&, const SaslAuthenticateResponse&) = default;
@@ -33,7 +33,7 @@ struct SaslAuthenticateRequest {
 
     byte_buffer auth_bytes;
 
-    static constexpr auto fields() { return std::tuple{field(&SaslAuthenticateRequest::auth_bytes)}; }
+    static constexpr auto fields() { return field_list{field(&SaslAuthenticateRequest::auth_bytes)}; }
     friend bool operator==(const SaslAuthenticateRequest&, const SaslAuthenticateRequest&) = default;
 };
 

@@ -17,7 +17,7 @@ struct SaslHandshakeResponse {
 
     static constexpr auto fields() {
         using R = SaslHandshakeResponse;
-        return std::tuple{field(&R::error_code), field(&R::mechanisms)};
+        return field_list{field(&R::error_code), field(&R::mechanisms)};
     }
     friend bool operator==(const SaslHandshakeResponse&, const SaslHandshakeResponse&) = default;
 };
@@ -30,7 +30,7 @@ struct SaslHandshakeRequest {
 
     std::string mechanism;  // e.g. "PLAIN", "SCRAM-SHA-512", "OAUTHBEARER"
 
-    static constexpr auto fields() { return std::tuple{field(&SaslHandshakeRequest::mechanism)}; }
+    static constexpr auto fields() { return field_list{field(&SaslHandshakeRequest::mechanism)}; }
     friend bool operator==(const SaslHandshakeRequest&, const SaslHandshakeRequest&) = default;
 };
 

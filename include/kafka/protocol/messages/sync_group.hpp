@@ -20,7 +20,7 @@ struct SyncGroupResponse {
 
     static constexpr auto fields() {
         using R = SyncGroupResponse;
-        return std::tuple{field(&R::throttle_time_ms, since(1)),
+        return field_list{field(&R::throttle_time_ms, since(1)),
                           field(&R::error_code),
                           field(&R::protocol_type, since(5), since(5)),
                           field(&R::protocol_name, since(5), since(5)),
@@ -40,7 +40,7 @@ struct SyncGroupRequest {
         byte_buffer assignment;
         static constexpr auto fields() {
             using S = SyncGroupRequestAssignment;
-            return std::tuple{field(&S::member_id), field(&S::assignment)};
+            return field_list{field(&S::member_id), field(&S::assignment)};
         }
         friend bool operator==(const SyncGroupRequestAssignment&, const SyncGroupRequestAssignment&) = default;
     };
@@ -55,7 +55,7 @@ struct SyncGroupRequest {
 
     static constexpr auto fields() {
         using R = SyncGroupRequest;
-        return std::tuple{field(&R::group_id),
+        return field_list{field(&R::group_id),
                           field(&R::generation_id),
                           field(&R::member_id),
                           field(&R::group_instance_id, since(3), since(3)),

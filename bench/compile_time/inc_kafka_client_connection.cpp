@@ -1,0 +1,1 @@
+#include <kafka/client/connection.hpp>

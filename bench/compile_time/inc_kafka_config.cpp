@@ -1,0 +1,1 @@
+#include <kafka/config.hpp>

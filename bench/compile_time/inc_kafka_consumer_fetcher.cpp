@@ -1,0 +1,1 @@
+#include <kafka/consumer/fetcher.hpp>

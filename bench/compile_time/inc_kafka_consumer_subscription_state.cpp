@@ -1,0 +1,1 @@
+#include <kafka/consumer/subscription_state.hpp>

@@ -1,0 +1,1 @@
+#include <kafka/policy/assignors/cooperative_sticky.hpp>

@@ -1,0 +1,1 @@
+#include <kafka/protocol/messages.hpp>

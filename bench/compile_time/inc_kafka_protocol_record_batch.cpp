@@ -1,0 +1,1 @@
+#include <kafka/protocol/record_batch.hpp>
