@@ -38,6 +38,15 @@ struct sim_policies : kafka::default_policies {
 };
 using sim_consumer = kafka::KafkaConsumer<std::string, std::string, sim_policies>;
 
+}  // namespace sim_support
+
+// sim_tests is built with KAFKA_SEPARATE_COMPILATION: sim_consumer is compiled once, in
+// sim_consumer.cpp, and the test files see its declarations only (a file that needs another
+// consumer type includes <kafka/impl/consumer.hpp> itself, as test_commit.cpp does).
+extern template class kafka::KafkaConsumer<std::string, std::string, sim_support::sim_policies>;
+
+namespace sim_support {
+
 inline constexpr std::int16_t fetch_key = proto::FetchRequest::api_key;
 inline constexpr std::int16_t find_coordinator_key = proto::FindCoordinatorRequest::api_key;
 inline constexpr std::int16_t join_key = proto::JoinGroupRequest::api_key;

@@ -1,6 +1,9 @@
 // Simulated end to end: the offset commit policies (auto-commit, after-poll sync and async).
 #include "sim_support.hpp"
 
+// The commit-policy consumer types below are compiled here (sim_consumer is compiled in sim_consumer.cpp).
+#include <kafka/impl/consumer.hpp>
+
 #include <map>
 #include <string>
 #include <utility>
