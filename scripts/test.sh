@@ -23,7 +23,10 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 
 stage "ctest: unit, integration (real brokers), fault"
-(cd build && ctest --output-on-failure --timeout 1200)
+# Two at a time: the suites against each broker mostly wait on the brokers, so they overlap well;
+# tests that must not overlap say so with RESOURCE_LOCK (fault, package_build) or share one
+# ctest entry per broker.
+(cd build && ctest -j "$jobs" --output-on-failure --timeout 1200)
 
 if [ -z "${SKIP_SANITIZE:-}" ]; then
   stage "unit and simulated tests under address + undefined sanitizers"
