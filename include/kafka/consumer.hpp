@@ -176,8 +176,14 @@ public:
     /// (auto_commit's interval commits, async_after_poll's commits). It runs on the consumer's thread,
     /// from a later consumer call, as commitAsync callbacks do. Without one, failures are logged.
     void set_commit_callback(commit_callback callback);
-    /// Receives the consumer's log lines (none by default). Debug lines about connections may come
-    /// from the background heartbeat thread, between the user's calls.
+    /// Receives the consumer's log lines (none by default), each starting with the consumer's
+    /// identity as Java's do ("[Consumer clientId=c-1, groupId=orders] "): the configuration's
+    /// warnings (at once), connection failures with the broker's address and the reason,
+    /// authentication failures, missing topics and partitions without a leader, rebalances
+    /// (assigned, revoked, lost), fencing, failed commits and offset resets. A condition that
+    /// lasts (a broker down, a topic missing) is logged once per max(10 s, reconnect.backoff.max.ms)
+    /// with the count of lines left out. Lines about connections may come from the background
+    /// heartbeat thread, between the user's calls (never at the same time as another line).
     void set_log_handler(std::function<void(log_level, const std::string&)> handler);
     const consumer_config& config() const noexcept;
     /// The group member id (empty outside a group) and generation, as this member knows them now.
