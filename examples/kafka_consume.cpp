@@ -258,7 +258,8 @@ int run(const options& o) {
     // why). In a group a missing topic is waited for, as Java's consumer does (-e ends the wait).
     std::map<std::string, std::vector<kafka::topic_partition>> partitions;
     try {
-        for (auto const& t : o.topics) partitions[t] = consumer.partitionsFor(t);
+        for (auto const& t : o.topics)
+            for (auto const& p : consumer.partitionsFor(t)) partitions[t].push_back(p.topic_partition());
     } catch (const kafka::timeout_error& e) {
         std::fprintf(stderr, "kafka-consume: cluster unreachable: %s\n", e.what());
         return exit_unreachable;

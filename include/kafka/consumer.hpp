@@ -154,9 +154,18 @@ public:
         const std::map<topic_partition, std::int64_t>& timestamps);
     std::map<topic_partition, std::optional<offset_and_timestamp>> offsetsForTimes(
         const std::map<topic_partition, std::int64_t>& timestamps, std::chrono::milliseconds timeout);
-    /// The partitions of `topic` (refreshing metadata if needed); empty if the topic does not exist.
-    std::vector<topic_partition> partitionsFor(const std::string& topic);
-    std::vector<topic_partition> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout);
+    /// The partitions of `topic` with their leader, replicas, in-sync and offline replicas (Java's
+    /// PartitionInfo), asked of the cluster; empty if the topic does not exist. Throws
+    /// timeout_error when no broker answers within `timeout` (default.api.timeout.ms).
+    std::vector<partition_info> partitionsFor(const std::string& topic);
+    std::vector<partition_info> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout);
+    /// Every topic this consumer may see (internal ones included), with its partitions.
+    std::map<std::string, std::vector<partition_info>> listTopics();
+    std::map<std::string, std::vector<partition_info>> listTopics(std::chrono::milliseconds timeout);
+    /// The lag of an assigned partition: its high watermark (last stable offset under
+    /// read_committed) minus the position; nullopt until a fetch has told the high watermark.
+    /// Throws illegal_state_error for a partition not assigned. No I/O.
+    std::optional<std::int64_t> currentLag(const topic_partition& tp) const;
 
     // ---- flow control -------------------------------------------------------------------
 
@@ -167,6 +176,15 @@ public:
     void wakeup();
     /// Commits (if the policy says so), leaves the group and closes connections, within `timeout`.
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    /// close() choosing what happens to the group membership (KIP-1092): by default dynamic
+    /// members leave and static members stay; leave_group makes a static member leave too (its
+    /// partitions move at once); remain_in_group sends no LeaveGroup (the partitions stay with
+    /// this member until its session times out, e.g. for a quick restart). The timeout bounds
+    /// everything, the commit on revocation included.
+    void close(const close_options& options);
+    /// Asks the group for a rebalance at the next poll (Java's enforceRebalance); `reason` goes to
+    /// the coordinator with the JoinGroup. Throws illegal_state_error when not subscribed.
+    void enforceRebalance(const std::string& reason = {});
 
     // ---- metrics, logging, identity -----------------------------------------------------
 
@@ -186,6 +204,9 @@ public:
     /// heartbeat thread, between the user's calls (never at the same time as another line).
     void set_log_handler(std::function<void(log_level, const std::string&)> handler);
     const consumer_config& config() const noexcept;
+    /// The group id, generation, member id and group instance id as this member knows them now
+    /// (Java's ConsumerGroupMetadata, for a transactional producer). Throws without group.id.
+    consumer_group_metadata groupMetadata() const;
     /// The group member id (empty outside a group) and generation, as this member knows them now.
     std::string member_id() const;
     std::int32_t generation() const;

@@ -27,6 +27,7 @@
 #include <kafka/consumer/group_membership.hpp>
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/consumer_types.hpp>
+#include <kafka/detail/cluster_info.hpp>
 #include <kafka/detail/heartbeat_thread.hpp>
 #include <kafka/detail/log_events.hpp>
 #include <kafka/detail/logging.hpp>
@@ -327,31 +328,57 @@ public:
         return out;
     }
 
-    /// The partitions of `topic` (refreshing metadata if needed); empty if the topic does not exist.
-    std::vector<topic_partition> partitionsFor(const std::string& topic) {
-        return partitionsFor(topic, config_.default_api_timeout());
-    }
-    std::vector<topic_partition> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
+    /// The partitions of `topic` with their leader, replicas, in-sync and offline replicas, asked of
+    /// the cluster (one Metadata request, retried until `timeout`); empty if the topic does not exist.
+    std::vector<partition_info> partitionsFor(const std::string& topic) { return partitionsFor(topic, config_.default_api_timeout()); }
+    std::vector<partition_info> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
         auto g = acquire();
-        auto deadline = transport_.now() + timeout;
-        auto wanted = metadata_.topics();
-        if (!metadata_.wants_all_topics() && !wanted.count(topic)) {
-            wanted.insert(topic);
-            metadata_.set_topics(wanted);
-        }
-        for (;;) {
-            if (auto t = metadata_.topic(topic); t && metadata_.update_version() > 0 && !metadata_.update_requested()) {
-                std::vector<topic_partition> out;
-                if (t->error == 0)
-                    for (auto const& p : t->partitions) out.push_back({topic, p.partition});
-                if (t->error == 0 || t->error == static_cast<std::int16_t>(errc::unknown_topic_or_partition)) return out;
-            }
-            if (metadata_.update_version() > 0 && !metadata_.update_requested() && !metadata_.topic(topic)) return {};
-            if (transport_.now() >= deadline) throw timeout_error("partitionsFor(" + topic + "): no metadata within the timeout" + cause());
-            metadata_.request_update();
-            maybe_update_metadata(transport_.now());
-            wait_for_io(deadline, [&] { return metadata_.update_requested(); });
-        }
+        std::vector<partition_info> out;
+        lookup_metadata(std::vector<std::string>{topic}, timeout, "partitionsFor(" + topic + ")", [&](const cluster_info& c) {
+            auto p = c.partitions(topic);
+            if (p) out = std::move(*p);
+            return p.has_value();
+        });
+        return out;
+    }
+    /// Every topic the cluster lets this consumer see, with its partitions (Java's listTopics()).
+    std::map<std::string, std::vector<partition_info>> listTopics() { return listTopics(config_.default_api_timeout()); }
+    std::map<std::string, std::vector<partition_info>> listTopics(std::chrono::milliseconds timeout) {
+        auto g = acquire();
+        std::map<std::string, std::vector<partition_info>> out;
+        lookup_metadata(std::nullopt, timeout, "listTopics()", [&](const cluster_info& c) {
+            out = c.topics();
+            return true;
+        });
+        return out;
+    }
+
+    /// High watermark (last stable offset under read_committed) minus position, once a fetch has
+    /// told the high watermark and the partition has a position; nullopt before.
+    std::optional<std::int64_t> currentLag(const topic_partition& tp) const {
+        auto g = acquire();
+        if (!subs_.is_assigned(tp))
+            throw illegal_state_error("currentLag() of " + tp.to_string() + ": the partition is not assigned to this consumer");
+        auto st = subs_.state(tp);
+        auto end = fetcher_.options().isolation == isolation_level::read_committed ? st->last_stable_offset : st->high_watermark;
+        if (!st->position || !end) return std::nullopt;
+        return *end - st->position->offset;
+    }
+
+    /// The group, generation, member id and group instance id as this member knows them now.
+    consumer_group_metadata groupMetadata() const {
+        auto g = acquire();
+        require_group("groupMetadata()");
+        auto m = membership_->group_metadata();
+        return {*config_.group_id(), m.generation_or_epoch, m.member_id, m.group_instance_id};
+    }
+
+    /// Asks for a rebalance at the next poll (Java's enforceRebalance), with `reason` in JoinGroup.
+    void enforceRebalance(const std::string& reason = {}) {
+        auto g = acquire();
+        if (!subs_.has_auto_assigned_partitions())
+            throw illegal_state_error("enforceRebalance(): the consumer takes no part in a group rebalance (it is not subscribed)");
+        membership_->request_rejoin(reason.empty() ? "rebalance enforced by the user" : "rebalance enforced by the user: " + reason);
     }
 
     // ---- flow control -------------------------------------------------------------------
@@ -371,6 +398,18 @@ public:
 
     /// Interrupts a blocking call from any thread: it (or the next one) throws kafka::wakeup_error.
     void wakeup() { client_.wakeup(); }
+
+    /// close(timeout) with what to do about the group (KIP-1092).
+    void close(const close_options& o) {
+        {
+            auto g = acquire(true);
+            using op = group_membership_operation;
+            group_.opts.on_leave = o.operation == op::leave_group       ? engine::leave_operation::leave_group
+                                   : o.operation == op::remain_in_group ? engine::leave_operation::remain_in_group
+                                                                        : engine::leave_operation::default_operation;
+        }
+        close(o.timeout.value_or(std::chrono::seconds(30)));
+    }
 
     /// Commits (if the policy says so), leaves the group and closes connections, within `timeout`.
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
@@ -674,6 +713,31 @@ private:
             if (ec) return " (bootstrap connection: " + ec.message() + ")";
         }
         return "";
+    }
+
+    // A Metadata request of its own (not the consumer's metadata), for `topics` (nullopt: all),
+    // until `done(answer)` says it is complete or the timeout passes (Java's TopicMetadataFetcher).
+    template <class Done>
+    void lookup_metadata(std::optional<std::vector<std::string>> topics, std::chrono::milliseconds timeout, const std::string& what,
+                         Done&& done) {
+        auto deadline = transport_.now() + timeout;
+        for (;;) {
+            if (auto node = client_.least_loaded_node()) {
+                protocol::MetadataRequest req;
+                req.allow_auto_topic_creation = topics && config_.allow_auto_create_topics();
+                if (topics) {
+                    req.topics.emplace();
+                    for (auto const& t : *topics) req.topics->push_back({{}, t});
+                } else {
+                    req.topics.reset();
+                }
+                auto f = client_.send(*node, std::move(req));
+                wait_future(f, deadline);
+                if (f.succeeded() && done(cluster_info(f.value().body))) return;
+            }
+            if (transport_.now() >= deadline) throw timeout_error(what + ": no metadata within the timeout" + cause());
+            backoff(deadline);
+        }
     }
 
     bool ensure_coordinator(time_point deadline) {
