@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
     using view = std::optional<kafka::bytes_view>;
     try {
         kafka::KafkaConsumer<view, view, bench_policies> consumer{kafka::consumer_config(config)};
-        auto parts = consumer.partitionsFor(topic);
+        std::vector<kafka::topic_partition> parts;
+        for (auto const& p : consumer.partitionsFor(topic)) parts.push_back(p.topic_partition());
         if (parts.empty()) {
             std::fprintf(stderr, "consume_bench: topic '%s' does not exist\n", topic.c_str());
             return 1;

@@ -13,7 +13,17 @@
 // Progress, rebalances and a final summary go to stderr, and so do the consumer's own log lines,
 // in librdkafka's format ("%4|1733312345.678|WARN|kafka-consume| ..."): warnings and errors
 // always, info with -v, debug with -v -v or -d (kcat's librdkafka debug flag; any contexts).
+// Every line of the consumer's names it as Java does ("[Consumer clientId=kafka-consume, groupId=g]"):
+// a broker that cannot be reached is named with the reason at once (then once per 10 s while it
+// stays down), and so are authentication failures, missing topics, rebalances and failed commits.
 // SIGINT/SIGTERM: wakeup(), final commit, leave the group, exit 0.
+//
+// Exit codes (kcat's are 0 and 1; these tell the failures apart):
+//   0  done (-c, -e, a signal)        3  a topic does not exist (without -g)
+//   1  any other error                4  authentication failed (TLS or SASL)
+//   2  bad arguments                  5  cluster unreachable: no metadata within default.api.timeout.ms
+//                                     6  not authorized (topic or group ACLs)
+#include <kafka/client/network_client.hpp>  // is_authentication_error
 #include <kafka/consumer.hpp>
 #include <kafka/policy/assignors/roundrobin.hpp>
 #include <kafka/policy/assignors/sticky.hpp>
@@ -56,7 +66,10 @@ struct options {
                  "usage: kafka-consume -b HOST:PORT[,...] -t TOPIC [-t TOPIC]... [-g GROUP]\n"
                  "                     [-o beginning|end|OFFSET] [-c N] [-e] [-f FORMAT] [-X key=value]...\n"
                  "                     [--assignor range|roundrobin|sticky|cooperative-sticky]\n"
-                 "                     [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]\n",
+                 "                     [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]\n"
+                 "exit codes: 0 done, 1 error, 2 bad arguments, 3 unknown topic (without -g), 4 authentication\n"
+                 "            failed, 5 cluster unreachable (no metadata within default.api.timeout.ms; set it\n"
+                 "            with -X default.api.timeout.ms=MS), 6 not authorized\n",
                  why);
     std::exit(2);
 }
@@ -185,6 +198,20 @@ std::function<void(kafka::log_level, const std::string&)> stderr_logger(int verb
     };
 }
 
+// The exit codes of the usage text.
+enum exit_code : int { exit_ok = 0, exit_error = 1, exit_unknown_topic = 3, exit_authentication = 4, exit_unreachable = 5,
+                       exit_not_authorized = 6 };
+
+int exit_code_for(const std::exception& e) {
+    if (dynamic_cast<const kafka::timeout_error*>(&e)) return exit_unreachable;
+    if (auto k = dynamic_cast<const kafka::kafka_error*>(&e)) {
+        if (kafka::client::is_authentication_error(k->code())) return exit_authentication;
+        if (k->code() == kafka::errc::topic_authorization_failed || k->code() == kafka::errc::group_authorization_failed)
+            return exit_not_authorized;
+    }
+    return exit_error;
+}
+
 // Writes out what stdio holds of stdout. Throws when that fails (a full disk, say): the records
 // it held must then be neither committed nor skipped.
 void flush_records() {
@@ -226,6 +253,20 @@ int run(const options& o) {
     std::signal(SIGTERM, handle_signal);
 
     bool numeric = o.offset != "beginning" && o.offset != "end";
+    // The cluster first: an address nobody answers at, refused credentials, a topic that does not
+    // exist end here with their own exit codes (the log lines above already said which broker and
+    // why). In a group a missing topic is waited for, as Java's consumer does (-e ends the wait).
+    std::map<std::string, std::vector<kafka::topic_partition>> partitions;
+    try {
+        for (auto const& t : o.topics)
+            for (auto const& p : consumer.partitionsFor(t)) partitions[t].push_back(p.topic_partition());
+    } catch (const kafka::timeout_error& e) {
+        std::fprintf(stderr, "kafka-consume: cluster unreachable: %s\n", e.what());
+        return exit_unreachable;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka-consume: %s\n", e.what());
+        return exit_code_for(e);
+    }
     // Group mode: whether the last rebalance callback was an assignment (not a revocation or a
     // loss), and how many polls in a row ended with that assignment empty (for -e).
     bool settled = false;
@@ -234,10 +275,10 @@ int run(const options& o) {
     if (o.group.empty()) {
         std::vector<kafka::topic_partition> all;
         for (auto const& t : o.topics) {
-            auto parts = consumer.partitionsFor(t);
+            auto const& parts = partitions[t];
             if (parts.empty()) {
                 std::fprintf(stderr, "kafka-consume: topic '%s' does not exist\n", t.c_str());
-                return 1;
+                return exit_unknown_topic;
             }
             all.insert(all.end(), parts.begin(), parts.end());
         }
@@ -347,7 +388,9 @@ int run(const options& o) {
         if (!o.quiet) std::fprintf(stderr, "%% interrupted\n");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "kafka-consume: %s\n", e.what());
-        exit_code = 1;
+        exit_code = exit_code_for(e);
+        // A timeout in the middle of consuming is no unreachable cluster at the start.
+        if (exit_code == exit_unreachable) exit_code = exit_error;
     }
     std::fflush(stdout);
     auto m = consumer.metrics();

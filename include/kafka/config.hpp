@@ -19,6 +19,10 @@
 // here: sasl.username / sasl.password, and the PEM files ssl.ca.location, ssl.certificate.location,
 // ssl.key.location. sasl.jaas.config is understood for the PLAIN and SCRAM login modules.
 //
+// Keys of the producer's, the admin client's and Kafka Streams' configurations (a properties file
+// shared between clients) are accepted and not used, with a warning, as Java's consumer logs them
+// (detail/other_client_keys.hpp has the list).
+//
 // Everything is checked in the constructor, which throws kafka::config_error naming the key: unknown
 // keys (with a did-you-mean), bad values (wrong type, out of the Java range, not an allowed string)
 // and the cross-field rules of the Java consumer (see consumer_config::check_combination). Where
@@ -47,6 +51,7 @@
 #include <vector>
 
 #include <kafka/config_enums.hpp>
+#include <kafka/detail/other_client_keys.hpp>
 #include <kafka/exceptions.hpp>
 
 namespace kafka {
@@ -993,6 +998,9 @@ public:
     const property_map& originals() const noexcept { return originals_; }
     /// Things Java would log as warnings: valid, but probably not what was meant.
     const std::vector<std::string>& warnings() const noexcept { return warnings_; }
+    /// The keys given that belong to the producer's, admin client's or Kafka Streams' configuration
+    /// (not used; each has a line in warnings()).
+    const property_map& other_client_keys() const noexcept { return other_clients_; }
 
     /// One "key = value" line per supported key (effective values), then the keys given that are
     /// accepted but ignored. Secrets print as [hidden].
@@ -1011,6 +1019,12 @@ public:
             if (def->status != config_status::ignored) continue;
             if (!header) out += "# accepted but not used by this client:\n", header = true;
             out += key + " = " + (def->secret() ? std::string("[hidden]") : value) + "\n";
+        }
+        if (!other_clients_.empty()) out += "# other clients' settings, not used by a consumer:\n";
+        for (auto& [key, value] : other_clients_) {
+            bool secret = key.find("password") != std::string::npos || key.find("jaas") != std::string::npos ||
+                          key.find("secret") != std::string::npos;  // e.g. producer.sasl.jaas.config
+            out += key + " = " + (secret ? std::string("[hidden]") : value) + "\n";
         }
         return out;
     }
@@ -1141,6 +1155,12 @@ private:
             std::string_view value = trim(first->second);
             const config_key* def = find_config_key(key);
             if (!def) {
+                if (auto other = find_other_client_key(key)) {
+                    other_clients_[key] = std::string(value);
+                    warn("configuration '" + key + "' was supplied but is not used: it is a " + std::string(other->client) +
+                         " setting, which a consumer ignores");
+                    continue;
+                }
                 std::string message = "unknown configuration '" + key + "'";
                 std::vector<std::string_view> names;
                 for (auto& k : consumer_config_keys)
@@ -1278,6 +1298,7 @@ private:
 
     property_map originals_;
     property_map effective_;
+    property_map other_clients_;
     std::vector<std::string> warnings_;
 };
 

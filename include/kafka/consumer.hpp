@@ -154,9 +154,18 @@ public:
         const std::map<topic_partition, std::int64_t>& timestamps);
     std::map<topic_partition, std::optional<offset_and_timestamp>> offsetsForTimes(
         const std::map<topic_partition, std::int64_t>& timestamps, std::chrono::milliseconds timeout);
-    /// The partitions of `topic` (refreshing metadata if needed); empty if the topic does not exist.
-    std::vector<topic_partition> partitionsFor(const std::string& topic);
-    std::vector<topic_partition> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout);
+    /// The partitions of `topic` with their leader, replicas, in-sync and offline replicas (Java's
+    /// PartitionInfo), asked of the cluster; empty if the topic does not exist. Throws
+    /// timeout_error when no broker answers within `timeout` (default.api.timeout.ms).
+    std::vector<partition_info> partitionsFor(const std::string& topic);
+    std::vector<partition_info> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout);
+    /// Every topic this consumer may see (internal ones included), with its partitions.
+    std::map<std::string, std::vector<partition_info>> listTopics();
+    std::map<std::string, std::vector<partition_info>> listTopics(std::chrono::milliseconds timeout);
+    /// The lag of an assigned partition: its high watermark (last stable offset under
+    /// read_committed) minus the position; nullopt until a fetch has told the high watermark.
+    /// Throws illegal_state_error for a partition not assigned. No I/O.
+    std::optional<std::int64_t> currentLag(const topic_partition& tp) const;
 
     // ---- flow control -------------------------------------------------------------------
 
@@ -167,6 +176,15 @@ public:
     void wakeup();
     /// Commits (if the policy says so), leaves the group and closes connections, within `timeout`.
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    /// close() choosing what happens to the group membership (KIP-1092): by default dynamic
+    /// members leave and static members stay; leave_group makes a static member leave too (its
+    /// partitions move at once); remain_in_group sends no LeaveGroup (the partitions stay with
+    /// this member until its session times out, e.g. for a quick restart). The timeout bounds
+    /// everything, the commit on revocation included.
+    void close(const close_options& options);
+    /// Asks the group for a rebalance at the next poll (Java's enforceRebalance); `reason` goes to
+    /// the coordinator with the JoinGroup. Throws illegal_state_error when not subscribed.
+    void enforceRebalance(const std::string& reason = {});
 
     // ---- metrics, logging, identity -----------------------------------------------------
 
@@ -176,10 +194,19 @@ public:
     /// (auto_commit's interval commits, async_after_poll's commits). It runs on the consumer's thread,
     /// from a later consumer call, as commitAsync callbacks do. Without one, failures are logged.
     void set_commit_callback(commit_callback callback);
-    /// Receives the consumer's log lines (none by default). Debug lines about connections may come
-    /// from the background heartbeat thread, between the user's calls.
+    /// Receives the consumer's log lines (none by default), each starting with the consumer's
+    /// identity as Java's do ("[Consumer clientId=c-1, groupId=orders] "): the configuration's
+    /// warnings (at once), connection failures with the broker's address and the reason,
+    /// authentication failures, missing topics and partitions without a leader, rebalances
+    /// (assigned, revoked, lost), fencing, failed commits and offset resets. A condition that
+    /// lasts (a broker down, a topic missing) is logged once per max(10 s, reconnect.backoff.max.ms)
+    /// with the count of lines left out. Lines about connections may come from the background
+    /// heartbeat thread, between the user's calls (never at the same time as another line).
     void set_log_handler(std::function<void(log_level, const std::string&)> handler);
     const consumer_config& config() const noexcept;
+    /// The group id, generation, member id and group instance id as this member knows them now
+    /// (Java's ConsumerGroupMetadata, for a transactional producer). Throws without group.id.
+    consumer_group_metadata groupMetadata() const;
     /// The group member id (empty outside a group) and generation, as this member knows them now.
     std::string member_id() const;
     std::int32_t generation() const;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -125,6 +126,17 @@ public:
         std::vector<const record_type*> out;
         for (auto const& r : records_)
             if (r.partition() == tp.partition && r.topic() == tp.topic) out.push_back(&r);
+        return out;
+    }
+    /// The records of one topic, partition by partition (Java's records(String topic)). A template
+    /// so that records({"t", 0}) still means a partition.
+    template <class Topic>
+        requires std::convertible_to<const Topic&, std::string_view>
+    std::vector<const record_type*> records(const Topic& topic) const {
+        std::string_view name(topic);
+        std::vector<const record_type*> out;
+        for (auto const& r : records_)
+            if (r.topic() == name) out.push_back(&r);
         return out;
     }
     /// The offset after the last record of each partition: what to commit after processing them all.

@@ -100,7 +100,7 @@ TEST_CASE("mock: ApiVersions v3 answered UNSUPPORTED_VERSION by the mock's own l
     auto topic = unique_name("fn");
     mock3().create_topic(topic, 3, 3);
     observed_consumer oc(make_config(mock3().bootstrap(), {{"default.api.timeout.ms", "5000"}}), false);
-    std::vector<topic_partition> parts;
+    std::vector<kafka::partition_info> parts;
     std::string error;
     try {
         parts = oc->partitionsFor(topic);

@@ -10,7 +10,10 @@
 //   -e with nothing        an empty topic (assigned, or in a group), a group member given no
 //                          partition, a topic that does not exist: exit 0 within seconds
 //   log lines              the consumer's warnings reach stderr in librdkafka's "%4|...|WARN|"
-//                          format
+//                          format, naming the consumer ("[Consumer clientId=..., groupId=...]")
+//   failures, told apart   a wrong address is named on stderr within 5 s (exit 5 once
+//                          default.api.timeout.ms passed), an unknown topic exits 3, a refused
+//                          authentication 4
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -279,9 +282,73 @@ TEST_CASE("kafka-consume: -e with no records at all exits 0", "[integration][cli
         INFO(c.transcript());
         CHECK(rc == 0);
         CHECK(has_line(c.err(), [&](auto& l) {
-            return starts_with(l, "%4|") && l.find("|WARN|kafka-consume| topic '" + topic + "' does not exist") != std::string::npos;
+            return starts_with(l, "%4|") && l.find("|WARN|kafka-consume| [Consumer clientId=kafka-consume, groupId=" + group +
+                                                   "] topic '" + topic + "' does not exist") != std::string::npos;
         }));
     }
+}
+
+namespace {
+std::size_t count_lines(const std::vector<std::string>& lines, const std::function<bool(const std::string&)>& pred) {
+    return static_cast<std::size_t>(std::count_if(lines.begin(), lines.end(), pred));
+}
+}  // namespace
+
+TEST_CASE("kafka-consume: a wrong address is named with the reason on stderr within 5 s; exit 5 (cluster unreachable)",
+          "[integration][cli]") {
+    bool grouped = GENERATE(false, true);
+    INFO((grouped ? "in a group" : "partitions assigned"));
+    std::vector<std::string> args{KAFKA_CONSUME_BIN, "-b", "127.0.0.1:1", "-t", unique_name("cli-nowhere"), "-X",
+                                  "default.api.timeout.ms=7000"};
+    std::string group = unique_name("cli-nowhere");
+    if (grouped) args.insert(args.end(), {"-g", group});
+    auto start = std::chrono::steady_clock::now();
+    child c("kafka-consume", args);
+    auto refused = [&](const std::string& l) {
+        return starts_with(l, "%4|") &&
+               l.find(std::string("|WARN|kafka-consume| [Consumer clientId=kafka-consume") + (grouped ? ", groupId=" + group : "") +
+                      "] connection to 127.0.0.1:1 (bootstrap server) failed: Connection refused") != std::string::npos;
+    };
+    bool named = wait_until(5s, [&] { return has_line(c.err(), refused); });
+    INFO("named after " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+                        << " ms");
+    auto rc = c.exit_code(30s);
+    INFO(c.transcript());
+    CHECK(named);
+    CHECK(rc == 5);
+    CHECK(has_line(c.err(), [](auto& l) { return starts_with(l, "kafka-consume: cluster unreachable"); }));
+    // About 15 attempts in 7 s (reconnect backoff 50 ms growing to 1 s), one line: the rest fall in its 10 s window.
+    CHECK(count_lines(c.err(), [](auto& l) { return l.find("connection to 127.0.0.1:1") != std::string::npos; }) == 1);
+}
+
+TEST_CASE("kafka-consume: a topic that does not exist exits 3", "[integration][cli]") {
+    auto topic = unique_name("cli-missing");
+    child c("kafka-consume", {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-t", topic, "-X", "allow.auto.create.topics=false"});
+    auto rc = c.exit_code(30s);
+    INFO(c.transcript());
+    CHECK(rc == 3);
+    CHECK(has_line(c.err(), [&](auto& l) { return l == "kafka-consume: topic '" + topic + "' does not exist"; }));
+}
+
+TEST_CASE("kafka-consume: a refused authentication is an error line naming the broker; exit 4", "[integration][cli]") {
+    auto sasl = kafka::test::broker_env::get().var("KAFKA_BOOTSTRAP_SASL_PLAINTEXT");
+    if (sasl.empty()) {
+        WARN("no SASL_PLAINTEXT listener configured (KAFKA_BOOTSTRAP_SASL_PLAINTEXT): skipped");
+        return;
+    }
+    auto start = std::chrono::steady_clock::now();
+    child c("kafka-consume", {KAFKA_CONSUME_BIN, "-b", sasl, "-t", "conformance", "-X", "security.protocol=SASL_PLAINTEXT", "-X",
+                              "sasl.mechanism=PLAIN", "-X", "sasl.username=" + kafka::test::broker_env::get().var("KAFKA_SASL_USER"), "-X",
+                              "sasl.password=wrong-password"});
+    auto rc = c.exit_code(30s);
+    auto took = std::chrono::steady_clock::now() - start;
+    INFO(c.transcript());
+    CHECK(rc == 4);
+    CHECK(took < 10s);
+    CHECK(has_line(c.err(), [&](auto& l) {
+        return starts_with(l, "%3|") && l.find("|ERROR|kafka-consume| [Consumer clientId=kafka-consume] authentication with " + sasl +
+                                               " (bootstrap server) failed") != std::string::npos;
+    }));
 }
 
 #endif  // KAFKA_CONSUME_BIN

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using kafka::config_error;
@@ -681,4 +682,52 @@ TEST_CASE("the builder produces the same properties and the same validation", "[
     CHECK(by(50ms).build().auto_offset_reset_duration() == 50ms);
     CHECK(by(90min).build().auto_offset_reset() == kafka::offset_reset_strategy::by_duration);
     require_config_error([&] { by(-1s).build(); }, "auto.offset.reset", {"negative"});
+}
+
+TEST_CASE("a properties file shared with a producer, admin client or Kafka Streams: their keys are accepted with a warning",
+          "[config]") {
+    auto cfg = kafka::consumer_config::from_properties_file([] {
+        auto path = std::filesystem::temp_directory_path() / ("shared-" + std::to_string(::getpid()) + ".properties");
+        std::ofstream(path) << "bootstrap.servers=127.0.0.1:9092\n"
+                               "group.id=g\n"
+                               "acks=all\n"
+                               "linger.ms=5\n"
+                               "key.serializer=org.apache.kafka.common.serialization.StringSerializer\n"
+                               "enable.idempotence=true\n"
+                               "transactional.id=tx-1\n"
+                               "bootstrap.controllers=127.0.0.1:9093\n"
+                               "application.id=app\n"
+                               "producer.sasl.jaas.config=secret stuff\n";
+        return path;
+    }());
+    CHECK(cfg.group_id() == "g");
+    CHECK(cfg.other_client_keys().size() == 8);
+    CHECK(cfg.other_client_keys().at("acks") == "all");
+    auto warned = [&](const std::string& key, const std::string& client) {
+        for (auto const& w : cfg.warnings())
+            if (contains(w, "configuration '" + key + "' was supplied but is not used: it is a " + client + " setting")) return true;
+        return false;
+    };
+    CHECK(warned("acks", "producer"));
+    CHECK(warned("linger.ms", "producer"));
+    CHECK(warned("key.serializer", "producer"));
+    CHECK(warned("transactional.id", "producer"));
+    CHECK(warned("bootstrap.controllers", "admin client"));
+    CHECK(warned("application.id", "Kafka Streams"));
+    CHECK(warned("producer.sasl.jaas.config", "Kafka Streams"));
+    // They are not the consumer's: get() refuses them as before, and to_string() lists them apart
+    // (hiding what may be a secret).
+    require_config_error([&] { (void)cfg.get("acks"); }, "acks", {"unknown configuration"});
+    auto text = cfg.to_string();
+    CHECK(contains(text, "# other clients' settings, not used by a consumer:\nacks = all\n"));
+    CHECK(contains(text, "producer.sasl.jaas.config = [hidden]\n"));
+    CHECK_FALSE(contains(text, "secret stuff"));
+}
+
+TEST_CASE("typos stay refused, also those near another client's key", "[config]") {
+    require_error({{"ack", "all"}}, "ack", {"unknown configuration 'ack'"});
+    require_error({{"linger.msec", "5"}}, "linger.msec", {"unknown configuration 'linger.msec'"});
+    require_error({{"max.pol.records", "5"}}, "max.pol.records", {"did you mean 'max.poll.records'?"});
+    // A bare prefix is no key.
+    require_error({{"producer.", "x"}}, "producer.", {"unknown configuration 'producer.'"});
 }

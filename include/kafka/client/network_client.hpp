@@ -69,6 +69,17 @@ struct client_options {
     std::optional<sasl_credentials> sasl;  // SASL_PLAINTEXT / SASL_SSL
 };
 
+/// A node's connection that failed to open or closed with an error, as on_disconnect reports it.
+template <class Duration>
+struct disconnect_event {
+    std::int32_t node = -1;
+    broker_address address;
+    std::error_code error;
+    std::string detail;       // the broker's words, when it gave any (a SASL failure)
+    bool established = false;  // false: the connection never became ready (connect, TLS, SASL failed)
+    Duration backoff{};        // until the next attempt to connect to this node
+};
+
 /// Authentication failures (TLS handshake, SASL) are not retried: the consumer reports them.
 inline bool is_authentication_error(std::error_code ec) noexcept {
     if (ec == errc::sasl_authentication_failed || ec == errc::illegal_sasl_state ||
@@ -188,8 +199,10 @@ public:
         return it->second.address;
     }
 
-    /// Called when a node's connection closes with an error (metadata uses it to refresh).
-    void on_disconnect(std::function<void(std::int32_t, std::error_code)> fn) { on_disconnect_ = std::move(fn); }
+    using disconnect_info = disconnect_event<duration>;
+    /// Called (from poll, never inside an I/O handler) when a node's connection fails to open or
+    /// closes with an error: metadata uses it to refresh, the consumer to log it.
+    void on_disconnect(std::function<void(const disconnect_info&)> fn) { on_disconnect_ = std::move(fn); }
 
     /// Queues `req` for `node`. The future completes from a later poll(). The version is the
     /// highest both sides support, at most `version` when given (unsupported_version if none).
@@ -453,11 +466,12 @@ private:
                                                       opts_.sasl);
         n.conn = conn;
         std::weak_ptr<connection_type> weak = conn;
-        conn->open([this, id, weak](std::error_code ec) {
+        conn->open([this, id, weak, established = false](std::error_code ec) mutable {
             auto it = nodes_.find(id);
             if (it == nodes_.end() || it->second.conn != weak.lock()) return;
             auto& node = it->second;
             if (!ec) {
+                established = true;
                 node.failures = 0;
                 node.last_error = {};
                 // Its unsent requests can go now: the next step writes them (this wakes an executor's owner).
@@ -480,8 +494,9 @@ private:
             // callers retry against fresh metadata.
             fail_unsent(node, ec);
             if (on_disconnect_) {
-                auto cb = on_disconnect_;
-                pending_.push([cb, id, ec] { cb(id, ec); });
+                disconnect_info e{id, node.address, ec, node.last_detail, established,
+                                  std::chrono::duration_cast<duration>(node.retry_at - now())};
+                pending_.push([cb = on_disconnect_, e = std::move(e)] { cb(e); });
             }
         });
     }
@@ -506,7 +521,7 @@ private:
     client_options opts_;
     std::map<std::int32_t, node_state> nodes_;
     completion_queue pending_;
-    std::function<void(std::int32_t, std::error_code)> on_disconnect_;
+    std::function<void(const disconnect_info&)> on_disconnect_;
     std::atomic<bool> wakeup_{false};
     std::error_code auth_error_{};
     std::string auth_error_text_;

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include <kafka/consumer/subscription_state.hpp>
@@ -24,6 +25,9 @@ public:
     explicit assignment_applier(subscription_state& subs) : subs_(subs) {}
 
     void set_listener(rebalance_listener l) { listener_ = std::move(l); }
+    /// Told of every change after it is applied: ("assigned" | "revoked" | "lost", partitions) (the
+    /// consumer logs them).
+    void set_observer(std::function<void(std::string_view, const partitions&)> f) { observer_ = std::move(f); }
     /// What the offset-commit policy does before partitions are given up (commit what was processed).
     void set_before_revoke(std::function<void(const partitions&)> f) { before_revoke_ = std::move(f); }
 
@@ -41,6 +45,7 @@ public:
         if (parts.empty()) return;
         if (commit_first && before_revoke_) before_revoke_(parts);
         call(listener_.on_partitions_revoked, parts);
+        if (observer_) observer_("revoked", parts);
     }
 
     /// Gives up everything owned (commit, onPartitionsRevoked) and clears the assignment.
@@ -54,6 +59,7 @@ public:
     void lose(const partitions& parts) {
         if (!parts.empty()) call(listener_.on_partitions_lost, parts);
         subs_.assign_from_subscribed({});
+        if (observer_ && !parts.empty()) observer_("lost", parts);
     }
 
     struct change {
@@ -72,6 +78,7 @@ public:
         revoke(c.revoked);
         subs_.assign_from_subscribed(target);
         call(listener_.on_partitions_assigned, c.added);
+        if (observer_) observer_("assigned", c.added);
         return c;
     }
 
@@ -83,6 +90,7 @@ private:
     subscription_state& subs_;
     rebalance_listener listener_;
     std::function<void(const partitions&)> before_revoke_;
+    std::function<void(std::string_view, const partitions&)> observer_;
 };
 
 }  // namespace kafka::engine

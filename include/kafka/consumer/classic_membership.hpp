@@ -165,9 +165,11 @@ private:
         rejoin_needed_ = true;
     }
 
-    /// Sends LeaveGroup (dynamic members; static members stay, as Java's close does).
+    /// Sends LeaveGroup (by default dynamic members; static members stay, as Java's close does).
     void leave_group(const std::string& reason) {
-        if (auto node = parts_.locator.node(); node && !member_id_.empty() && !opts_.group_instance_id) {
+        bool send = opts_.on_leave == leave_operation::default_operation ? !opts_.group_instance_id
+                                                                          : opts_.on_leave == leave_operation::leave_group;
+        if (auto node = parts_.locator.node(); node && !member_id_.empty() && send) {
             protocol::LeaveGroupRequest req;
             req.group_id = opts_.group_id;
             req.member_id = member_id_;

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,9 @@ public:
 
     const fetch_options& options() const noexcept { return opts_; }
     const fetch_stats& stats() const noexcept { return stats_; }
+    /// Told of offset resets: (true, why) when a fetch position was out of range, (false, what)
+    /// when a reset moved a position (the consumer logs them, as Java does).
+    void set_reset_observer(std::function<void(bool, const std::string&)> f) { reset_observer_ = std::move(f); }
 
     /// One Fetch per leader for fetchable partitions with nothing buffered, or one buffered fetch
     /// to fetch ahead of. Returns the number of requests queued.
@@ -261,8 +265,13 @@ public:
                         continue;
                     }
                     // by_duration: no record that recent means the end of the log, as Java resets.
-                    if (r.offset < 0) subs_.request_reset(tp, offset_reset_strategy::latest);
-                    else subs_.seek(tp, {r.offset, r.leader_epoch});
+                    if (r.offset < 0) {
+                        subs_.request_reset(tp, offset_reset_strategy::latest);
+                        continue;
+                    }
+                    subs_.seek(tp, {r.offset, r.leader_epoch});
+                    if (reset_observer_)
+                        reset_observer_(false, "reset the offset of partition " + tp.to_string() + " to " + std::to_string(r.offset));
                 }
             });
         }
@@ -448,6 +457,9 @@ private:
                 throw offset_out_of_range_error({{cf.tp, cf.fetch_offset}},
                                                 "fetch offset out of range and auto.offset.reset=none for partition");
             subs_.request_reset(cf.tp, subs_.default_reset());
+            if (reset_observer_)
+                reset_observer_(true, "fetch offset " + std::to_string(cf.fetch_offset) + " is out of range for partition " +
+                                          cf.tp.to_string() + "; resetting it (auto.offset.reset)");
             return false;
         case errc::not_leader_or_follower:
         case errc::replica_not_available:
@@ -566,6 +578,7 @@ private:
     protocol::codec_context codecs_;
     std::shared_ptr<byte_buffer> spare_;
     fetch_stats stats_;
+    std::function<void(bool, const std::string&)> reset_observer_;
 };
 
 }  // namespace engine

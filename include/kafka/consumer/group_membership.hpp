@@ -26,6 +26,10 @@
 
 namespace kafka::engine {
 
+/// Whether leaving (unsubscribe, close) sends LeaveGroup: by default dynamic members do and static
+/// members do not (KIP-345); close(close_options) may say otherwise (KIP-1092).
+enum class leave_operation { default_operation, leave_group, remain_in_group };
+
 struct group_options {
     std::string group_id;
     std::optional<std::string> group_instance_id;
@@ -36,6 +40,7 @@ struct group_options {
     std::chrono::milliseconds request_timeout{30000};
     std::optional<std::string> client_rack;
     bool allow_auto_create_topics = true;
+    leave_operation on_leave = leave_operation::default_operation;
 };
 
 /// What every membership kind (and a consumer outside any membership that commits) shares.

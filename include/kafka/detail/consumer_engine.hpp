@@ -27,7 +27,10 @@
 #include <kafka/consumer/group_membership.hpp>
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/consumer_types.hpp>
+#include <kafka/detail/cluster_info.hpp>
 #include <kafka/detail/heartbeat_thread.hpp>
+#include <kafka/detail/log_events.hpp>
+#include <kafka/detail/logging.hpp>
 #include <kafka/detail/policy_checks.hpp>
 #include <kafka/detail/thread_guard.hpp>
 #include <kafka/exceptions.hpp>
@@ -68,7 +71,8 @@ public:
           subs_(config_.auto_offset_reset()),
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
           group_(client_, metadata_, subs_, group_options_from(config_)),
-          membership_(make_membership(std::move(assignor))) {
+          membership_(make_membership(std::move(assignor))),
+          log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)) {
         if constexpr (requires(transport_type& t) { t.set_tls(transports::tls_options{}); }) {
             if (config_.uses_tls()) {
                 transports::tls_options tls;
@@ -88,9 +92,13 @@ public:
         check_assignment_strategy();
         std::int32_t id = -1;
         for (auto const& [host, port] : config_.bootstrap_servers()) client_.set_node(id--, host, port);
-        client_.on_disconnect([this](std::int32_t node, std::error_code ec) {
-            if (node >= 0 && node < client::coordinator_node_base / 2) metadata_.request_update();
-            log(log_level::debug, "connection to node " + std::to_string(node) + " closed: " + ec.message());
+        client_.on_disconnect([this](auto const& e) {
+            if (e.node >= 0 && e.node < client::coordinator_node_base / 2) metadata_.request_update();
+            log_disconnect(log_, e, transport_.now());
+        });
+        group_.applier.set_observer([this](std::string_view what, auto const& parts) { log_rebalance(log_, what, parts); });
+        fetcher_.set_reset_observer([this](bool out_of_range, const std::string& what) {
+            log_.log(out_of_range ? log_level::warn : log_level::info, what);
         });
         if constexpr (commit_policy::commit_on_revoke)
             group_.applier.set_before_revoke([this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
@@ -320,31 +328,57 @@ public:
         return out;
     }
 
-    /// The partitions of `topic` (refreshing metadata if needed); empty if the topic does not exist.
-    std::vector<topic_partition> partitionsFor(const std::string& topic) {
-        return partitionsFor(topic, config_.default_api_timeout());
-    }
-    std::vector<topic_partition> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
+    /// The partitions of `topic` with their leader, replicas, in-sync and offline replicas, asked of
+    /// the cluster (one Metadata request, retried until `timeout`); empty if the topic does not exist.
+    std::vector<partition_info> partitionsFor(const std::string& topic) { return partitionsFor(topic, config_.default_api_timeout()); }
+    std::vector<partition_info> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
         auto g = acquire();
-        auto deadline = transport_.now() + timeout;
-        auto wanted = metadata_.topics();
-        if (!metadata_.wants_all_topics() && !wanted.count(topic)) {
-            wanted.insert(topic);
-            metadata_.set_topics(wanted);
-        }
-        for (;;) {
-            if (auto t = metadata_.topic(topic); t && metadata_.update_version() > 0 && !metadata_.update_requested()) {
-                std::vector<topic_partition> out;
-                if (t->error == 0)
-                    for (auto const& p : t->partitions) out.push_back({topic, p.partition});
-                if (t->error == 0 || t->error == static_cast<std::int16_t>(errc::unknown_topic_or_partition)) return out;
-            }
-            if (metadata_.update_version() > 0 && !metadata_.update_requested() && !metadata_.topic(topic)) return {};
-            if (transport_.now() >= deadline) throw timeout_error("partitionsFor(" + topic + "): no metadata within the timeout" + cause());
-            metadata_.request_update();
-            maybe_update_metadata(transport_.now());
-            wait_for_io(deadline, [&] { return metadata_.update_requested(); });
-        }
+        std::vector<partition_info> out;
+        lookup_metadata(std::vector<std::string>{topic}, timeout, "partitionsFor(" + topic + ")", [&](const cluster_info& c) {
+            auto p = c.partitions(topic);
+            if (p) out = std::move(*p);
+            return p.has_value();
+        });
+        return out;
+    }
+    /// Every topic the cluster lets this consumer see, with its partitions (Java's listTopics()).
+    std::map<std::string, std::vector<partition_info>> listTopics() { return listTopics(config_.default_api_timeout()); }
+    std::map<std::string, std::vector<partition_info>> listTopics(std::chrono::milliseconds timeout) {
+        auto g = acquire();
+        std::map<std::string, std::vector<partition_info>> out;
+        lookup_metadata(std::nullopt, timeout, "listTopics()", [&](const cluster_info& c) {
+            out = c.topics();
+            return true;
+        });
+        return out;
+    }
+
+    /// High watermark (last stable offset under read_committed) minus position, once a fetch has
+    /// told the high watermark and the partition has a position; nullopt before.
+    std::optional<std::int64_t> currentLag(const topic_partition& tp) const {
+        auto g = acquire();
+        if (!subs_.is_assigned(tp))
+            throw illegal_state_error("currentLag() of " + tp.to_string() + ": the partition is not assigned to this consumer");
+        auto st = subs_.state(tp);
+        auto end = fetcher_.options().isolation == isolation_level::read_committed ? st->last_stable_offset : st->high_watermark;
+        if (!st->position || !end) return std::nullopt;
+        return *end - st->position->offset;
+    }
+
+    /// The group, generation, member id and group instance id as this member knows them now.
+    consumer_group_metadata groupMetadata() const {
+        auto g = acquire();
+        require_group("groupMetadata()");
+        auto m = membership_->group_metadata();
+        return {*config_.group_id(), m.generation_or_epoch, m.member_id, m.group_instance_id};
+    }
+
+    /// Asks for a rebalance at the next poll (Java's enforceRebalance), with `reason` in JoinGroup.
+    void enforceRebalance(const std::string& reason = {}) {
+        auto g = acquire();
+        if (!subs_.has_auto_assigned_partitions())
+            throw illegal_state_error("enforceRebalance(): the consumer takes no part in a group rebalance (it is not subscribed)");
+        membership_->request_rejoin(reason.empty() ? "rebalance enforced by the user" : "rebalance enforced by the user: " + reason);
     }
 
     // ---- flow control -------------------------------------------------------------------
@@ -364,6 +398,18 @@ public:
 
     /// Interrupts a blocking call from any thread: it (or the next one) throws kafka::wakeup_error.
     void wakeup() { client_.wakeup(); }
+
+    /// close(timeout) with what to do about the group (KIP-1092).
+    void close(const close_options& o) {
+        {
+            auto g = acquire(true);
+            using op = group_membership_operation;
+            group_.opts.on_leave = o.operation == op::leave_group       ? engine::leave_operation::leave_group
+                                   : o.operation == op::remain_in_group ? engine::leave_operation::remain_in_group
+                                                                        : engine::leave_operation::default_operation;
+        }
+        close(o.timeout.value_or(std::chrono::seconds(30)));
+    }
 
     /// Commits (if the policy says so), leaves the group and closes connections, within `timeout`.
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
@@ -424,10 +470,14 @@ public:
         commit_callback_ = std::move(callback);
     }
 
-    /// Receives the consumer's log lines (none by default).
+    /// Receives the consumer's log lines (none by default), each prefixed with its client.id and
+    /// group.id; the configuration's warnings come first.
     void set_log_handler(std::function<void(log_level, const std::string&)> handler) {
         auto g = acquire();
-        log_ = std::move(handler);
+        bool first = !log_.enabled();
+        log_.set_sink(std::move(handler));
+        if (first)
+            for (auto const& w : config_.warnings()) log_.log(log_level::warn, w);
     }
 
     const consumer_config& config() const noexcept { return config_; }
@@ -523,9 +573,7 @@ private:
         }
     }
 
-    void log(log_level level, const std::string& msg) const {
-        if (log_) log_(level, msg);
-    }
+    void log(log_level level, const std::string& msg) const { log_.log(level, msg); }
 
     void require_group(const char* what) const {
         if (config_.group_id().value_or("").empty())
@@ -564,7 +612,10 @@ private:
 
     // An error the membership (or the coordinator lookup) reported, thrown on the user's thread.
     void throw_if_fatal() {
-        if (auto f = membership_->take_fatal()) throw_error(*f);
+        if (auto f = membership_->take_fatal()) {
+            log_.log(log_level::error, f->what + ": " + f->code.message());
+            throw_error(*f);
+        }
     }
 
     void update_positions(time_point now) {
@@ -583,9 +634,13 @@ private:
         client_.send(*node, metadata_.build_request(config_.allow_auto_create_topics())).add_listener([this](auto& f) {
             metadata_in_flight_ = false;
             if (f.failed()) {
-                log(log_level::warn, "metadata request failed: " + f.error().message());
+                // A broker that cannot be reached was logged as its connection failed.
+                bool connection = f.error().category() != broker_category();
+                log_.log_limited(connection ? log_level::debug : log_level::warn, "metadata",
+                                 "metadata request failed: " + f.error().message(), transport_.now());
                 return;
             }
+            log_.clear("metadata");
             on_metadata(f.value().body);
         });
     }
@@ -601,10 +656,9 @@ private:
         }
         for (auto const& t : subs_.metadata_topics()) {
             auto tm = metadata_.topic(t);
-            if (!tm || tm->error == static_cast<std::int16_t>(errc::unknown_topic_or_partition))
-                log(log_level::warn, "topic '" + t + "' does not exist (yet)");
-            else if (tm->error == static_cast<std::int16_t>(errc::topic_authorization_failed))
+            if (tm && tm->error == static_cast<std::int16_t>(errc::topic_authorization_failed))
                 throw kafka_error(make_error_code(errc::topic_authorization_failed), "not authorized to read topic '" + t + "'");
+            log_metadata_problems(log_, t, tm, transport_.now());
         }
     }
 
@@ -618,7 +672,7 @@ private:
         if (subs_.has_auto_assigned_partitions()) left = std::min(left, membership_->time_to_next_heartbeat(now));
         if (metadata_.has_topics_to_fetch()) left = std::min(left, std::max(metadata_.time_to_next_update(now), std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
         poll_io(left, [&] { return keep_waiting(); });
-        if (auto f = client_.take_authentication_failure()) throw_error(*f);
+        if (auto f = client_.take_authentication_failure()) throw_error(*f);  // logged as the connection closed
     }
 
     // One network-client poll; a wakeup() from another thread becomes wakeup_error here (the
@@ -659,6 +713,31 @@ private:
             if (ec) return " (bootstrap connection: " + ec.message() + ")";
         }
         return "";
+    }
+
+    // A Metadata request of its own (not the consumer's metadata), for `topics` (nullopt: all),
+    // until `done(answer)` says it is complete or the timeout passes (Java's TopicMetadataFetcher).
+    template <class Done>
+    void lookup_metadata(std::optional<std::vector<std::string>> topics, std::chrono::milliseconds timeout, const std::string& what,
+                         Done&& done) {
+        auto deadline = transport_.now() + timeout;
+        for (;;) {
+            if (auto node = client_.least_loaded_node()) {
+                protocol::MetadataRequest req;
+                req.allow_auto_topic_creation = topics && config_.allow_auto_create_topics();
+                if (topics) {
+                    req.topics.emplace();
+                    for (auto const& t : *topics) req.topics->push_back({{}, t});
+                } else {
+                    req.topics.reset();
+                }
+                auto f = client_.send(*node, std::move(req));
+                wait_future(f, deadline);
+                if (f.succeeded() && done(cluster_info(f.value().body))) return;
+            }
+            if (transport_.now() >= deadline) throw timeout_error(what + ": no metadata within the timeout" + cause());
+            backoff(deadline);
+        }
     }
 
     bool ensure_coordinator(time_point deadline) {
@@ -796,11 +875,18 @@ private:
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
             if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
-                ec == errc::fenced_instance_id)
+                ec == errc::fenced_instance_id) {
+                log_commit_failure(log_, offsets, ec, "the group rebalanced or this member was fenced; not retried");
                 throw commit_failed_error(ec);
-            if (!retriable(ec) && ec != errc::not_coordinator && ec != errc::coordinator_not_available)
+            }
+            if (!retriable(ec) && ec != errc::not_coordinator && ec != errc::coordinator_not_available) {
+                log_commit_failure(log_, offsets, ec, "not retried");
                 throw kafka_error(ec, "commitSync() failed");
-            if (transport_.now() >= deadline) throw timeout_error("commitSync(): " + ec.message());
+            }
+            if (transport_.now() >= deadline) {
+                log_commit_failure(log_, offsets, ec, "retried until the timeout");
+                throw timeout_error("commitSync(): " + ec.message());
+            }
             backoff(deadline);
         }
     }
@@ -822,15 +908,19 @@ private:
     /// The callback for a commit the policy sends by itself: the user's, or a logger of failures.
     commit_callback policy_commit_callback(const char* what) {
         if (commit_callback_) return commit_callback_;
-        return [this, what](const std::map<topic_partition, offset_and_metadata>&, std::error_code ec) {
-            if (ec) log(log_level::warn, std::string(what) + " failed: " + ec.message());
+        return [this, what](const std::map<topic_partition, offset_and_metadata>& offsets, std::error_code ec) {
+            if (ec) log_commit_failure(log_, offsets, ec, what);
         };
     }
 
     void send_async(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
         group_.commits.commit(offsets, membership_->identity(), transport_.now()).add_listener([this, offsets, cb](auto& f) {
-            if (!cb) return;
             auto ec = f.failed() ? f.error() : std::error_code{};
+            if (!cb) {
+                // Nobody else hears of it (Java's default commit callback logs it too).
+                if (ec) log_commit_failure(log_, offsets, ec, "commitAsync");
+                return;
+            }
             user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
         });
     }
@@ -959,7 +1049,7 @@ private:
     commit_callback commit_callback_;  // outcomes of the policy's own asynchronous commits
     std::vector<pending_async_commit> pending_async_;
     std::vector<std::function<void()>> user_callbacks_;
-    std::function<void(log_level, const std::string&)> log_;
+    detail::consumer_logger<clock> log_;
 
     detail::heartbeat_thread heartbeat_thread_;  // last: stopped before the parts it uses go
 };

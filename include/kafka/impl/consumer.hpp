@@ -173,12 +173,42 @@ std::map<topic_partition, std::optional<offset_and_timestamp>> KafkaConsumer<K, 
 }
 
 template <class K, class V, class P>
-std::vector<topic_partition> KafkaConsumer<K, V, P>::partitionsFor(const std::string& topic) {
+std::vector<partition_info> KafkaConsumer<K, V, P>::partitionsFor(const std::string& topic) {
     return engine_->partitionsFor(topic);
 }
 
 template <class K, class V, class P>
-std::vector<topic_partition> KafkaConsumer<K, V, P>::partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
+std::map<std::string, std::vector<partition_info>> KafkaConsumer<K, V, P>::listTopics() {
+    return engine_->listTopics();
+}
+
+template <class K, class V, class P>
+std::map<std::string, std::vector<partition_info>> KafkaConsumer<K, V, P>::listTopics(std::chrono::milliseconds timeout) {
+    return engine_->listTopics(timeout);
+}
+
+template <class K, class V, class P>
+std::optional<std::int64_t> KafkaConsumer<K, V, P>::currentLag(const topic_partition& tp) const {
+    return engine_->currentLag(tp);
+}
+
+template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::close(const close_options& options) {
+    engine_->close(options);
+}
+
+template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::enforceRebalance(const std::string& reason) {
+    engine_->enforceRebalance(reason);
+}
+
+template <class K, class V, class P>
+consumer_group_metadata KafkaConsumer<K, V, P>::groupMetadata() const {
+    return engine_->groupMetadata();
+}
+
+template <class K, class V, class P>
+std::vector<partition_info> KafkaConsumer<K, V, P>::partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
     return engine_->partitionsFor(topic, timeout);
 }
 
