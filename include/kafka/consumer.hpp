@@ -203,6 +203,10 @@ public:
     /// with the count of lines left out. Lines about connections may come from the background
     /// heartbeat thread, between the user's calls (never at the same time as another line).
     void set_log_handler(std::function<void(log_level, const std::string&)> handler);
+    /// Calls `callback` with metrics() at most once per `interval`, from poll() on the consumer's
+    /// thread (the counterpart of librdkafka's statistics.interval.ms and stats_cb); an interval of
+    /// zero or an empty callback turns it off. to_prometheus(m.all) renders what it receives.
+    void set_statistics_callback(std::chrono::milliseconds interval, std::function<void(const metrics_snapshot&)> callback);
     const consumer_config& config() const noexcept;
     /// The group id, generation, member id and group instance id as this member knows them now
     /// (Java's ConsumerGroupMetadata, for a transactional producer). Throws without group.id.

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include <kafka/metrics.hpp>
 #include <kafka/topic_partition.hpp>
 
 namespace kafka {
@@ -95,6 +96,11 @@ struct consumer_metrics {
     std::uint64_t polls = 0;
     double records_per_second = 0;  // since construction
     std::map<topic_partition, partition_lag> lag;
+    /// Every metric with Java's name, group, tags and meaning (consumer-fetch-manager-metrics,
+    /// consumer-coordinator-metrics, consumer-metrics, consumer-node-metrics); rates and windowed
+    /// averages over metrics.num.samples windows of metrics.sample.window.ms. find_metric() looks
+    /// one up; to_prometheus() writes them all in Prometheus' text format.
+    std::vector<metric> all;
 };
 
 }  // namespace kafka

@@ -8,6 +8,8 @@
 //                         record before and after them is parsed
 //   manual_commit         commits after processing; a restart resumes at the committed offset; a
 //                         crash between processing and commit replays only the uncommitted records
+//   prometheus_exporter   serves metrics() in Prometheus' text format over HTTP; the records-consumed
+//                         counter equals what was produced, and the lag of every partition is 0
 //   tls_consumer          reads over the SSL listener (KAFKA_CA_FILE) and over SASL_SSL with SCRAM;
 //                         a CA that did not sign the broker's certificate fails fast and clearly
 #include <catch2/catch.hpp>
@@ -17,6 +19,11 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "broker_env.hpp"
 #include "example_process.hpp"
@@ -333,6 +340,69 @@ TEST_CASE("examples: tls_consumer reads over the SSL and SASL_SSL listeners", "[
         CHECK(explained);
         CHECK(records_of(c, topic).empty());
     }
+}
+
+#endif
+
+#ifdef PROMETHEUS_EXPORTER_BIN
+
+namespace {
+// GET `path` from 127.0.0.1:`port` (HTTP/1.0, the server closes after its answer).
+std::string http_get(int port, const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return {};
+    }
+    std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+        ::close(fd);
+        return {};
+    }
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("examples: prometheus_exporter serves Java-named metrics that match what was consumed", "[examples][metrics]") {
+    auto topic = unique_name("ex-prom");
+    create_topic(topic, 3);
+    std::vector<std::string> lines;
+    for (int i = 0; i < 300; ++i) lines.push_back("k" + std::to_string(i) + ":v" + std::to_string(i));
+    produce(topic, lines, "-K :");
+    child c("prometheus_exporter", {PROMETHEUS_EXPORTER_BIN, env().bootstrap(), topic, unique_name("ex-prom-group"), "0", "300"});
+    std::string listening;
+    REQUIRE(c.wait_for_line([&](auto& l) { return l.rfind("listening on 127.0.0.1:", 0) == 0 && (listening = l, true); }, 30s));
+    auto port = std::stoi(listening.substr(std::string("listening on 127.0.0.1:").size()));
+    bool consumed = c.wait_for_line([](auto& l) { return l == "consumed 300"; }, 90s);
+    INFO(c.transcript());
+    REQUIRE(consumed);
+    // The statistics callback renders once a second: wait for a rendering that has all 300.
+    std::string want = "kafka_consumer_fetch_manager_records_consumed_total{client_id=\"prometheus-example\",topic=\"" + topic + "\"} 300";
+    std::string body;
+    auto deadline = steady::now() + 20s;
+    while (steady::now() < deadline) {
+        body = http_get(port, "/metrics");
+        if (body.find(want) != std::string::npos) break;
+        std::this_thread::sleep_for(200ms);
+    }
+    INFO(body);
+    CHECK(body.rfind("HTTP/1.0 200 OK", 0) == 0);
+    CHECK(body.find(want) != std::string::npos);
+    CHECK(body.find("# TYPE kafka_consumer_fetch_manager_records_consumed_total counter") != std::string::npos);
+    for (int p = 0; p < 3; ++p)
+        CHECK(body.find("kafka_consumer_fetch_manager_records_lag{client_id=\"prometheus-example\",partition=\"" +
+                        std::to_string(p) + "\",topic=\"" + topic + "\"} 0") != std::string::npos);
+    CHECK(body.find("kafka_consumer_coordinator_rebalance_total{client_id=\"prometheus-example\"} 1") != std::string::npos);
+    CHECK(body.find("kafka_consumer_coordinator_assigned_partitions{client_id=\"prometheus-example\"} 3") != std::string::npos);
+    CHECK(http_get(port, "/other").rfind("HTTP/1.0 404", 0) == 0);
 }
 
 #endif

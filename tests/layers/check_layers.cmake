@@ -6,7 +6,7 @@
 # folder gets a place in this table instead of slipping past the check.
 set(layer_names base protocol client policy consumer testing face)
 function(layer_of rel out)
-  if(rel MATCHES "^(error|topic_partition|config_enums|exceptions|rebalance_listener)\\.hpp$")
+  if(rel MATCHES "^(error|topic_partition|config_enums|exceptions|rebalance_listener|metrics)\\.hpp$")
     set(${out} 0 PARENT_SCOPE)   # base: error codes, exceptions, plain value types
   elseif(rel MATCHES "^protocol/")
     set(${out} 1 PARENT_SCOPE)   # bytes only, no I/O

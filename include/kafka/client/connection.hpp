@@ -97,6 +97,8 @@ public:
     /// The broker's words about a failed authentication (SaslAuthenticate's error_message), if any.
     const std::string& close_detail() const noexcept { return close_detail_; }
     std::size_t in_flight() const noexcept { return in_flight_.size(); }
+    /// The size of the last request frame send() queued, size prefix included (for metrics).
+    std::size_t last_frame_bytes() const noexcept { return last_frame_bytes_; }
 
     /// Starts connecting; `on_state` is called when the connection becomes ready or closes.
     void open(std::function<void(std::error_code)> on_state) {
@@ -151,6 +153,7 @@ public:
         auto id = next_correlation_id();
         byte_buffer frame;
         req.encode_frame(frame, version, id, client_id_);
+        last_frame_bytes_ = frame.size();
         in_flight_.push_back({id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
         write_queue_.push_back(std::move(frame));
         if (!writing_) write_next();
@@ -348,6 +351,7 @@ private:
     std::map<std::int16_t, protocol::versions> broker_versions_;
     std::int32_t correlation_ = 0;
     std::deque<pending> in_flight_;
+    std::size_t last_frame_bytes_ = 0;
     std::deque<byte_buffer> write_queue_;
     std::vector<asio::const_buffer> buffers_;
     std::size_t writing_count_ = 0;

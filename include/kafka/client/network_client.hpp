@@ -80,6 +80,17 @@ struct disconnect_event {
     Duration backoff{};        // until the next attempt to connect to this node
 };
 
+/// What the network client tells its event observer, for metrics (Java's Selector and
+/// NetworkClient sensors): connections opened and closed, requests written, responses read.
+struct client_event {
+    enum class kind { connection_created, connection_closed, request_sent, response_received };
+    kind what = kind::request_sent;
+    std::int32_t node = -1;
+    std::int16_t api_key = -1;
+    std::size_t bytes = 0;              // request_sent: the frame written; response_received: the frame read
+    std::chrono::nanoseconds latency{};  // response_received: from queueing the write to the response
+};
+
 /// Authentication failures (TLS handshake, SASL) are not retried: the consumer reports them.
 inline bool is_authentication_error(std::error_code ec) noexcept {
     if (ec == errc::sasl_authentication_failed || ec == errc::illegal_sasl_state ||
@@ -203,6 +214,9 @@ public:
     /// Called (from poll, never inside an I/O handler) when a node's connection fails to open or
     /// closes with an error: metadata uses it to refresh, the consumer to log it.
     void on_disconnect(std::function<void(const disconnect_info&)> fn) { on_disconnect_ = std::move(fn); }
+
+    /// Called (from poll, never inside an I/O handler) for each client_event.
+    void on_event(std::function<void(const client_event&)> fn) { on_event_ = std::move(fn); }
 
     /// Queues `req` for `node`. The future completes from a later poll(). The version is the
     /// highest both sides support, at most `version` when given (unsupported_version if none).
@@ -406,13 +420,18 @@ private:
         auto chosen = c.pick_version(call->api_key(),
                                      u.forced ? protocol::versions{call->valid().lo, *u.forced} : call->valid());
         if (!chosen) return false;
-        c.send(call->api_key(), *call, *chosen, [this, call, node = u.node, v = *chosen](std::error_code ec, frame_ptr body) {
+        auto sent_at = now();
+        c.send(call->api_key(), *call, *chosen, [this, call, node = u.node, v = *chosen, sent_at](std::error_code ec, frame_ptr body) {
             // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
-            pending_.push([call, node, v, ec, body = std::move(body)]() mutable {
+            pending_.push([this, call, node, v, ec, sent_at, body = std::move(body)]() mutable {
                 if (ec) return call->fail(ec);
+                if (on_event_)
+                    on_event_({client_event::kind::response_received, node, call->api_key(), body->size() + 4,
+                               std::chrono::duration_cast<std::chrono::nanoseconds>(now() - sent_at)});
                 call->complete(std::move(body), v, node);
             });
         }, u.timeout);
+        if (on_event_) on_event_({client_event::kind::request_sent, u.node, call->api_key(), c.last_frame_bytes(), {}});
         call->release_request();
         return true;
     }
@@ -475,9 +494,15 @@ private:
                 node.failures = 0;
                 node.last_error = {};
                 // Its unsent requests can go now: the next step writes them (this wakes an executor's owner).
-                pending_.push([] {});
+                pending_.push([this, id] {
+                    if (on_event_) on_event_({client_event::kind::connection_created, id, -1, 0, {}});
+                });
                 return;
             }
+            if (established)
+                pending_.push([this, id] {
+                    if (on_event_) on_event_({client_event::kind::connection_closed, id, -1, 0, {}});
+                });
             node.last_error = ec;
             if (auto c = weak.lock()) node.last_detail = c->close_detail();
             if (is_authentication_error(ec) && !auth_error_) {
@@ -522,6 +547,7 @@ private:
     std::map<std::int32_t, node_state> nodes_;
     completion_queue pending_;
     std::function<void(const disconnect_info&)> on_disconnect_;
+    std::function<void(const client_event&)> on_event_;
     std::atomic<bool> wakeup_{false};
     std::error_code auth_error_{};
     std::string auth_error_text_;

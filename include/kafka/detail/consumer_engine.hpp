@@ -31,6 +31,7 @@
 #include <kafka/detail/heartbeat_thread.hpp>
 #include <kafka/detail/log_events.hpp>
 #include <kafka/detail/logging.hpp>
+#include <kafka/detail/metric_sensors.hpp>
 #include <kafka/detail/policy_checks.hpp>
 #include <kafka/detail/thread_guard.hpp>
 #include <kafka/exceptions.hpp>
@@ -72,7 +73,8 @@ public:
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
           group_(client_, metadata_, subs_, group_options_from(config_)),
           membership_(make_membership(std::move(assignor))),
-          log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)) {
+          log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)),
+          sensors_({config_.metrics_sample_window().count(), config_.metrics_num_samples()}, config_.client_id()) {
         if constexpr (requires(transport_type& t) { t.set_tls(transports::tls_options{}); }) {
             if (config_.uses_tls()) {
                 transports::tls_options tls;
@@ -96,7 +98,11 @@ public:
             if (e.node >= 0 && e.node < client::coordinator_node_base / 2) metadata_.request_update();
             log_disconnect(log_, e, transport_.now());
         });
-        group_.applier.set_observer([this](std::string_view what, auto const& parts) { log_rebalance(log_, what, parts); });
+        client_.on_event([this](const client::client_event& e) { sensors_.on_client_event(e, now_ms()); });
+        group_.applier.set_observer([this](std::string_view what, auto const& parts) {
+            if (what == "lost") sensors_.on_rebalance_end(now_ms(), false);
+            log_rebalance(log_, what, parts);
+        });
         fetcher_.set_reset_observer([this](bool out_of_range, const std::string& what) {
             log_.log(out_of_range ? log_level::warn : log_level::info, what);
         });
@@ -182,6 +188,7 @@ public:
         auto g = acquire();
         if (subs_.subscription_kind() == engine::subscription_state::kind::none)
             throw illegal_state_error("Consumer is not subscribed to any topics or assigned any partitions");
+        sensors_.on_poll_start(now_ms());
         run_user_callbacks();
         auto start = transport_.now();
         auto deadline = start + timeout;
@@ -210,7 +217,13 @@ public:
         } while (transport_.now() < deadline);
         run_user_callbacks();
         remember(out);
+        record_consumed(out);
         polls_++;
+        sensors_.on_poll_end(now_ms());
+        if (stats_callback_ && transport_.now() >= next_stats_) {
+            next_stats_ = transport_.now() + stats_interval_;
+            stats_callback_(metrics());
+        }
         return records_type(std::move(out), std::move(storage));
     }
 
@@ -437,7 +450,7 @@ public:
 
     // ---- metrics and logging ------------------------------------------------------------
 
-    /// Consumer lag per assigned partition and fetch counters (Java's records-lag, fetch rates).
+    /// Lag per assigned partition, fetch counters, and every metric with Java's names (`all`).
     metrics_snapshot metrics() const {
         auto g = acquire();
         metrics_snapshot m;
@@ -459,6 +472,9 @@ public:
             if (st->position && end) l.lag = std::max<std::int64_t>(0, *end - st->position->offset);
             m.lag[tp] = l;
         }
+        auto assigned = subs_.assigned_partitions();
+        sensors_.forget_partitions({assigned.begin(), assigned.end()});
+        m.all = sensors_.snapshot(now_ms(), assigned.size());
         return m;
     }
 
@@ -478,6 +494,15 @@ public:
         log_.set_sink(std::move(handler));
         if (first)
             for (auto const& w : config_.warnings()) log_.log(log_level::warn, w);
+    }
+
+    void set_statistics_callback(std::chrono::milliseconds interval, std::function<void(const metrics_snapshot&)> callback) {
+        auto g = acquire();
+        if (interval < std::chrono::milliseconds::zero())
+            throw kafka_error(make_error_code(client_errc::invalid_config), "set_statistics_callback(): the interval is negative");
+        stats_interval_ = interval;
+        stats_callback_ = interval > std::chrono::milliseconds::zero() ? std::move(callback) : nullptr;
+        next_stats_ = transport_.now() + interval;
     }
 
     const consumer_config& config() const noexcept { return config_; }
@@ -600,6 +625,8 @@ private:
             maybe_auto_commit(now);
             membership_->poll(now);
             throw_if_fatal();
+            if (membership_->stable()) sensors_.on_rebalance_end(now_ms(), true);
+            else sensors_.on_rebalance_start(now_ms());
             retry_async_commits(now);
             if (!membership_->stable()) return;
         } else {
@@ -613,6 +640,7 @@ private:
     // An error the membership (or the coordinator lookup) reported, thrown on the user's thread.
     void throw_if_fatal() {
         if (auto f = membership_->take_fatal()) {
+            sensors_.on_rebalance_end(now_ms(), false);
             log_.log(log_level::error, f->what + ": " + f->code.message());
             throw_error(*f);
         }
@@ -782,6 +810,39 @@ private:
         }
     }
 
+    std::int64_t now_ms() const {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(transport_.now().time_since_epoch()).count();
+    }
+    void record_commit(time_point sent) {
+        sensors_.on_commit(std::chrono::duration<double, std::milli>(transport_.now() - sent).count(), now_ms());
+    }
+
+    // The records poll() returns, per topic, and each partition's lag and lead after them (Java
+    // records both as the fetch collector hands records out). Records come in runs per partition.
+    void record_consumed(const std::vector<ConsumerRecord<K, V>>& out) {
+        if (out.empty()) return;
+        auto now = now_ms();
+        bool committed_only = fetcher_.options().isolation == isolation_level::read_committed;
+        std::size_t i = 0;
+        while (i < out.size()) {
+            auto const& topic = out[i].topic();
+            auto partition = out[i].partition();
+            std::size_t n = 0, bytes = 0;
+            for (; i < out.size() && &out[i].topic() == &topic && out[i].partition() == partition; ++i, ++n)
+                bytes += static_cast<std::size_t>(std::max(0, out[i].serialized_key_size()) +
+                                                  std::max(0, out[i].serialized_value_size()));
+            sensors_.on_records(topic, n, bytes, now);
+            topic_partition tp{topic, partition};
+            auto st = subs_.state(tp);
+            if (!st || !st->position) continue;
+            auto end = committed_only ? st->last_stable_offset : st->high_watermark;
+            std::optional<std::int64_t> lag, lead;
+            if (end) lag = std::max<std::int64_t>(0, *end - st->position->offset);
+            if (st->log_start_offset) lead = st->position->offset - *st->log_start_offset;
+            sensors_.on_partition_position(tp, lag, lead, now);
+        }
+    }
+
     void remember(const std::vector<ConsumerRecord<K, V>>& out) {
         if constexpr (commit_policy::commit_after_poll) {
             // Records come in runs per partition: one map lookup per run, not per record.
@@ -826,8 +887,9 @@ private:
             auto offsets = subs_.all_consumed();
             if (offsets.empty()) return;
             auto_commit_in_flight_ = true;
-            group_.commits.commit(offsets, membership_->identity(), now).add_listener([this, offsets, cb = policy_commit_callback("auto-commit")](auto& f) {
+            group_.commits.commit(offsets, membership_->identity(), now).add_listener([this, offsets, sent = now, cb = policy_commit_callback("auto-commit")](auto& f) {
                 auto_commit_in_flight_ = false;
+                if (f.succeeded()) record_commit(sent);
                 auto ec = f.failed() ? f.error() : std::error_code{};
                 user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
             });
@@ -869,9 +931,10 @@ private:
         for (;;) {
             if (!ensure_coordinator(deadline))
                 throw timeout_error("commitSync(): no group coordinator within the timeout" + cause());
-            auto f = group_.commits.commit(offsets, membership_->identity(), transport_.now());
+            auto sent = transport_.now();
+            auto f = group_.commits.commit(offsets, membership_->identity(), sent);
             wait_future(f, deadline);
-            if (f.succeeded()) return;
+            if (f.succeeded()) return record_commit(sent);
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
             if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
@@ -914,8 +977,10 @@ private:
     }
 
     void send_async(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
-        group_.commits.commit(offsets, membership_->identity(), transport_.now()).add_listener([this, offsets, cb](auto& f) {
+        auto sent = transport_.now();
+        group_.commits.commit(offsets, membership_->identity(), sent).add_listener([this, offsets, cb, sent](auto& f) {
             auto ec = f.failed() ? f.error() : std::error_code{};
+            if (!ec) record_commit(sent);
             if (!cb) {
                 // Nobody else hears of it (Java's default commit callback logs it too).
                 if (ec) log_commit_failure(log_, offsets, ec, "commitAsync");
@@ -1050,6 +1115,10 @@ private:
     std::vector<pending_async_commit> pending_async_;
     std::vector<std::function<void()>> user_callbacks_;
     detail::consumer_logger<clock> log_;
+    std::function<void(const metrics_snapshot&)> stats_callback_;
+    std::chrono::milliseconds stats_interval_{0};
+    time_point next_stats_{};
+    mutable detail::consumer_sensors sensors_;  // reading a windowed figure retires expired windows
 
     detail::heartbeat_thread heartbeat_thread_;  // last: stopped before the parts it uses go
 };

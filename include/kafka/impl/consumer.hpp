@@ -253,6 +253,12 @@ void KafkaConsumer<K, V, P>::set_log_handler(std::function<void(log_level, const
 }
 
 template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::set_statistics_callback(std::chrono::milliseconds interval,
+                                                     std::function<void(const metrics_snapshot&)> callback) {
+    engine_->set_statistics_callback(interval, std::move(callback));
+}
+
+template <class K, class V, class P>
 std::string KafkaConsumer<K, V, P>::member_id() const {
     return engine_->member_id();
 }
