@@ -23,6 +23,7 @@
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
 #include <kafka/consumer/classic_membership.hpp>
+#include <kafka/consumer/consumer_membership.hpp>
 #include <kafka/consumer/fetcher.hpp>
 #include <kafka/consumer/group_membership.hpp>
 #include <kafka/consumer/subscription_state.hpp>
@@ -504,9 +505,16 @@ private:
         }
         case group_protocol::consumer: break;
         }
-        throw config_error("group.protocol",
-                           "group.protocol=consumer (the KIP-848 consumer group protocol) is not implemented by this "
-                           "consumer yet; use group.protocol=classic (the default)");
+        // Under the consumer protocol the broker assigns: a client-side assignor other than the
+        // ones Kafka ships (which the broker's own assignors replace) would silently not apply.
+        for (auto name : assignor_list::names)
+            if (name != "range" && name != "roundrobin" && name != "sticky" && name != "cooperative-sticky")
+                throw config_error("group.protocol",
+                                   "group.protocol=consumer assigns partitions on the broker, so this consumer's custom "
+                                   "assignor '" + std::string(name) + "' would not be used; use group.protocol=classic, or "
+                                   "choose a broker assignor with group.remote.assignor");
+        (void)a;
+        return std::make_unique<engine::consumer_membership<transport_type>>(group_, config_.group_remote_assignor());
     }
 
     // partition.assignment.strategy names assignors; here they are chosen at compile time, so the
@@ -796,8 +804,13 @@ private:
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
             if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
-                ec == errc::fenced_instance_id)
+                ec == errc::fenced_instance_id || ec == errc::fenced_member_epoch)
                 throw commit_failed_error(ec);
+            // STALE_MEMBER_EPOCH (consumer protocol): retried with the epoch of the next heartbeat, as Java.
+            if (ec == errc::stale_member_epoch && transport_.now() < deadline) {
+                backoff(deadline);
+                continue;
+            }
             if (!retriable(ec) && ec != errc::not_coordinator && ec != errc::coordinator_not_available)
                 throw kafka_error(ec, "commitSync() failed");
             if (transport_.now() >= deadline) throw timeout_error("commitSync(): " + ec.message());
