@@ -149,3 +149,50 @@ TEST_CASE("engine sim kip848: a static member restarting within the session keep
     }, 5s));
     CHECK(lb.events == std::vector<std::string>{"assigned:2"});
 }
+
+TEST_CASE("engine sim kip848: subscribe(subscription_pattern): the broker's regex, a topic created later is consumed too",
+          "[sim][engine][kip848]") {
+    kt::fake_cluster cluster(fast_heartbeats());
+    cluster.create_topic("orders-eu", 2);
+    cluster.create_topic("refunds", 1);
+    cluster.produce("orders-eu", 0, "a");
+    cluster.produce("refunds", 0, "x");
+    auto c = make_consumer(cluster, kip848());
+    seen_records seen;
+    listener_log log;
+    c->subscribe(kafka::subscription_pattern("orders-.*"), log.listener());
+    REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() == 1 && c->assignment().size() == 2; }));
+    CHECK(seen.values == std::vector<std::string>{"a"});
+    CHECK(c->subscription() == std::set<std::string>{"orders-eu"});
+
+    cluster.create_topic("orders-us", 1);
+    cluster.produce("orders-us", 0, "b");
+    REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() == 2; }));
+    CHECK(seen.values.back() == "b");
+    CHECK(c->assignment().size() == 3);
+    CHECK(log.events == std::vector<std::string>{"assigned:2", "assigned:1"});
+}
+
+TEST_CASE("engine sim kip848: subscription_pattern is refused under classic, on a v0-only broker, and when malformed",
+          "[sim][engine][kip848]") {
+    kt::fake_cluster cluster(fast_heartbeats());
+    cluster.create_topic("t", 1);
+    SECTION("classic") {
+        auto c = make_consumer(cluster);
+        CHECK_THROWS_WITH(c->subscribe(kafka::subscription_pattern("t.*")),
+                          Catch::Contains("group.protocol=consumer") && Catch::Contains("topic_pattern"));
+    }
+    SECTION("a broker serving ConsumerGroupHeartbeat v0 only (Kafka 3.9)") {
+        cluster.limit_version(cgh_key, 0);
+        auto c = make_consumer(cluster, kip848());
+        c->subscribe(kafka::subscription_pattern("t.*"));
+        CHECK_THROWS_WITH([&] { for (int i = 0; i < 100; ++i) (void)c->poll(100ms); }(),
+                          Catch::Contains("v1") && Catch::Contains("Kafka 4.0"));
+    }
+    SECTION("a regex the broker refuses") {
+        auto c = make_consumer(cluster, kip848());
+        c->subscribe(kafka::subscription_pattern("t(["));
+        CHECK_THROWS_WITH([&] { for (int i = 0; i < 100; ++i) (void)c->poll(100ms); }(),
+                          Catch::Contains("t([") && Catch::Contains("RE2/J"));
+    }
+}

@@ -111,13 +111,11 @@ public:
     const std::string& member_id() const noexcept { return member_id_; }
     duration heartbeat_interval() const noexcept { return std::chrono::duration_cast<duration>(interval_); }
 
-    /// Subscribes by a regular expression the broker evaluates (RE2/J syntax; ConsumerGroupHeartbeat
-    /// v1, Kafka 4.0+) instead of topic names; nullopt goes back to the names of the subscription.
-    void set_server_regex(std::optional<std::string> regex) {
-        server_regex_ = std::move(regex);
-        heartbeat_now_ = true;
+    /// The regex the broker evaluates (subscribe(subscription_pattern)), if that is the subscription.
+    std::optional<std::string> server_regex() const {
+        if (parts_.subs.subscription_kind() != subscription_state::kind::server_pattern) return std::nullopt;
+        return parts_.subs.pattern();
     }
-    const std::optional<std::string>& server_regex() const noexcept { return server_regex_; }
 
     /// In the group and past the first answer: owned partitions may be fetched (the assignment
     /// changes partition by partition, with no stop-the-world pause).
@@ -248,11 +246,9 @@ private:
         if (!(state_ == joining || this->stable())) return;
         if (!now_needed && now < next_heartbeat_) return;
         if (now < retry_at_) return;
-        if (server_regex_) {
+        if (server_regex()) {
             if (auto v = parts_.client.version_for(*node, request::api_key, request::valid); v && *v < 1)
-                return fail(errc::unsupported_version,
-                            "a server-side regex subscription needs ConsumerGroupHeartbeat v1 (Kafka 4.0 or newer); "
-                            "this broker serves only v0");
+                return fail(errc::unsupported_version, regex_needs_v1());
         }
         auto req = build_request();
         in_flight_ = true;
@@ -276,8 +272,8 @@ private:
         auto timeout = static_cast<std::int32_t>(opts_.max_poll_interval.count());
         if (all || sent_.rebalance_timeout != timeout) req.rebalance_timeout_ms = sent_.rebalance_timeout = timeout;
         if (all) req.rack_id = opts_.client_rack;
-        if (server_regex_) {
-            if (all || sent_.regex != server_regex_) req.subscribed_topic_regex = sent_.regex = server_regex_;
+        if (auto regex = server_regex()) {
+            if (all || sent_.regex != regex) req.subscribed_topic_regex = sent_.regex = regex;
         } else {
             auto const& names = parts_.subs.subscription();
             if (all || sent_.topics != names) {
@@ -317,6 +313,7 @@ private:
             retry_at_ = now + opts_.retry_backoff;
             return;
         }
+        if (server_regex() && f.value().version < 1) return fail(errc::unsupported_version, regex_needs_v1());
         auto const& r = f.value().body;
         auto e = static_cast<errc>(r.error_code);
         if (e != errc::none) return on_error(e, r.error_message.value_or(""), f.value().version);
@@ -359,7 +356,7 @@ private:
             return fail(e, why("the broker has no assignor named '" + remote_assignor_.value_or("") +
                                "' (group.remote.assignor; Kafka ships uniform and range)"));
         case errc::invalid_regular_expression:
-            return fail(e, why("the broker refused the subscription regex '" + server_regex_.value_or("") + "' (RE2/J syntax)"));
+            return fail(e, why("the broker refused the subscription regex '" + server_regex().value_or("") + "' (RE2/J syntax)"));
         case errc::group_authorization_failed:
             return fail(e, why("not authorized to use group '" + opts_.group_id + "'"));
         default:
@@ -375,6 +372,11 @@ private:
         return "the broker does not serve the consumer group protocol (group.protocol=consumer, KIP-848 "
                "ConsumerGroupHeartbeat): it needs Kafka 4.0 or newer, or Kafka 3.9 with "
                "group.coordinator.rebalance.protocols=classic,consumer; use group.protocol=classic with this broker";
+    }
+
+    static std::string regex_needs_v1() {
+        return "subscribe(subscription_pattern) needs ConsumerGroupHeartbeat v1 (SubscribedTopicRegex, Kafka 4.0 or "
+               "newer); this broker serves only v0: subscribe by names or with topic_pattern (evaluated by the client)";
     }
 
     // ---- leaving ------------------------------------------------------------------------------
@@ -412,7 +414,7 @@ private:
             ids_[*name] = id;
             // A target from before the broker saw a subscription change may name a topic this
             // member no longer subscribes to: it is not taken (the next target drops it).
-            if (!server_regex_ && !parts_.subs.subscription().count(*name)) continue;
+            if (!server_regex() && !parts_.subs.subscription().count(*name)) continue;
             for (auto p : ps) wanted.push_back({*name, p});
         }
         if (unresolved) request_metadata_for_unknown_ids();
@@ -445,7 +447,6 @@ private:
     group_parts<Transport>& parts_;
     const group_options& opts_;
     std::optional<std::string> remote_assignor_;
-    std::optional<std::string> server_regex_;
 
     consumer_state state_ = consumer_state::unjoined;
     std::uint64_t round_ = 0;

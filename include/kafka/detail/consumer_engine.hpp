@@ -141,6 +141,24 @@ public:
         membership_->request_rejoin("pattern subscription");
     }
 
+    /// Subscribes by a regex the broker evaluates (KIP-848 SubscribedTopicRegex, Java's
+    /// subscribe(SubscriptionPattern)): group.protocol=consumer only.
+    void subscribe(const subscription_pattern& pattern, rebalance_listener listener = {}) {
+        auto g = acquire();
+        require_group("subscribe(subscription_pattern)");
+        if (config_.group_protocol() != group_protocol::consumer)
+            throw kafka_error(make_error_code(client_errc::invalid_config),
+                              "subscribe(subscription_pattern) asks the broker to evaluate the regex, which only "
+                              "group.protocol=consumer does; with group.protocol=classic use subscribe(topic_pattern)");
+        if (pattern.regex.empty())
+            throw kafka_error(make_error_code(client_errc::invalid_config), "subscribe(subscription_pattern): the regex is empty");
+        subs_.subscribe_server_pattern(pattern.regex);
+        group_.applier.set_listener(std::move(listener));
+        metadata_.set_topics({}, true);  // the topics are what the broker assigns: their names come by id
+        metadata_.request_update();
+        membership_->request_rejoin("subscription pattern changed");
+    }
+
     /// Takes exactly these partitions, outside any group rebalance.
     void assign(const std::vector<topic_partition>& partitions) {
         auto g = acquire();

@@ -14,7 +14,8 @@
 //    assignment recomputed: "uniform" (sticky: members keep what they had up to their share,
 //    the rest goes to the least loaded) or "range" (per topic, contiguous ranges by member id).
 //    Another ServerAssignor name gets UNSUPPORTED_ASSIGNOR; a regex std::regex cannot compile gets
-//    INVALID_REGULAR_EXPRESSION (Kafka checks RE2/J syntax).
+//    INVALID_REGULAR_EXPRESSION (Kafka checks RE2/J syntax). A regex is matched again at each
+//    heartbeat of its member, so topics created later join the target.
 //  * Reconciliation: a member first loses what its target no longer has (its epoch stays until it
 //    acknowledges the revocation in TopicPartitions), then gets its target epoch and the target's
 //    partitions that no other member still holds or is still revoking; the rest follow in later
@@ -113,6 +114,7 @@ private:
         std::int32_t rebalance_timeout_ms = 300000;
         std::set<std::string> topics;
         std::optional<std::string> regex;
+        std::set<std::string> resolved;  // the topics `regex` matched at the last target computation
         std::optional<std::string> assignor;
         std::set<topic_partition> assigned, revoking;
         std::optional<std::set<topic_partition>> last_sent;
@@ -230,6 +232,8 @@ private:
             m->assignor = req.server_assignor;
             changed = true;
         }
+        // Kafka re-evaluates regexes as topics come and go; here at each heartbeat of a regex member.
+        if (m->regex && topics_of(*m) != m->resolved) changed = true;
         if (changed) bump(g);
         if (req.topic_partitions) {
             auto owned = owned_of(*req.topic_partitions);
@@ -333,8 +337,9 @@ private:
             if (m.assignor) assignor = *m.assignor;
         std::map<std::string, std::set<std::string>> subscribed;  // member -> topics
         std::set<std::string> all;
-        for (auto const& [id, m] : g.members) {
-            subscribed[id] = topics_of(m);
+        for (auto& [id, m] : g.members) {
+            m.resolved = topics_of(m);
+            subscribed[id] = m.resolved;
             all.insert(subscribed[id].begin(), subscribed[id].end());
         }
         std::map<std::string, std::set<topic_partition>> next;
