@@ -238,3 +238,56 @@ TEST_CASE("consumer protocol: subscribe(subscription_pattern): the broker's rege
     CHECK(c.assignment().size() == 3);
     c.close();
 }
+
+TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sticky, consumer protocol", "[kip848][timing]") {
+    if (!kafka::test::broker_env::get().is_kafka4()) {
+        SUCCEED("measured on Kafka 4.x");
+        return;
+    }
+    auto topic = unique_name("kip848-timing");
+    create_topic(topic, 6);
+    produce(topic, records("t", 30000));
+    struct scenario {
+        const char* name;
+        std::map<std::string, std::string> props;
+    };
+    std::vector<scenario> scenarios{
+        {"classic/eager (range)", {{"partition.assignment.strategy", "range"}}},
+        {"classic/cooperative-sticky", {{"partition.assignment.strategy", "cooperative-sticky"}}},
+        {"consumer (KIP-848, uniform)", {{"group.protocol", "consumer"}}},
+    };
+    std::ostringstream report;
+    for (auto const& sc : scenarios) {
+        auto group = unique_name("kip848-timing-group");
+        std::map<std::string, std::string> props{{"group.id", group},
+                                                 {"auto.offset.reset", "earliest"},
+                                                 {"enable.auto.commit", "false"},
+                                                 {"max.poll.records", "20"}};
+        props.insert(sc.props.begin(), sc.props.end());
+        consumer a(make_config(props));
+        member_log la, lb;
+        a.subscribe({topic});
+        REQUIRE(wait_until(60s, [&] {
+            la.add(a.poll(20ms), false);
+            return la.count >= 200 && a.assignment().size() == 6;
+        }, 0ms));
+        // The second member joins while the first consumes steadily (20 records per poll).
+        consumer b(make_config(props));
+        b.subscribe({topic});
+        auto joined = steady::now();
+        la.last_record = steady::now();
+        long long b_first = -1;
+        REQUIRE(wait_until(60s, [&] {
+            la.add(a.poll(20ms), true);
+            lb.add(b.poll(20ms), false);
+            if (b_first < 0 && lb.count > 0) b_first = ms_since(joined);
+            return b_first >= 0 && a.assignment().size() == 3 && b.assignment().size() == 3 && ms_since(joined) > 3000;
+        }, 0ms));
+        for (auto const& tp : a.assignment()) CHECK_FALSE(b.assignment().count(tp));
+        report << "\n  " << sc.name << ": join to the new member's first record " << b_first
+               << " ms; longest pause of the existing member " << la.longest_gap_ms << " ms";
+        b.close();
+        a.close();
+    }
+    WARN("rebalance timing, 6 partitions, second member joining a consuming first one:" << report.str());
+}
