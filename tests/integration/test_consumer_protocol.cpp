@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -17,6 +19,7 @@
 
 #include "broker_env.hpp"
 #include "consumer_test_support.hpp"
+#include "example_process.hpp"
 
 namespace {
 
@@ -290,4 +293,68 @@ TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sti
         a.close();
     }
     WARN("rebalance timing, 6 partitions, second member joining a consuming first one:" << report.str());
+}
+
+TEST_CASE("consumer protocol: a mixed group with Java's consumer (ConsoleConsumer, group.protocol=consumer)", "[kip848][mixed]") {
+    auto const& env = kafka::test::broker_env::get();
+    if (!env.is_kafka4() || run_command("command -v java").status != 0) {
+        SUCCEED("needs Kafka 4.x and java");
+        return;
+    }
+    auto topic = unique_name("kip848-java");
+    auto group = unique_name("kip848-java-group");
+    create_topic(topic, 6);
+    kafka::test::proc::child java("java", {"env", "KAFKA_VERSION=" + env.version(), source_dir() + "/scripts/kafka/run-tool.sh",
+                                           "ConsoleConsumer", "--bootstrap-server", env.bootstrap(), "--topic", topic, "--group", group,
+                                           "--consumer-property", "group.protocol=consumer",
+                                           "--consumer-property", "auto.offset.reset=earliest",
+                                           "--property", "print.partition=true", "--property", "print.offset=true"},
+                                  true);
+    consumer ours(kip848_config(group));
+    member_log log;
+    // Ours joins at once, Java once its JVM is up: the broker then splits the partitions.
+    ours.subscribe({topic});
+    REQUIRE(wait_until(90s, [&] {
+        log.add(ours.poll(100ms), false);
+        return ours.assignment().size() == 3;
+    }, 0ms));
+    // Stable for a while: the other three are Java's.
+    std::set<topic_partition> mine;
+    auto since = steady::now();
+    REQUIRE(wait_until(30s, [&] {
+        log.add(ours.poll(100ms), false);
+        if (ours.assignment() != mine) mine = ours.assignment(), since = steady::now();
+        return mine.size() == 3 && steady::now() - since > 3s;
+    }, 0ms));
+    std::vector<std::string> lines;
+    for (int i = 0; i < 120; ++i) lines.push_back("k" + std::to_string(i) + ":v" + std::to_string(i));
+    produce(topic, lines);
+    static const std::regex java_record(R"(^Partition:(\d+)\s+Offset:(\d+)\s)");
+    auto java_records = [&] {
+        std::set<std::pair<int, std::int64_t>> s;
+        for (auto const& l : java.out()) {
+            std::smatch m;
+            if (std::regex_search(l, m, java_record)) s.insert({std::stoi(m[1]), std::stoll(m[2])});
+        }
+        return s;
+    };
+    REQUIRE(wait_until(60s, [&] {
+        log.add(ours.poll(100ms), false);
+        return log.count + java_records().size() >= 120;
+    }, 0ms));
+    INFO(java.transcript());
+    CHECK(log.count + java_records().size() == 120);
+    for (auto const& [p, o] : java_records()) CHECK_FALSE(mine.count({topic, p}));  // disjoint
+    for (auto const& [tp, offs] : log.offsets) CHECK(mine.count(tp));
+
+    // Java leaves (SIGTERM: its shutdown hook closes its consumer): ours takes everything over.
+    java.signal_group(SIGTERM);
+    auto left = steady::now();
+    REQUIRE(wait_until(30s, [&] {
+        log.add(ours.poll(100ms), false);
+        return ours.assignment().size() == 6;
+    }, 0ms));
+    WARN("kip848 mixed with Java: ours took over Java's partitions " << ms_since(left) << " ms after its SIGTERM");
+    java.wait(20s);
+    ours.close();
 }
