@@ -217,18 +217,22 @@ TEST_CASE("consumer membership: fenced or unknown: the partitions are lost, and 
     REQUIRE(a.join("t", 2));
     auto id = a.m.member_id();
 
+    auto lost_and_rejoined = [&] {
+        REQUIRE(a.run_until([&] { return a.events.size() >= 3 && a.m.state() == ke::consumer_state::stable; }));
+        CHECK(a.events == std::vector<std::string>{"assigned:2", "lost:2", "assigned:2"});
+        CHECK(a.m.member_id() == id);
+        auto rejoin = std::find_if(log.requests.begin() + 1, log.requests.end(), [](auto const& r) { return r.member_epoch == 0; });
+        REQUIRE(rejoin != log.requests.end());
+        CHECK(rejoin->member_id == id);
+    };
     SECTION("the coordinator dropped the member (UNKNOWN_MEMBER_ID)") {
         cluster.remove_consumer_member("g", id);
+        lost_and_rejoined();
     }
     SECTION("FENCED_MEMBER_EPOCH") {
         cluster.inject(cgh_key, errc::fenced_member_epoch);
+        lost_and_rejoined();
     }
-    REQUIRE(a.run_until([&] { return a.events.size() >= 3 && a.m.state() == ke::consumer_state::stable; }));
-    CHECK(a.events == std::vector<std::string>{"assigned:2", "lost:2", "assigned:2"});
-    CHECK(a.m.member_id() == id);
-    auto rejoin = std::find_if(log.requests.begin() + 1, log.requests.end(), [](auto const& r) { return r.member_epoch == 0; });
-    REQUIRE(rejoin != log.requests.end());
-    CHECK(rejoin->member_id == id);
 }
 
 TEST_CASE("consumer membership: a static member leaves with epoch -2 and comes back to the same partitions",
