@@ -1,6 +1,8 @@
 // kafka-consume: a kcat-style consumer built on kafka::KafkaConsumer.
 //
 //   kafka-consume -b 127.0.0.1:9092 -t orders [-t more] [-g GROUP] [-o beginning|end|OFFSET]
+//   (with -g, a topic starting with ^ is a regex, as in kcat: the broker evaluates it under
+//   -X group.protocol=consumer, this client under classic)
 //                 [-c N] [-e] [-f FORMAT] [-X key=value]... [--assignor NAME]
 //                 [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]
 //
@@ -55,6 +57,7 @@ struct options {
     std::string format = "%s\\n";
     std::vector<std::pair<std::string, std::string>> extra;
     std::string assignor = "range";
+    bool assignor_set = false;  // --assignor given (refused under group.protocol=consumer: the broker assigns)
     std::string commit = "auto";
     bool quiet = false;
     int verbosity = 0;  // log lines on stderr: 0 warnings and errors, 1 (-v) also info, 2 (-v -v, -d) also debug
@@ -101,7 +104,10 @@ options parse(int argc, char** argv) {
             auto eq = kv.find('=');
             if (eq == std::string::npos) usage("-X needs key=value");
             o.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-        } else if (a == "--assignor") o.assignor = next();
+        } else if (a == "--assignor") {
+            o.assignor = next();
+            o.assignor_set = true;
+        }
         else if (a == "--commit") o.commit = next();
         else if (a == "-h" || a == "--help") usage("help");
         else usage(("unknown argument " + a).c_str());
@@ -234,6 +240,11 @@ int run(const options& o) {
     for (auto const& [k, v] : o.extra) props[k] = v;
     kafka::KafkaConsumer<view, view, policies> consumer{kafka::consumer_config(props)};
     consumer.set_log_handler(stderr_logger(o.verbosity));
+    if (o.assignor_set && consumer.config().group_protocol() == kafka::group_protocol::consumer) {
+        std::fprintf(stderr, "kafka-consume: --assignor picks a client-side assignor, which group.protocol=consumer does not "
+                             "use (the broker assigns): choose the broker's with -X group.remote.assignor=uniform|range\n");
+        return 1;
+    }
     std::atomic<bool> done{false};
     std::thread watcher([&] {
         while (!done.load()) {
@@ -258,8 +269,10 @@ int run(const options& o) {
     // why). In a group a missing topic is waited for, as Java's consumer does (-e ends the wait).
     std::map<std::string, std::vector<kafka::topic_partition>> partitions;
     try {
-        for (auto const& t : o.topics)
+        for (auto const& t : o.topics) {
+            if (t.rfind('^', 0) == 0) continue;  // a regex (kcat -G): its topics are what the group assigns
             for (auto const& p : consumer.partitionsFor(t)) partitions[t].push_back(p.topic_partition());
+        }
     } catch (const kafka::timeout_error& e) {
         std::fprintf(stderr, "kafka-consume: cluster unreachable: %s\n", e.what());
         return exit_unreachable;
@@ -275,6 +288,10 @@ int run(const options& o) {
     if (o.group.empty()) {
         std::vector<kafka::topic_partition> all;
         for (auto const& t : o.topics) {
+            if (t.rfind('^', 0) == 0) {
+                std::fprintf(stderr, "kafka-consume: the regex topic '%s' needs a group (-g), as in kcat\n", t.c_str());
+                return 1;
+            }
             auto const& parts = partitions[t];
             if (parts.empty()) {
                 std::fprintf(stderr, "kafka-consume: topic '%s' does not exist\n", t.c_str());
@@ -308,7 +325,24 @@ int run(const options& o) {
             empty_assignment_polls = 0;
             if (!o.quiet) std::fprintf(stderr, "%% group %s: lost %s\n", o.group.c_str(), join(parts).c_str());
         };
-        consumer.subscribe(o.topics, l);
+        // kcat's convention: a topic starting with ^ is a regex. Evaluated by the broker under
+        // group.protocol=consumer (Kafka 4.0+), by this client (full match) under classic.
+        std::vector<std::string> names;
+        std::string regex;
+        for (auto const& t : o.topics) {
+            if (t.rfind('^', 0) == 0) regex += (regex.empty() ? "" : "|") + ("(?:" + t + ")");
+            else names.push_back(t);
+        }
+        if (regex.empty()) {
+            consumer.subscribe(names, l);
+        } else if (!names.empty()) {
+            std::fprintf(stderr, "kafka-consume: topic names and ^regex topics cannot be mixed in one subscription\n");
+            return 1;
+        } else if (consumer.config().group_protocol() == kafka::group_protocol::consumer) {
+            consumer.subscribe(kafka::subscription_pattern(regex), l);
+        } else {
+            consumer.subscribe(kafka::topic_pattern(regex), l);
+        }
     }
 
     auto fmt = unescape(o.format);

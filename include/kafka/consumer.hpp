@@ -104,6 +104,9 @@ public:
     void subscribe(std::initializer_list<std::string> topics, rebalance_listener listener = {});
     /// Subscribes to every topic whose name fully matches `pattern.regex` (ECMAScript syntax).
     void subscribe(const topic_pattern& pattern, rebalance_listener listener = {});
+    /// Subscribes to every topic matching `pattern.regex` as the broker evaluates it (RE2/J syntax);
+    /// needs group.protocol=consumer and Kafka 4.0+ (kafka_error otherwise, with the reason).
+    void subscribe(const subscription_pattern& pattern, rebalance_listener listener = {});
     /// Takes exactly these partitions, outside any group rebalance.
     void assign(const std::vector<topic_partition>& partitions);
     /// Leaves the group (revoking through the listener) or drops the manual assignment.
@@ -183,7 +186,8 @@ public:
     /// everything, the commit on revocation included.
     void close(const close_options& options);
     /// Asks the group for a rebalance at the next poll (Java's enforceRebalance); `reason` goes to
-    /// the coordinator with the JoinGroup. Throws illegal_state_error when not subscribed.
+    /// the coordinator with the JoinGroup. Throws illegal_state_error when not subscribed. Under
+    /// group.protocol=consumer the broker decides: as Java, it only logs a warning.
     void enforceRebalance(const std::string& reason = {});
 
     // ---- metrics, logging, identity -----------------------------------------------------

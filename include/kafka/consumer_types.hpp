@@ -22,6 +22,14 @@ struct topic_pattern {
     std::string regex;
 };
 
+/// A regex subscription the broker evaluates (Java's SubscriptionPattern; RE2/J syntax): KIP-848's
+/// SubscribedTopicRegex, so group.protocol=consumer and a broker serving ConsumerGroupHeartbeat v1
+/// (Kafka 4.0+) only. Topics created later are picked up by the broker.
+struct subscription_pattern {
+    explicit subscription_pattern(std::string r) : regex(std::move(r)) {}
+    std::string regex;
+};
+
 /// An offset found by offsetsForTimes.
 struct offset_and_timestamp {
     std::int64_t offset = -1;

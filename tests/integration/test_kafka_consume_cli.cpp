@@ -351,4 +351,32 @@ TEST_CASE("kafka-consume: a refused authentication is an error line naming the b
     }));
 }
 
+TEST_CASE("kafka-consume: a ^regex topic (kcat -G), client-side under classic, the broker's under group.protocol=consumer",
+          "[integration][cli][kip848]") {
+    auto prefix = unique_name("cli-re");
+    create_topic(prefix + "-a", 2);
+    create_topic(prefix + "-b", 1);
+    create_topic("x" + prefix, 1);  // does not match
+    kafka::test::produce_with_kcat(prefix + "-a", {"a1", "a2", "a3"}, "");
+    kafka::test::produce_with_kcat(prefix + "-b", {"b1", "b2"}, "");
+    kafka::test::produce_with_kcat("x" + prefix, {"x1"}, "");
+    std::vector<std::string> protocols{"classic"};
+    if (kafka::test::broker_env::get().is_kafka4()) protocols.push_back("consumer");  // SubscribedTopicRegex: v1
+    for (auto const& protocol : protocols) {
+        child c("kafka-consume", {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-g", unique_name("cli-re-" + protocol), "-t",
+                                  "^" + prefix + "-.*", "-X", "group.protocol=" + protocol, "-c", "5"});
+        auto rc = c.exit_code(60s);
+        INFO(protocol << "\n" << c.transcript());
+        CHECK(rc == 0);
+        auto out = c.out();
+        std::sort(out.begin(), out.end());
+        CHECK(out == std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"});
+    }
+    // --assignor names a client-side assignor, which the consumer protocol does not use: refused.
+    child bad("kafka-consume", {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-g", unique_name("cli-re-bad"), "-t", prefix + "-a",
+                                "-X", "group.protocol=consumer", "--assignor", "sticky", "-c", "1"});
+    CHECK(bad.exit_code(30s) == 1);
+    CHECK(has_line(bad.err(), [](auto& l) { return l.find("group.remote.assignor") != std::string::npos; }));
+}
+
 #endif  // KAFKA_CONSUME_BIN

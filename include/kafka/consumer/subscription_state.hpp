@@ -42,7 +42,9 @@ struct partition_state {
 
 class subscription_state {
 public:
-    enum class kind { none, topics, pattern, user_assigned };
+    // server_pattern: a regex the broker evaluates (KIP-848); the subscription is then the topics
+    // the broker assigned.
+    enum class kind { none, topics, pattern, server_pattern, user_assigned };
 
     explicit subscription_state(offset_reset_strategy default_reset = offset_reset_strategy::latest)
         : default_reset_(default_reset) {}
@@ -71,6 +73,13 @@ public:
         pattern_text_ = pattern;
         kind_ = kind::pattern;
     }
+    /// Subscribes by a regex the broker evaluates (group.protocol=consumer): the assignment names the topics.
+    void subscribe_server_pattern(const std::string& regex) {
+        ensure_kind(kind::server_pattern);
+        if (kind_ != kind::server_pattern) subscription_.clear();
+        pattern_text_ = regex;
+        kind_ = kind::server_pattern;
+    }
     bool matches_pattern(const std::string& topic) const { return kind_ == kind::pattern && std::regex_match(topic, pattern_); }
     const std::string& pattern() const noexcept { return pattern_text_; }
 
@@ -92,8 +101,12 @@ public:
 
     /// The group's assignment (after a rebalance). Partitions kept keep their positions.
     void assign_from_subscribed(const std::vector<topic_partition>& partitions) {
-        if (kind_ != kind::topics && kind_ != kind::pattern)
+        if (kind_ != kind::topics && kind_ != kind::pattern && kind_ != kind::server_pattern)
             throw illegal_state_error("assignment from the group without a topic or pattern subscription");
+        if (kind_ == kind::server_pattern) {
+            subscription_.clear();
+            for (auto const& tp : partitions) subscription_.insert(tp.topic);
+        }
         for (auto const& tp : partitions)
             if (!subscription_.count(tp.topic))
                 throw illegal_state_error("the group assigned " + tp.to_string() + ", a topic not subscribed to");
@@ -108,7 +121,9 @@ public:
         assignment_.clear();
     }
 
-    bool has_auto_assigned_partitions() const noexcept { return kind_ == kind::topics || kind_ == kind::pattern; }
+    bool has_auto_assigned_partitions() const noexcept {
+        return kind_ == kind::topics || kind_ == kind::pattern || kind_ == kind::server_pattern;
+    }
     bool is_user_assigned() const noexcept { return kind_ == kind::user_assigned; }
     /// Topics subscribed to (topic or pattern subscription).
     const std::set<std::string>& subscription() const noexcept { return subscription_; }
@@ -226,7 +241,7 @@ private:
     void ensure_kind(kind wanted) const {
         if (kind_ != kind::none && kind_ != wanted) {
             const char* now = kind_ == kind::user_assigned ? "partitions were assigned with assign()"
-                              : kind_ == kind::pattern      ? "the consumer is subscribed to a pattern"
+                              : kind_ == kind::pattern || kind_ == kind::server_pattern ? "the consumer is subscribed to a pattern"
                                                             : "the consumer is subscribed to topics";
             throw illegal_state_error(std::string("subscribe(), subscribe(pattern) and assign() are exclusive: ") + now +
                                       "; call unsubscribe() first");

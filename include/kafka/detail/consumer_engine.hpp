@@ -23,6 +23,7 @@
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
 #include <kafka/consumer/classic_membership.hpp>
+#include <kafka/consumer/consumer_membership.hpp>
 #include <kafka/consumer/fetcher.hpp>
 #include <kafka/consumer/group_membership.hpp>
 #include <kafka/consumer/subscription_state.hpp>
@@ -152,6 +153,24 @@ public:
         metadata_.set_topics({}, true);
         metadata_.request_update();
         membership_->request_rejoin("pattern subscription");
+    }
+
+    /// Subscribes by a regex the broker evaluates (KIP-848 SubscribedTopicRegex, Java's
+    /// subscribe(SubscriptionPattern)): group.protocol=consumer only.
+    void subscribe(const subscription_pattern& pattern, rebalance_listener listener = {}) {
+        auto g = acquire();
+        require_group("subscribe(subscription_pattern)");
+        if (config_.group_protocol() != group_protocol::consumer)
+            throw kafka_error(make_error_code(client_errc::invalid_config),
+                              "subscribe(subscription_pattern) asks the broker to evaluate the regex, which only "
+                              "group.protocol=consumer does; with group.protocol=classic use subscribe(topic_pattern)");
+        if (pattern.regex.empty())
+            throw kafka_error(make_error_code(client_errc::invalid_config), "subscribe(subscription_pattern): the regex is empty");
+        subs_.subscribe_server_pattern(pattern.regex);
+        group_.applier.set_listener(std::move(listener));
+        metadata_.set_topics({}, true);  // the topics are what the broker assigns: their names come by id
+        metadata_.request_update();
+        membership_->request_rejoin("subscription pattern changed");
     }
 
     /// Takes exactly these partitions, outside any group rebalance.
@@ -391,6 +410,12 @@ public:
         auto g = acquire();
         if (!subs_.has_auto_assigned_partitions())
             throw illegal_state_error("enforceRebalance(): the consumer takes no part in a group rebalance (it is not subscribed)");
+        if (config_.group_protocol() == group_protocol::consumer) {
+            // As Java's consumer under this protocol: the broker decides when to rebalance.
+            log_.log(log_level::warn, "enforceRebalance() is not supported with group.protocol=consumer (the broker "
+                                      "computes assignments); nothing was done");
+            return;
+        }
         membership_->request_rejoin(reason.empty() ? "rebalance enforced by the user" : "rebalance enforced by the user: " + reason);
     }
 
@@ -579,9 +604,16 @@ private:
         }
         case group_protocol::consumer: break;
         }
-        throw config_error("group.protocol",
-                           "group.protocol=consumer (the KIP-848 consumer group protocol) is not implemented by this "
-                           "consumer yet; use group.protocol=classic (the default)");
+        // Under the consumer protocol the broker assigns: a client-side assignor other than the
+        // ones Kafka ships (which the broker's own assignors replace) would silently not apply.
+        for (auto name : assignor_list::names)
+            if (name != "range" && name != "roundrobin" && name != "sticky" && name != "cooperative-sticky")
+                throw config_error("group.protocol",
+                                   "group.protocol=consumer assigns partitions on the broker, so this consumer's custom "
+                                   "assignor '" + std::string(name) + "' would not be used; use group.protocol=classic, or "
+                                   "choose a broker assignor with group.remote.assignor");
+        (void)a;
+        return std::make_unique<engine::consumer_membership<transport_type>>(group_, config_.group_remote_assignor());
     }
 
     // partition.assignment.strategy names assignors; here they are chosen at compile time, so the
@@ -938,9 +970,14 @@ private:
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
             if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
-                ec == errc::fenced_instance_id) {
+                ec == errc::fenced_instance_id || ec == errc::fenced_member_epoch) {
                 log_commit_failure(log_, offsets, ec, "the group rebalanced or this member was fenced; not retried");
                 throw commit_failed_error(ec);
+            }
+            // STALE_MEMBER_EPOCH (consumer protocol): retried with the epoch of the next heartbeat, as Java.
+            if (ec == errc::stale_member_epoch && transport_.now() < deadline) {
+                backoff(deadline);
+                continue;
             }
             if (!retriable(ec) && ec != errc::not_coordinator && ec != errc::coordinator_not_available) {
                 log_commit_failure(log_, offsets, ec, "not retried");

@@ -48,6 +48,11 @@ void KafkaConsumer<K, V, P>::subscribe(const topic_pattern& pattern, rebalance_l
 }
 
 template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::subscribe(const subscription_pattern& pattern, rebalance_listener listener) {
+    engine_->subscribe(pattern, std::move(listener));
+}
+
+template <class K, class V, class P>
 void KafkaConsumer<K, V, P>::assign(const std::vector<topic_partition>& partitions) {
     engine_->assign(partitions);
 }

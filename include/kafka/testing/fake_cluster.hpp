@@ -10,7 +10,8 @@
 //
 // What a broker serves (every version our message descriptions support, see limit_version()):
 // ApiVersions, Metadata, FindCoordinator, ListOffsets, Fetch, OffsetCommit, OffsetFetch,
-// JoinGroup, SyncGroup, Heartbeat, LeaveGroup. Any other API closes the connection.
+// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ConsumerGroupHeartbeat. Any other API closes the
+// connection.
 //
 // This class is the face; the behaviours, and where they are simplified, are described where
 // they are implemented:
@@ -20,8 +21,10 @@
 //   fake/group_coordinator.hpp  what every kind of group shares: FindCoordinator (placement),
 //                               OffsetCommit and OffsetFetch (committed offsets)
 //   fake/classic_group.hpp      the classic protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup
-// Another kind of group (KIP-848's ConsumerGroupHeartbeat, share groups) is a sibling of
-// classic_group.hpp: it serves its APIs on the wire and registers with the group coordinator.
+//   fake/consumer_group.hpp     the KIP-848 consumer protocol: ConsumerGroupHeartbeat, server-side
+//                               assignment (uniform, range), epochs, revocation before reassignment
+// Another kind of group (share groups) is a sibling of these two: it serves its APIs on the wire
+// and registers with the group coordinator.
 //
 //  * set_down(node, true) closes the node's connections (in-flight requests fail, reads see EOF),
 //    refuses new ones, drops it from Metadata, and, unless told otherwise, moves leadership of its
@@ -46,6 +49,7 @@
 #include <vector>
 
 #include <kafka/testing/fake/classic_group.hpp>
+#include <kafka/testing/fake/consumer_group.hpp>
 #include <kafka/testing/fake/group_coordinator.hpp>
 #include <kafka/testing/fake/log.hpp>
 #include <kafka/testing/fake/wire.hpp>
@@ -67,6 +71,10 @@ struct fake_cluster_options {
     /// Fence Fetch/ListOffsets by current_leader_epoch as Kafka does (FENCED_LEADER_EPOCH when
     /// the client's epoch is older, UNKNOWN_LEADER_EPOCH when newer). Off: epochs are ignored.
     bool check_leader_epochs = true;
+    /// The broker's group.consumer.session.timeout.ms and group.consumer.heartbeat.interval.ms
+    /// (KIP-848 consumer groups).
+    std::chrono::milliseconds consumer_session_timeout{45000};
+    std::chrono::milliseconds consumer_heartbeat_interval{5000};
 };
 
 class fake_cluster {
@@ -81,7 +89,8 @@ public:
         : wire_(std::make_shared<fake::wire>(fake::wire_options{opts.brokers, opts.host, opts.base_port, opts.latency})),
           logs_(*wire_, fake::log_options{opts.auto_create_topics, opts.auto_create_partitions, opts.check_leader_epochs}),
           coordinator_(*wire_, logs_),
-          classic_(*wire_, coordinator_, opts.initial_rebalance_delay) {
+          classic_(*wire_, coordinator_, opts.initial_rebalance_delay),
+          consumer_(*wire_, logs_, coordinator_, fake::consumer_group_options{opts.consumer_session_timeout, opts.consumer_heartbeat_interval}) {
         wire_->start();
     }
     fake_cluster(const fake_cluster&) = delete;
@@ -175,6 +184,12 @@ public:
     std::optional<group_info> describe_group(const std::string& group) const { return classic_.describe(group); }
     /// Removes a member as if its session had expired (a rebalance follows).
     void remove_member(const std::string& group, const std::string& member_id) { classic_.remove_member(group, member_id); }
+    /// A KIP-848 consumer group as its coordinator sees it (epochs, assignments, revocations).
+    std::optional<consumer_group_info> describe_consumer_group(const std::string& group) const { return consumer_.describe(group); }
+    /// Removes a member of a consumer group as if its session had expired (it is fenced next).
+    void remove_consumer_member(const std::string& group, const std::string& member_id) {
+        consumer_.remove_member(group, member_id);
+    }
     /// Starts a rebalance of a stable group, as a membership change would.
     void trigger_rebalance(const std::string& group) { classic_.trigger_rebalance(group); }
     /// The committed offset of `tp` in `group`, if any.
@@ -212,6 +227,7 @@ private:
     fake::logs logs_;
     fake::group_coordinator coordinator_;
     fake::classic_groups classic_;
+    fake::consumer_groups consumer_;
 };
 
 }  // namespace kafka::testing

@@ -10,6 +10,8 @@
 #include <kafka/testing/fake_cluster.hpp>
 #include <kafka/testing/in_memory_transport.hpp>
 
+#include "group_rig.hpp"
+
 #include <chrono>
 #include <map>
 #include <string>
@@ -28,11 +30,7 @@ namespace {
 
 using membership = ke::classic_membership<kt::in_memory_transport, kafka::assignors::range>;
 
-struct sim_manual : kafka::default_policies {
-    using transport = kt::in_memory_transport;
-    using offset_commit = kafka::commit::manual;
-    static constexpr bool background_heartbeat = false;
-};
+using unit_rig::sim_manual;
 using sim_consumer = kafka::KafkaConsumer<std::string, std::string, sim_manual>;
 
 /// P without the background heartbeat thread (simulated time has no real-time thread).
@@ -41,70 +39,7 @@ struct sim_no_thread : P {
     static constexpr bool background_heartbeat = false;
 };
 
-/// A client, metadata, subscription and group parts wired as the consumer wires them.
-struct group_rig {
-    explicit group_rig(kt::fake_cluster& c, std::string group = "g")
-        : cluster(c), transport(c), client(io, transport, options()),
-          metadata(std::chrono::milliseconds(300000), std::chrono::milliseconds(100)),
-          subs(kafka::offset_reset_strategy::earliest), parts(client, metadata, subs, group_options(group)) {
-        client.set_node(-1, "sim", 9092);
-    }
-    static kc::client_options options() {
-        kc::client_options o;
-        o.client_id = "unit";
-        o.request_timeout = 5000ms;
-        return o;
-    }
-    static ke::group_options group_options(std::string group) {
-        ke::group_options o;
-        o.group_id = std::move(group);
-        o.session_timeout = 10000ms;
-        o.heartbeat_interval = 1000ms;
-        o.max_poll_interval = 60000ms;
-        return o;
-    }
-    void subscribe(const std::string& topic) {
-        subs.subscribe(std::set<std::string>{topic});
-        metadata.set_topics(subs.metadata_topics());
-        metadata.request_update();
-    }
-    /// One round of what the consumer's poll does for the group: metadata when due, a step.
-    template <class Step>
-    void round(Step&& step) {
-        auto now = transport.now();
-        if (metadata.has_topics_to_fetch() && metadata.time_to_next_update(now) <= decltype(now)::duration::zero() &&
-            !metadata_in_flight) {
-            if (auto node = client.least_loaded_node()) {
-                metadata_in_flight = true;
-                metadata.record_attempt(now);
-                client.send(*node, metadata.build_request(true)).add_listener([this](auto& f) {
-                    metadata_in_flight = false;
-                    if (f.succeeded()) metadata.update(f.value().body, transport.now());
-                });
-            }
-        }
-        step(now);
-        client.poll(100ms);
-    }
-    template <class Step, class Done>
-    bool run_until(Step&& step, Done&& done, std::chrono::seconds limit = 60s) {
-        auto give_up = transport.now() + limit;
-        for (int i = 0; i < 100000 && transport.now() < give_up; ++i) {
-            round(step);
-            if (done()) return true;
-        }
-        return false;
-    }
-
-    kt::fake_cluster& cluster;
-    asio::io_context io;
-    kt::in_memory_transport transport;
-    kc::network_client<kt::in_memory_transport> client;
-    kc::basic_metadata<kt::sim_clock> metadata;
-    ke::subscription_state subs;
-    ke::group_parts<kt::in_memory_transport> parts;
-    bool metadata_in_flight = false;
-};
+using unit_rig::group_rig;
 
 }  // namespace
 
@@ -226,22 +161,6 @@ TEST_CASE("commit manager: outside any membership, commits as a simple consumer 
     REQUIRE(rig.client.poll_future(f, 10s));
     REQUIRE(f.succeeded());
     CHECK(cluster.committed("simple", tp) == 7);
-}
-
-TEST_CASE("the consumer refuses group.protocol=consumer with a sentence instead of running the classic protocol",
-          "[membership]") {
-    kt::fake_cluster cluster;
-    using consumer = sim_consumer;
-    kafka::consumer_config cfg{{"bootstrap.servers", cluster.bootstrap_servers()},
-                               {"group.id", "g"},
-                               {"group.protocol", "consumer"}};
-    try {
-        consumer c(cfg, {}, {}, cluster.transport());
-        FAIL("constructed");
-    } catch (const kafka::config_error& e) {
-        CHECK(e.key() == "group.protocol");
-        CHECK_THAT(e.what(), Catch::Contains("KIP-848") && Catch::Contains("group.protocol=classic"));
-    }
 }
 
 TEST_CASE("commitAsync after assign(): finds the coordinator, commits, and its callback runs", "[membership][commit]") {

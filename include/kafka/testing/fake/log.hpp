@@ -89,6 +89,8 @@ public:
 
     // ---- topics ---------------------------------------------------------------------------
 
+    /// Every topic, by name.
+    const std::map<std::string, topic_t>& topics() const noexcept { return topics_; }
     topic_t* find_topic(const std::string& name) {
         auto it = topics_.find(name);
         return it == topics_.end() ? nullptr : &it->second;
