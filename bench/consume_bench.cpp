@@ -25,10 +25,11 @@
 namespace {
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr,
-                 "consume_bench: %s\n"
-                 "usage: consume_bench -b HOST:PORT -t TOPIC -n N [--latency SKIP] [--timeout SECONDS] [-X key=value]...\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "consume_bench: %s\n"
+        "usage: consume_bench -b HOST:PORT -t TOPIC -n N [--latency SKIP] [--timeout SECONDS] [-X key=value]...\n",
+        why);
     std::exit(2);
 }
 
@@ -68,17 +69,23 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) usage(("missing value after " + a).c_str());
             return argv[++i];
         };
-        if (a == "-b") brokers = next();
-        else if (a == "-t") topic = next();
-        else if (a == "-n") n = std::atoll(next().c_str());
-        else if (a == "--latency") skip = std::atoll(next().c_str());
-        else if (a == "--timeout") timeout_s = std::atof(next().c_str());
+        if (a == "-b")
+            brokers = next();
+        else if (a == "-t")
+            topic = next();
+        else if (a == "-n")
+            n = std::atoll(next().c_str());
+        else if (a == "--latency")
+            skip = std::atoll(next().c_str());
+        else if (a == "--timeout")
+            timeout_s = std::atof(next().c_str());
         else if (a == "-X") {
             auto kv = next();
             auto eq = kv.find('=');
             if (eq == std::string::npos) usage("-X needs key=value");
             props[kv.substr(0, eq)] = kv.substr(eq + 1);
-        } else usage(("unknown argument " + a).c_str());
+        } else
+            usage(("unknown argument " + a).c_str());
     }
     if (brokers.empty() || topic.empty() || n <= 0) usage("-b, -t and -n are required");
 
@@ -129,16 +136,20 @@ int main(int argc, char** argv) {
         if (skip >= 0) {
             std::sort(lat.begin(), lat.end());
             auto q = [&](double f) {
-                return lat.empty() ? -1.0 : static_cast<double>(lat[static_cast<std::size_t>(f * static_cast<double>(lat.size() - 1))]) / 1e6;
+                return lat.empty() ? -1.0
+                                   : static_cast<double>(
+                                         lat[static_cast<std::size_t>(f * static_cast<double>(lat.size() - 1))]) /
+                                         1e6;
             };
             std::printf("latency_ms samples=%zu p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", lat.size(), q(0.5), q(0.99),
                         q(0.999), q(1.0));
         }
         auto m = consumer.metrics();
-        std::fprintf(stderr, "consume_bench: %llu polls, %llu fetch requests, %llu fetch responses, %.0f bytes per response\n",
-                     static_cast<unsigned long long>(m.polls), static_cast<unsigned long long>(m.fetch_requests),
-                     static_cast<unsigned long long>(m.fetch_responses),
-                     m.fetch_responses ? static_cast<double>(m.bytes_fetched) / static_cast<double>(m.fetch_responses) : 0.0);
+        std::fprintf(
+            stderr, "consume_bench: %llu polls, %llu fetch requests, %llu fetch responses, %.0f bytes per response\n",
+            static_cast<unsigned long long>(m.polls), static_cast<unsigned long long>(m.fetch_requests),
+            static_cast<unsigned long long>(m.fetch_responses),
+            m.fetch_responses ? static_cast<double>(m.bytes_fetched) / static_cast<double>(m.fetch_responses) : 0.0);
         consumer.close(std::chrono::milliseconds(0));
         return count < n ? 3 : 0;
     } catch (const std::exception& e) {

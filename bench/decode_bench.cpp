@@ -149,13 +149,13 @@ constexpr std::size_t value_size = 100;
 std::string json_value(std::int64_t i) {
     static const char* events[] = {"page_view", "click", "add_to_cart", "search", "checkout"};
     char buf[256];
-    int n = std::snprintf(buf, sizeof buf,
-                          "{\"id\":%" PRId64 ",\"user\":\"u%05d\",\"event\":\"%s\",\"ts\":%" PRId64
-                          ",\"path\":\"/p/%04d\",\"v\":\"",
-                          i, static_cast<int>((i * 7919) % 100000), events[i % 5], 1700000000000 + i,
-                          static_cast<int>((i * 31) % 10000));
+    int n = std::snprintf(
+        buf, sizeof buf,
+        "{\"id\":%" PRId64 ",\"user\":\"u%05d\",\"event\":\"%s\",\"ts\":%" PRId64 ",\"path\":\"/p/%04d\",\"v\":\"", i,
+        static_cast<int>((i * 7919) % 100000), events[i % 5], 1700000000000 + i, static_cast<int>((i * 31) % 10000));
     std::string s(buf, static_cast<std::size_t>(n));
-    while (s.size() < value_size - 2) s.push_back(static_cast<char>('a' + (i + static_cast<std::int64_t>(s.size())) % 26));
+    while (s.size() < value_size - 2)
+        s.push_back(static_cast<char>('a' + (i + static_cast<std::int64_t>(s.size())) % 26));
     s.resize(value_size - 2);
     s += "\"}";
     return s;
@@ -283,7 +283,8 @@ std::uint64_t calibrate(Body&& body, double min_time) {
         double s = cpu_now() - t0;
         if (s >= min_time) return reps;
         double grow = s > 0 ? min_time * 1.15 / s : 10.0;
-        reps = std::max<std::uint64_t>(reps + 1, static_cast<std::uint64_t>(static_cast<double>(reps) * std::min(grow, 10.0)));
+        reps = std::max<std::uint64_t>(reps + 1,
+                                       static_cast<std::uint64_t>(static_cast<double>(reps) * std::min(grow, 10.0)));
     }
 }
 
@@ -417,35 +418,39 @@ int run_table(int batches, double min_time) {
                 "portable"
 #endif
     );
-    std::printf("| records/batch | codec | frame KiB | ns/record (min-max) | records/s | GB/s | new/record | "
-                "new/frame in decode_response | malloc/record | floor: crc32c GB/s | floor: memcpy GB/s |\n");
+    std::printf(
+        "| records/batch | codec | frame KiB | ns/record (min-max) | records/s | GB/s | new/record | "
+        "new/frame in decode_response | malloc/record | floor: crc32c GB/s | floor: memcpy GB/s |\n");
     std::printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int n : batch_sizes) {
         for (auto codec : all_codecs) {
             if (!codec_built(codec)) {
-                std::printf("| %d | %s | codec not built | | | | | | | | |\n", n, std::string(to_string(codec)).c_str());
+                std::printf("| %d | %s | codec not built | | | | | | | | |\n", n,
+                            std::string(to_string(codec)).c_str());
                 continue;
             }
             auto c = make_case(n, codec, batches);
             auto r = run_case(c, min_time, trials);
             char allocs[96] = "n/a (sanitizer build) | n/a | n/a";
             if (BENCH_COUNT_ALLOCS)
-                std::snprintf(allocs, sizeof allocs, "%.4f | %.1f | %.4f", r.news_per_record,
-                              r.news_per_frame_response, r.mallocs_per_record);
+                std::snprintf(allocs, sizeof allocs, "%.4f | %.1f | %.4f", r.news_per_record, r.news_per_frame_response,
+                              r.mallocs_per_record);
             std::printf("| %d | %s | %.1f | %.2f (%.2f-%.2f) | %.1f M | %.2f | %s | %.1f | %.1f |\n", n,
                         std::string(to_string(codec)).c_str(), static_cast<double>(c.frame.size()) / 1024.0,
-                        r.ns_per_record, r.ns_min, r.ns_max, r.records_per_s / 1e6, r.gb_per_s, allocs,
-                        r.crc_gb_per_s, r.memcpy_gb_per_s);
+                        r.ns_per_record, r.ns_min, r.ns_max, r.records_per_s / 1e6, r.gb_per_s, allocs, r.crc_gb_per_s,
+                        r.memcpy_gb_per_s);
             std::fflush(stdout);
         }
     }
-    std::printf("\nTimes are thread CPU time, median of %d trials of >= %.2f s each (min-max in brackets); "
-                "wall/CPU time over all timed loops: %.2f (1.00 = the core was ours).\n",
-                trials, min_time, total_wall / total_cpu);
-    std::printf("GB/s counts uncompressed record-set bytes (the batches as if uncompressed); the floors run over "
-                "those same bytes. new/record: operator new calls per record in the timed loops, after a warm-up "
-                "frame, with the response object, scratch buffer and codec contexts reused; malloc/record: C "
-                "allocations outside operator new (codec libraries).\n");
+    std::printf(
+        "\nTimes are thread CPU time, median of %d trials of >= %.2f s each (min-max in brackets); "
+        "wall/CPU time over all timed loops: %.2f (1.00 = the core was ours).\n",
+        trials, min_time, total_wall / total_cpu);
+    std::printf(
+        "GB/s counts uncompressed record-set bytes (the batches as if uncompressed); the floors run over "
+        "those same bytes. new/record: operator new calls per record in the timed loops, after a warm-up "
+        "frame, with the response object, scratch buffer and codec contexts reused; malloc/record: C "
+        "allocations outside operator new (codec libraries).\n");
     return 0;
 }
 
@@ -472,8 +477,9 @@ int run_instructions(const char* self, int batches) {
     }
     auto dir = std::filesystem::temp_directory_path() / ("decode_bench_callgrind_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
-    std::printf("| records/batch | codec | instructions/record | in the codec library | in libc memset/memcpy | "
-                "the rest (our decode + callback) |\n");
+    std::printf(
+        "| records/batch | codec | instructions/record | in the codec library | in libc memset/memcpy | "
+        "the rest (our decode + callback) |\n");
     std::printf("|---:|---|---:|---:|---:|---:|\n");
     for (int n : batch_sizes) {
         for (auto codec : all_codecs) {
@@ -502,8 +508,8 @@ int run_instructions(const char* self, int batches) {
             // Per-object costs from callgrind_annotate's function list:
             //   "  1,234 (12.3%)  file:function [/usr/lib/x86_64-linux-gnu/libz.so.1.2.13]"
             auto ann = out.string() + ".annotate";
-            std::string acmd = "callgrind_annotate --inclusive=no --threshold=100 " + out.string() + " > " + ann +
-                               " 2>/dev/null";
+            std::string acmd =
+                "callgrind_annotate --inclusive=no --threshold=100 " + out.string() + " > " + ann + " 2>/dev/null";
             if (std::system(acmd.c_str()) == 0) {
                 std::ifstream a(ann);
                 while (std::getline(a, line)) {
@@ -513,9 +519,12 @@ int run_instructions(const char* self, int batches) {
                     if (!codec_lib && !libc_mem) continue;
                     std::string digits;
                     for (char ch : line) {
-                        if (ch >= '0' && ch <= '9') digits.push_back(ch);
-                        else if (ch == ',') continue;
-                        else if (!digits.empty()) break;
+                        if (ch >= '0' && ch <= '9')
+                            digits.push_back(ch);
+                        else if (ch == ',')
+                            continue;
+                        else if (!digits.empty())
+                            break;
                     }
                     if (digits.empty()) continue;
                     (codec_lib ? codec_ir : libc_ir) += std::strtoull(digits.c_str(), nullptr, 10);
@@ -539,14 +548,17 @@ int main(int argc, char** argv) {
     double min_time = 0.3;
     std::vector<std::string_view> args(argv + 1, argv + argc);
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--batches" && i + 1 < args.size()) batches = std::atoi(std::string(args[++i]).c_str());
-        else if (args[i] == "--min-time" && i + 1 < args.size()) min_time = std::atof(std::string(args[++i]).c_str());
+        if (args[i] == "--batches" && i + 1 < args.size())
+            batches = std::atoi(std::string(args[++i]).c_str());
+        else if (args[i] == "--min-time" && i + 1 < args.size())
+            min_time = std::atof(std::string(args[++i]).c_str());
     }
     if (batches < 1 || min_time <= 0) die("bad --batches or --min-time");
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--callgrind") {
             compression_type codec;
-            if (i + 2 >= args.size() || !parse_codec(args[i + 1], codec)) die("usage: --callgrind CODEC RECORDS_PER_BATCH");
+            if (i + 2 >= args.size() || !parse_codec(args[i + 1], codec))
+                die("usage: --callgrind CODEC RECORDS_PER_BATCH");
             if (!codec_built(codec)) die("codec not built");
             return run_callgrind(codec, std::atoi(std::string(args[i + 2]).c_str()), batches);
         }

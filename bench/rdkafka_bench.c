@@ -23,12 +23,12 @@
 #include <string.h>
 #include <time.h>
 
-static void die(const char *what, const char *detail) {
+static void die(const char* what, const char* detail) {
     fprintf(stderr, "rdkafka_bench: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
     exit(1);
 }
 
-static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
+static void set(rd_kafka_conf_t* conf, const char* k, const char* v) {
     char err[512];
     if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) die(k, err);
 }
@@ -39,13 +39,13 @@ static int64_t now_ns(clockid_t c) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+static int cmp_i64(const void* a, const void* b) {
+    int64_t x = *(const int64_t*)a, y = *(const int64_t*)b;
     return x < y ? -1 : x > y;
 }
 
-static int parse_ts(const rd_kafka_message_t *m, int64_t *out) {
-    const unsigned char *p = m->payload;
+static int parse_ts(const rd_kafka_message_t* m, int64_t* out) {
+    const unsigned char* p = m->payload;
     int64_t x = 0;
     if (!p || m->len < 19) return 0;
     for (int i = 0; i < 19; i++) {
@@ -57,43 +57,48 @@ static int parse_ts(const rd_kafka_message_t *m, int64_t *out) {
 }
 
 /* Delivery reports of the latency producer: ack time minus send time (the payload's timestamp). */
-static int64_t *acks;
+static int64_t* acks;
 static long nacks, failed;
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
     int64_t ts;
-    (void)rk; (void)opaque;
-    if (m->err) failed++;
-    else if (parse_ts(m, &ts)) acks[nacks++] = now_ns(CLOCK_REALTIME) - ts;
+    (void)rk;
+    (void)opaque;
+    if (m->err)
+        failed++;
+    else if (parse_ts(m, &ts))
+        acks[nacks++] = now_ns(CLOCK_REALTIME) - ts;
 }
 
-static int produce(const char *brokers, const char *topic, int32_t partition, int rate, double seconds, int size, char **extra,
-                   int nextra) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+static int produce(const char* brokers, const char* topic, int32_t partition, int rate, double seconds, int size,
+                   char** extra, int nextra) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char err[512];
     set(conf, "bootstrap.servers", brokers);
     set(conf, "linger.ms", "0");
     set(conf, "acks", "1");
     for (int i = 0; i < nextra; i++) {
-        char *eq = strchr(extra[i], '=');
+        char* eq = strchr(extra[i], '=');
         *eq = 0;
         set(conf, extra[i], eq + 1);
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     acks = malloc(sizeof(int64_t) * (size_t)(rate * seconds + 1));
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk) die("rd_kafka_new", err);
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic, NULL);
     long total = (long)(rate * seconds);
-    char *buf = malloc((size_t)size + 32);
+    char* buf = malloc((size_t)size + 32);
     int64_t t0 = now_ns(CLOCK_MONOTONIC) + 200000000; /* start 200 ms from now */
     for (long i = 0; i < total; i++) {
         int64_t due = t0 + (int64_t)((double)i * 1e9 / rate);
         struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {}
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+        }
         int len = snprintf(buf, (size_t)size + 32, "%019" PRId64 " ", now_ns(CLOCK_REALTIME));
         while (len < size) buf[len++] = 'x';
         while (rd_kafka_produce(rkt, partition, RD_KAFKA_MSG_F_COPY, buf, (size_t)len, NULL, 0, NULL) != 0) {
-            if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(rd_kafka_last_error()));
+            if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                die("produce", rd_kafka_err2str(rd_kafka_last_error()));
             rd_kafka_poll(rk, 1);
         }
         rd_kafka_poll(rk, 0);
@@ -102,7 +107,8 @@ static int produce(const char *brokers, const char *topic, int32_t partition, in
     printf("rdkafka_bench: produced %ld records at %d/s, %ld failed\n", total, rate, failed);
     qsort(acks, (size_t)nacks, sizeof *acks, cmp_i64);
 #define Q(f) (nacks ? (double)acks[(long)((f) * (double)(nacks - 1))] / 1e6 : -1.0)
-    printf("ack_latency_ms samples=%ld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", nacks, Q(0.5), Q(0.99), Q(0.999), Q(1.0));
+    printf("ack_latency_ms samples=%ld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", nacks, Q(0.5), Q(0.99), Q(0.999),
+           Q(1.0));
 #undef Q
     free(acks);
     free(buf);
@@ -111,32 +117,44 @@ static int produce(const char *brokers, const char *topic, int32_t partition, in
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     const char *brokers = NULL, *topic = NULL;
     long long n = 0, skip = -1;
     int parts = 6, producing = 0, rate = 1000, size = 100, partition = RD_KAFKA_PARTITION_UA;
     double seconds = 10, timeout_s = 120;
-    char *extra[64];
+    char* extra[64];
     int nextra = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-#define NEXT() (i + 1 < argc ? argv[++i] : (die("missing value after", a), (char *)NULL))
-        if (!strcmp(a, "-b")) brokers = NEXT();
-        else if (!strcmp(a, "-t")) topic = NEXT();
-        else if (!strcmp(a, "-p")) parts = atoi(NEXT());
-        else if (!strcmp(a, "-n")) n = atoll(NEXT());
-        else if (!strcmp(a, "--latency")) skip = atoll(NEXT());
-        else if (!strcmp(a, "--timeout")) timeout_s = atof(NEXT());
-        else if (!strcmp(a, "--produce")) producing = 1;
-        else if (!strcmp(a, "--rate")) rate = atoi(NEXT());
-        else if (!strcmp(a, "--seconds")) seconds = atof(NEXT());
-        else if (!strcmp(a, "--size")) size = atoi(NEXT());
-        else if (!strcmp(a, "--partition")) partition = atoi(NEXT());
+        const char* a = argv[i];
+#define NEXT() (i + 1 < argc ? argv[++i] : (die("missing value after", a), (char*)NULL))
+        if (!strcmp(a, "-b"))
+            brokers = NEXT();
+        else if (!strcmp(a, "-t"))
+            topic = NEXT();
+        else if (!strcmp(a, "-p"))
+            parts = atoi(NEXT());
+        else if (!strcmp(a, "-n"))
+            n = atoll(NEXT());
+        else if (!strcmp(a, "--latency"))
+            skip = atoll(NEXT());
+        else if (!strcmp(a, "--timeout"))
+            timeout_s = atof(NEXT());
+        else if (!strcmp(a, "--produce"))
+            producing = 1;
+        else if (!strcmp(a, "--rate"))
+            rate = atoi(NEXT());
+        else if (!strcmp(a, "--seconds"))
+            seconds = atof(NEXT());
+        else if (!strcmp(a, "--size"))
+            size = atoi(NEXT());
+        else if (!strcmp(a, "--partition"))
+            partition = atoi(NEXT());
         else if (!strcmp(a, "-X")) {
-            char *kv = NEXT();
+            char* kv = NEXT();
             if (!strchr(kv, '=') || nextra == 64) die("-X needs key=value", kv);
             extra[nextra++] = kv;
-        } else die("unknown argument", a);
+        } else
+            die("unknown argument", a);
 #undef NEXT
     }
     if (!brokers || !topic) die("-b and -t are required", NULL);
@@ -144,31 +162,32 @@ int main(int argc, char **argv) {
     if (n <= 0 || parts <= 0) die("-n and -p must be positive", NULL);
 
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", brokers);
     set(conf, "group.id", "rdkafka-bench");
     set(conf, "enable.auto.commit", "false");
     set(conf, "enable.auto.offset.store", "false");
     set(conf, "check.crcs", "true");
     for (int i = 0; i < nextra; i++) {
-        char *eq = strchr(extra[i], '=');
+        char* eq = strchr(extra[i], '=');
         *eq = 0;
         set(conf, extra[i], eq + 1);
     }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) die("rd_kafka_new", err);
     rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts);
-    for (int p = 0; p < parts; p++) rd_kafka_topic_partition_list_add(list, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(list, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_resp_err_t e = rd_kafka_assign(rk, list);
     if (e) die("rd_kafka_assign", rd_kafka_err2str(e));
     rd_kafka_topic_partition_list_destroy(list);
 
     long long count = 0, bytes = 0, nlat = 0;
-    int64_t *lat = skip >= 0 ? malloc(sizeof(int64_t) * (size_t)(n > skip ? n - skip : 1)) : NULL;
+    int64_t* lat = skip >= 0 ? malloc(sizeof(int64_t) * (size_t)(n > skip ? n - skip : 1)) : NULL;
     int64_t t0 = now_ns(CLOCK_MONOTONIC), give_up = t0 + (int64_t)(timeout_s * 1e9);
     while (count < n && now_ns(CLOCK_MONOTONIC) < give_up) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 1000);
         if (!m) continue;
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) die("consume", rd_kafka_message_errstr(m));
@@ -186,7 +205,8 @@ int main(int argc, char **argv) {
     if (lat) {
         qsort(lat, (size_t)nlat, sizeof *lat, cmp_i64);
 #define Q(f) (nlat ? (double)lat[(long long)((f) * (double)(nlat - 1))] / 1e6 : -1.0)
-        printf("latency_ms samples=%lld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", nlat, Q(0.5), Q(0.99), Q(0.999), Q(1.0));
+        printf("latency_ms samples=%lld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", nlat, Q(0.5), Q(0.99), Q(0.999),
+               Q(1.0));
 #undef Q
         free(lat);
     }

@@ -68,8 +68,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -125,16 +125,26 @@ options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(("missing value after " + a).c_str());
             return argv[++i];
         };
-        if (a == "--port") o.port = std::atoi(next().c_str());
-        else if (a == "--topic") o.topic = next();
-        else if (a == "--partitions") o.partitions = std::atoi(next().c_str());
-        else if (a == "-n") o.n = std::atoll(next().c_str());
-        else if (a == "--payload") o.payload = next();
-        else if (a == "--batch-bytes") o.batch_bytes = std::atoi(next().c_str());
-        else if (a == "--empty-wait-ms") o.empty_wait_ms = std::atoi(next().c_str());
-        else if (a == "--seed") o.seed = std::strtoull(next().c_str(), nullptr, 10);
-        else if (a == "-h" || a == "--help") usage("help");
-        else usage(("unknown argument " + a).c_str());
+        if (a == "--port")
+            o.port = std::atoi(next().c_str());
+        else if (a == "--topic")
+            o.topic = next();
+        else if (a == "--partitions")
+            o.partitions = std::atoi(next().c_str());
+        else if (a == "-n")
+            o.n = std::atoll(next().c_str());
+        else if (a == "--payload")
+            o.payload = next();
+        else if (a == "--batch-bytes")
+            o.batch_bytes = std::atoi(next().c_str());
+        else if (a == "--empty-wait-ms")
+            o.empty_wait_ms = std::atoi(next().c_str());
+        else if (a == "--seed")
+            o.seed = std::strtoull(next().c_str(), nullptr, 10);
+        else if (a == "-h" || a == "--help")
+            usage("help");
+        else
+            usage(("unknown argument " + a).c_str());
     }
     if (o.topic.empty() || o.n <= 0 || o.payload.empty()) usage("--topic, -n and --payload are required");
     if (o.partitions <= 0 || o.port <= 0 || o.port > 65535 || o.batch_bytes < 128 || o.empty_wait_ms < 0)
@@ -168,13 +178,15 @@ struct partition_log {
 // delta, null key, value, no headers.
 std::size_t record_wire_size(std::int32_t offset_delta, std::size_t value_size) {
     auto zz = [](std::int64_t v) { return kp::uvarint_size(kp::zigzag64(v)); };
-    std::size_t body = 1 + 1 + zz(offset_delta) + zz(-1) + zz(static_cast<std::int64_t>(value_size)) + value_size + zz(0);
+    std::size_t body =
+        1 + 1 + zz(offset_delta) + zz(-1) + zz(static_cast<std::int64_t>(value_size)) + value_size + zz(0);
     return zz(static_cast<std::int64_t>(body)) + body;
 }
 
 std::vector<partition_log> build_logs(const options& o, const std::vector<std::string>& lines, std::size_t& batches) {
     std::vector<partition_log> logs(static_cast<std::size_t>(o.partitions));
-    auto t0 = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto t0 = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
     std::uint64_t rng = o.seed * 0x9E3779B97F4A7C15ull + 1;
     auto next_line = [&]() -> const std::string& {  // splitmix64
         std::uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
@@ -239,7 +251,8 @@ void verify_logs(const std::vector<partition_log>& logs, long long n) {
             kp::record_cursor cur(b, true);
             kafka::record_view r;
             while (cur.next(r)) {
-                if (r.offset != next || r.key || !r.value) die("verify: partition " + std::to_string(p) + ": bad record at " + std::to_string(next));
+                if (r.offset != next || r.key || !r.value)
+                    die("verify: partition " + std::to_string(p) + ": bad record at " + std::to_string(next));
                 ++next;
             }
             if (cur.error()) die("verify: partition " + std::to_string(p) + ": " + cur.error().message());
@@ -276,7 +289,9 @@ public:
 
     std::size_t size() const noexcept { return w_.size(); }
     template <class T>
-    void fixed(T v) { w_.fixed(v); }
+    void fixed(T v) {
+        w_.fixed(v);
+    }
     void int8(std::int8_t v) { w_.int8(v); }
     void int16(std::int16_t v) { w_.int16(v); }
     void int32(std::int32_t v) { w_.int32(v); }
@@ -421,8 +436,10 @@ public:
             }
             for (int i = 0; i < n; ++i) {
                 int fd = evs[i].data.fd;
-                if (fd == lfd_) accept_all();
-                else if (fd == sfd_) stop_ = true;
+                if (fd == lfd_)
+                    accept_all();
+                else if (fd == sfd_)
+                    stop_ = true;
                 else if (auto it = conns_.find(fd); it != conns_.end()) {
                     auto& c = *it->second;
                     if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c);
@@ -438,11 +455,13 @@ public:
         reap();
         double cpu = cpu_seconds() - cpu_at_ready_;
         double secs = std::chrono::duration<double>(steady::now() - ready_at_).count();
-        std::printf("served %lld connections, %lld Fetch responses (%lld answered below min_bytes after the wait), "
-                    "%.3f GB of records (%.3f GB sent in all) in %.1f s; CPU since ready %.2f s (%.3f CPU-s per GB of records)\n",
-                    total_conns_, total_fetches_, total_unsatisfied_, static_cast<double>(total_record_bytes_) / 1e9,
-                    static_cast<double>(total_bytes_sent_) / 1e9, secs, cpu,
-                    total_record_bytes_ ? cpu / (static_cast<double>(total_record_bytes_) / 1e9) : 0.0);
+        std::printf(
+            "served %lld connections, %lld Fetch responses (%lld answered below min_bytes after the wait), "
+            "%.3f GB of records (%.3f GB sent in all) in %.1f s; CPU since ready %.2f s (%.3f CPU-s per GB of "
+            "records)\n",
+            total_conns_, total_fetches_, total_unsatisfied_, static_cast<double>(total_record_bytes_) / 1e9,
+            static_cast<double>(total_bytes_sent_) / 1e9, secs, cpu,
+            total_record_bytes_ ? cpu / (static_cast<double>(total_record_bytes_) / 1e9) : 0.0);
         std::fflush(stdout);
     }
 
@@ -499,17 +518,17 @@ private:
         std::string apis;
         for (auto const& [k, n] : c.requests)
             apis += " " + std::to_string(k.first) + "v" + std::to_string(k.second) + "x" + std::to_string(n);
-        std::fprintf(stderr,
-                     "replay_broker: %s closed after %.2f s: requests (api v version x count):%s; %lld Fetch "
-                     "responses (%lld partitions, %lld below min_bytes after the wait), %.1f MB of records, %.1f MB sent\n",
-                     c.peer.c_str(), std::chrono::duration<double>(steady::now() - c.opened).count(), apis.c_str(),
-                     c.fetches, c.fetch_partitions, c.fetches_unsatisfied, static_cast<double>(c.record_bytes) / 1e6,
-                     static_cast<double>(c.bytes_sent) / 1e6);
+        std::fprintf(
+            stderr,
+            "replay_broker: %s closed after %.2f s: requests (api v version x count):%s; %lld Fetch "
+            "responses (%lld partitions, %lld below min_bytes after the wait), %.1f MB of records, %.1f MB sent\n",
+            c.peer.c_str(), std::chrono::duration<double>(steady::now() - c.opened).count(), apis.c_str(), c.fetches,
+            c.fetch_partitions, c.fetches_unsatisfied, static_cast<double>(c.record_bytes) / 1e6,
+            static_cast<double>(c.bytes_sent) / 1e6);
     }
 
     void reap() {
-        for (auto it = conns_.begin(); it != conns_.end();)
-            it = it->second->closed ? conns_.erase(it) : std::next(it);
+        for (auto it = conns_.begin(); it != conns_.end();) it = it->second->closed ? conns_.erase(it) : std::next(it);
     }
 
     void on_readable(connection& c) {
@@ -619,22 +638,34 @@ private:
             return close_conn(c);
         }
         switch (api) {
-        case produce_key:
-            std::fprintf(stderr, "replay_broker: %s: Produce is advertised but not served; closing\n", c.peer.c_str());
-            return close_conn(c);
-        case kp::MetadataRequest::api_key: return serve<kp::MetadataRequest>(c, frame, &broker::on_metadata);
-        case kp::ListOffsetsRequest::api_key: return serve<kp::ListOffsetsRequest>(c, frame, &broker::on_list_offsets);
-        case kp::FetchRequest::api_key: return serve_fetch(c, frame);
-        case kp::OffsetForLeaderEpochRequest::api_key:
-            return serve<kp::OffsetForLeaderEpochRequest>(c, frame, &broker::on_offset_for_leader_epoch);
-        case kp::FindCoordinatorRequest::api_key: return serve<kp::FindCoordinatorRequest>(c, frame, &broker::on_find_coordinator);
-        case kp::JoinGroupRequest::api_key: return serve<kp::JoinGroupRequest>(c, frame, &broker::on_join);
-        case kp::SyncGroupRequest::api_key: return serve<kp::SyncGroupRequest>(c, frame, &broker::on_sync);
-        case kp::HeartbeatRequest::api_key: return serve<kp::HeartbeatRequest>(c, frame, &broker::on_heartbeat);
-        case kp::LeaveGroupRequest::api_key: return serve<kp::LeaveGroupRequest>(c, frame, &broker::on_leave);
-        case kp::OffsetCommitRequest::api_key: return serve<kp::OffsetCommitRequest>(c, frame, &broker::on_offset_commit);
-        case kp::OffsetFetchRequest::api_key: return serve<kp::OffsetFetchRequest>(c, frame, &broker::on_offset_fetch);
-        default: return close_conn(c);
+            case produce_key:
+                std::fprintf(stderr, "replay_broker: %s: Produce is advertised but not served; closing\n",
+                             c.peer.c_str());
+                return close_conn(c);
+            case kp::MetadataRequest::api_key:
+                return serve<kp::MetadataRequest>(c, frame, &broker::on_metadata);
+            case kp::ListOffsetsRequest::api_key:
+                return serve<kp::ListOffsetsRequest>(c, frame, &broker::on_list_offsets);
+            case kp::FetchRequest::api_key:
+                return serve_fetch(c, frame);
+            case kp::OffsetForLeaderEpochRequest::api_key:
+                return serve<kp::OffsetForLeaderEpochRequest>(c, frame, &broker::on_offset_for_leader_epoch);
+            case kp::FindCoordinatorRequest::api_key:
+                return serve<kp::FindCoordinatorRequest>(c, frame, &broker::on_find_coordinator);
+            case kp::JoinGroupRequest::api_key:
+                return serve<kp::JoinGroupRequest>(c, frame, &broker::on_join);
+            case kp::SyncGroupRequest::api_key:
+                return serve<kp::SyncGroupRequest>(c, frame, &broker::on_sync);
+            case kp::HeartbeatRequest::api_key:
+                return serve<kp::HeartbeatRequest>(c, frame, &broker::on_heartbeat);
+            case kp::LeaveGroupRequest::api_key:
+                return serve<kp::LeaveGroupRequest>(c, frame, &broker::on_leave);
+            case kp::OffsetCommitRequest::api_key:
+                return serve<kp::OffsetCommitRequest>(c, frame, &broker::on_offset_commit);
+            case kp::OffsetFetchRequest::api_key:
+                return serve<kp::OffsetFetchRequest>(c, frame, &broker::on_offset_fetch);
+            default:
+                return close_conn(c);
         }
     }
 
@@ -650,8 +681,7 @@ private:
     }
 
     template <class Req>
-    void serve(connection& c, bytes_view frame,
-               typename Req::response_type (broker::*fn)(const Req&, std::int16_t)) {
+    void serve(connection& c, bytes_view frame, typename Req::response_type (broker::*fn)(const Req&, std::int16_t)) {
         Req req;
         std::int16_t version = 0;
         std::int32_t corr = 0;
@@ -699,11 +729,11 @@ private:
                 t.error_code = err(kafka::errc::unknown_topic_or_partition);
                 return;
             }
-            for (std::int32_t p = 0; p < o_.partitions; ++p)
-                t.partitions.push_back({0, p, 0, 0, {0}, {0}, {}});
+            for (std::int32_t p = 0; p < o_.partitions; ++p) t.partitions.push_back({0, p, 0, 0, {0}, {0}, {}});
         };
         bool all = !req.topics || (version == 0 && req.topics->empty());
-        if (all) describe(o_.topic);
+        if (all)
+            describe(o_.topic);
         else
             for (auto const& t : *req.topics) describe(t.name.value_or(std::string{}));
         return resp;
@@ -728,33 +758,34 @@ private:
                 }
                 rp.leader_epoch = 0;
                 switch (p.timestamp) {
-                case -2:  // earliest
-                case -4:  // earliest local (tiered storage)
-                    rp.offset = 0;
-                    break;
-                case -1:  // latest
-                case -5:  // latest tiered
-                    rp.offset = log->end;
-                    break;
-                case -3:  // max timestamp: the last batch's first record carries it (one timestamp per batch)
-                    if (log->base.empty()) rp.offset = -1;
-                    else {
-                        rp.offset = log->base.back();
-                        rp.timestamp = log->max_ts.back();
-                    }
-                    break;
-                default: {
-                    if (p.timestamp < 0) {
-                        rp.error_code = err(kafka::errc::invalid_request);
+                    case -2:  // earliest
+                    case -4:  // earliest local (tiered storage)
+                        rp.offset = 0;
                         break;
+                    case -1:  // latest
+                    case -5:  // latest tiered
+                        rp.offset = log->end;
+                        break;
+                    case -3:  // max timestamp: the last batch's first record carries it (one timestamp per batch)
+                        if (log->base.empty())
+                            rp.offset = -1;
+                        else {
+                            rp.offset = log->base.back();
+                            rp.timestamp = log->max_ts.back();
+                        }
+                        break;
+                    default: {
+                        if (p.timestamp < 0) {
+                            rp.error_code = err(kafka::errc::invalid_request);
+                            break;
+                        }
+                        auto it = std::lower_bound(log->max_ts.begin(), log->max_ts.end(), p.timestamp);
+                        if (it != log->max_ts.end()) {
+                            auto i = static_cast<std::size_t>(it - log->max_ts.begin());
+                            rp.offset = log->base[i];
+                            rp.timestamp = *it;
+                        }
                     }
-                    auto it = std::lower_bound(log->max_ts.begin(), log->max_ts.end(), p.timestamp);
-                    if (it != log->max_ts.end()) {
-                        auto i = static_cast<std::size_t>(it - log->max_ts.begin());
-                        rp.offset = log->base[i];
-                        rp.timestamp = *it;
-                    }
-                }
                 }
                 if (version == 0 && rp.error_code == 0) rp.old_style_offsets = {rp.offset};
             }
@@ -762,7 +793,8 @@ private:
         return resp;
     }
 
-    kp::OffsetForLeaderEpochResponse on_offset_for_leader_epoch(const kp::OffsetForLeaderEpochRequest& req, std::int16_t) {
+    kp::OffsetForLeaderEpochResponse on_offset_for_leader_epoch(const kp::OffsetForLeaderEpochRequest& req,
+                                                                std::int16_t) {
         kp::OffsetForLeaderEpochResponse resp;
         for (auto const& t : req.topics) {
             auto& rt = resp.topics.emplace_back();
@@ -771,8 +803,10 @@ private:
                 auto& rp = rt.partitions.emplace_back();
                 rp.partition = p.partition;
                 auto* log = find(t.topic, p.partition);
-                if (!log) rp.error_code = err(kafka::errc::unknown_topic_or_partition);
-                else if (p.current_leader_epoch > 0) rp.error_code = err(kafka::errc::unknown_leader_epoch);
+                if (!log)
+                    rp.error_code = err(kafka::errc::unknown_topic_or_partition);
+                else if (p.current_leader_epoch > 0)
+                    rp.error_code = err(kafka::errc::unknown_leader_epoch);
                 else if (p.leader_epoch < 0) {
                     rp.leader_epoch = -1;
                     rp.end_offset = -1;
@@ -828,7 +862,8 @@ private:
                         continue;
                     }
                     if (p.fetch_offset == log->end) continue;
-                    auto limit = std::min<std::int64_t>(std::max<std::int32_t>(p.partition_max_bytes, 0), budget - total);
+                    auto limit =
+                        std::min<std::int64_t>(std::max<std::int32_t>(p.partition_max_bytes, 0), budget - total);
                     rp.records.bytes = log->slice(p.fetch_offset, limit, total == 0);
                     total += static_cast<std::int64_t>(rp.records.bytes.size());
                 }
@@ -864,7 +899,8 @@ private:
             resp.host = "127.0.0.1";
             resp.port = o_.port;
         } else {
-            for (auto const& k : req.coordinator_keys) resp.coordinators.push_back({k, 0, "127.0.0.1", o_.port, 0, std::nullopt});
+            for (auto const& k : req.coordinator_keys)
+                resp.coordinators.push_back({k, 0, "127.0.0.1", o_.port, 0, std::nullopt});
         }
         return resp;
     }
@@ -926,9 +962,11 @@ private:
             ++g.generation;
             return 0;
         };
-        if (version < 3) resp.error_code = leave(req.member_id);
+        if (version < 3)
+            resp.error_code = leave(req.member_id);
         else
-            for (auto const& m : req.members) resp.members.push_back({m.member_id, m.group_instance_id, leave(m.member_id)});
+            for (auto const& m : req.members)
+                resp.members.push_back({m.member_id, m.group_instance_id, leave(m.member_id)});
         return resp;
     }
 
@@ -975,7 +1013,8 @@ private:
             for (auto const& [name, parts] : wanted(req.group_id, req.topics)) {
                 auto& rt = resp.topics.emplace_back();
                 rt.name = name;
-                for (auto p : parts) rt.partitions.push_back({p, committed(req.group_id, name, p), -1, std::string{}, 0});
+                for (auto p : parts)
+                    rt.partitions.push_back({p, committed(req.group_id, name, p), -1, std::string{}, 0});
             }
             return resp;
         }
@@ -998,7 +1037,8 @@ private:
     std::map<int, std::unique_ptr<connection>> conns_;
     std::map<std::string, group_state> groups_;
     long long member_seq_ = 0;
-    long long total_conns_ = 0, total_fetches_ = 0, total_unsatisfied_ = 0, total_record_bytes_ = 0, total_bytes_sent_ = 0;
+    long long total_conns_ = 0, total_fetches_ = 0, total_unsatisfied_ = 0, total_record_bytes_ = 0,
+              total_bytes_sent_ = 0;
     double cpu_at_ready_ = 0;
     steady::time_point ready_at_{};
 };

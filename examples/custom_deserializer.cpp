@@ -46,7 +46,8 @@ struct payment_csv {
         p.id = integer(text.substr(0, c1), "id");
         p.amount_cents = cents(text.substr(c1 + 1, c2 - c1 - 1));
         p.currency = std::string(text.substr(c2 + 1));
-        if (p.currency.size() != 3 || !std::all_of(p.currency.begin(), p.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+        if (p.currency.size() != 3 ||
+            !std::all_of(p.currency.begin(), p.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
             throw std::invalid_argument("currency '" + p.currency + "' is not three capital letters");
         return p;
     }
@@ -66,7 +67,8 @@ private:
         if (units < 0) throw std::invalid_argument("amount '" + std::string(s) + "' is negative");
         if (dot == std::string_view::npos) return units * 100;
         auto frac = s.substr(dot + 1);
-        if (frac.empty() || frac.size() > 2 || !std::all_of(frac.begin(), frac.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        if (frac.empty() || frac.size() > 2 ||
+            !std::all_of(frac.begin(), frac.end(), [](char c) { return c >= '0' && c <= '9'; }))
             throw std::invalid_argument("amount '" + std::string(s) + "' needs 1 or 2 digits after the point");
         return units * 100 + integer(frac, "amount") * (frac.size() == 1 ? 10 : 1);
     }
@@ -79,7 +81,8 @@ struct payment_policies : kafka::default_policies {
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     if (argc < 4) {
-        std::fprintf(stderr, "usage: custom_deserializer BOOTSTRAP TOPIC GROUP [MAX] [TIMEOUT_SECONDS] [key=value]...\n");
+        std::fprintf(stderr,
+                     "usage: custom_deserializer BOOTSTRAP TOPIC GROUP [MAX] [TIMEOUT_SECONDS] [key=value]...\n");
         return 2;
     }
     long max = argc > 4 ? std::stol(argv[4]) : -1;
@@ -107,8 +110,8 @@ int main(int argc, char** argv) {
                     auto const& p = r.value();
                     std::printf("payment: %s-%d@%lld id=%lld amount=%lld.%02lld currency=%s\n", r.topic().c_str(),
                                 r.partition(), static_cast<long long>(r.offset()), static_cast<long long>(p.id),
-                                static_cast<long long>(p.amount_cents / 100), static_cast<long long>(p.amount_cents % 100),
-                                p.currency.c_str());
+                                static_cast<long long>(p.amount_cents / 100),
+                                static_cast<long long>(p.amount_cents % 100), p.currency.c_str());
                     ++good;
                 }
             } catch (const kafka::record_deserialization_error& e) {

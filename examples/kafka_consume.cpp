@@ -85,21 +85,28 @@ options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(("missing value after " + a).c_str());
             return argv[++i];
         };
-        if (a == "-b") o.brokers = next();
-        else if (a == "-t") o.topics.push_back(next());
-        else if (a == "-g") o.group = next();
-        else if (a == "-o") o.offset = next();
-        else if (a == "-c") o.count = std::stoll(next());
-        else if (a == "-e") o.exit_at_end = true;
-        else if (a == "-f") o.format = next();
-        else if (a == "-q") o.quiet = true;
+        if (a == "-b")
+            o.brokers = next();
+        else if (a == "-t")
+            o.topics.push_back(next());
+        else if (a == "-g")
+            o.group = next();
+        else if (a == "-o")
+            o.offset = next();
+        else if (a == "-c")
+            o.count = std::stoll(next());
+        else if (a == "-e")
+            o.exit_at_end = true;
+        else if (a == "-f")
+            o.format = next();
+        else if (a == "-q")
+            o.quiet = true;
         else if (a.size() >= 2 && a.find_first_not_of('v', 1) == std::string::npos && a[0] == '-')
             o.verbosity += static_cast<int>(a.size()) - 1;  // -v, -vv, ...
         else if (a == "-d") {
             next();  // librdkafka's debug contexts: this consumer has one debug level for all
             o.verbosity = std::max(o.verbosity, 2);
-        }
-        else if (a == "-X") {
+        } else if (a == "-X") {
             auto kv = next();
             auto eq = kv.find('=');
             if (eq == std::string::npos) usage("-X needs key=value");
@@ -107,10 +114,12 @@ options parse(int argc, char** argv) {
         } else if (a == "--assignor") {
             o.assignor = next();
             o.assignor_set = true;
-        }
-        else if (a == "--commit") o.commit = next();
-        else if (a == "-h" || a == "--help") usage("help");
-        else usage(("unknown argument " + a).c_str());
+        } else if (a == "--commit")
+            o.commit = next();
+        else if (a == "-h" || a == "--help")
+            usage("help");
+        else
+            usage(("unknown argument " + a).c_str());
     }
     if (o.brokers.empty()) usage("-b is required");
     if (o.topics.empty()) usage("at least one -t is required");
@@ -143,27 +152,47 @@ void print(std::string& buf, const std::string& fmt, const Rec& r) {
             continue;
         }
         switch (fmt[++i]) {
-        case 't': buf += r.topic(); break;
-        case 'p': buf += std::to_string(r.partition()); break;
-        case 'o': buf += std::to_string(r.offset()); break;
-        case 'k': if (r.key()) buf += kafka::as_string_view(*r.key()); break;
-        case 's': if (r.value()) buf += kafka::as_string_view(*r.value()); break;
-        case 'T': buf += std::to_string(r.timestamp()); break;
-        case 'S': buf += std::to_string(r.serialized_value_size()); break;
-        case 'K': buf += std::to_string(r.serialized_key_size()); break;
-        case 'h': {
-            bool first = true;
-            for (auto const& h : r.headers()) {
-                if (!first) buf += ',';
-                first = false;
-                buf += h.key;
-                buf += '=';
-                if (h.value) buf += kafka::as_string_view(*h.value);
+            case 't':
+                buf += r.topic();
+                break;
+            case 'p':
+                buf += std::to_string(r.partition());
+                break;
+            case 'o':
+                buf += std::to_string(r.offset());
+                break;
+            case 'k':
+                if (r.key()) buf += kafka::as_string_view(*r.key());
+                break;
+            case 's':
+                if (r.value()) buf += kafka::as_string_view(*r.value());
+                break;
+            case 'T':
+                buf += std::to_string(r.timestamp());
+                break;
+            case 'S':
+                buf += std::to_string(r.serialized_value_size());
+                break;
+            case 'K':
+                buf += std::to_string(r.serialized_key_size());
+                break;
+            case 'h': {
+                bool first = true;
+                for (auto const& h : r.headers()) {
+                    if (!first) buf += ',';
+                    first = false;
+                    buf += h.key;
+                    buf += '=';
+                    if (h.value) buf += kafka::as_string_view(*h.value);
+                }
+                break;
             }
-            break;
-        }
-        case '%': buf += '%'; break;
-        default: buf += '%'; buf += fmt[i];
+            case '%':
+                buf += '%';
+                break;
+            default:
+                buf += '%';
+                buf += fmt[i];
         }
     }
     std::fwrite(buf.data(), 1, buf.size(), stdout);
@@ -187,32 +216,47 @@ std::function<void(kafka::log_level, const std::string&)> stderr_logger(int verb
         int syslog_level = 7;
         const char* name = "DEBUG";
         switch (level) {
-        case kafka::log_level::error: syslog_level = 3; name = "ERROR"; break;
-        case kafka::log_level::warn: syslog_level = 4; name = "WARN"; break;
-        case kafka::log_level::info:
-            if (verbosity < 1) return;
-            syslog_level = 6;
-            name = "INFO";
-            break;
-        case kafka::log_level::debug:
-            if (verbosity < 2) return;
-            break;
+            case kafka::log_level::error:
+                syslog_level = 3;
+                name = "ERROR";
+                break;
+            case kafka::log_level::warn:
+                syslog_level = 4;
+                name = "WARN";
+                break;
+            case kafka::log_level::info:
+                if (verbosity < 1) return;
+                syslog_level = 6;
+                name = "INFO";
+                break;
+            case kafka::log_level::debug:
+                if (verbosity < 2) return;
+                break;
         }
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         std::fprintf(stderr, "%%%d|%lld.%03lld|%s|kafka-consume| %s\n", syslog_level, static_cast<long long>(ms / 1000),
                      static_cast<long long>(ms % 1000), name, msg.c_str());
     };
 }
 
 // The exit codes of the usage text.
-enum exit_code : int { exit_ok = 0, exit_error = 1, exit_unknown_topic = 3, exit_authentication = 4, exit_unreachable = 5,
-                       exit_not_authorized = 6 };
+enum exit_code : int {
+    exit_ok = 0,
+    exit_error = 1,
+    exit_unknown_topic = 3,
+    exit_authentication = 4,
+    exit_unreachable = 5,
+    exit_not_authorized = 6
+};
 
 int exit_code_for(const std::exception& e) {
     if (dynamic_cast<const kafka::timeout_error*>(&e)) return exit_unreachable;
     if (auto k = dynamic_cast<const kafka::kafka_error*>(&e)) {
         if (kafka::client::is_authentication_error(k->code())) return exit_authentication;
-        if (k->code() == kafka::errc::topic_authorization_failed || k->code() == kafka::errc::group_authorization_failed)
+        if (k->code() == kafka::errc::topic_authorization_failed ||
+            k->code() == kafka::errc::group_authorization_failed)
             return exit_not_authorized;
     }
     return exit_error;
@@ -231,8 +275,7 @@ int run(const options& o) {
         using assignor [[maybe_unused]] = Assignor;
     };
     using view = std::optional<kafka::bytes_view>;
-    std::map<std::string, std::string> props{{"bootstrap.servers", o.brokers},
-                                             {"client.id", "kafka-consume"}};
+    std::map<std::string, std::string> props{{"bootstrap.servers", o.brokers}, {"client.id", "kafka-consume"}};
     // Auto-commit needs a group; without -g there is nothing to commit to.
     props["enable.auto.commit"] = !o.group.empty() && o.commit == "auto" ? "true" : "false";
     if (!o.group.empty()) props["group.id"] = o.group;
@@ -241,8 +284,9 @@ int run(const options& o) {
     kafka::KafkaConsumer<view, view, policies> consumer{kafka::consumer_config(props)};
     consumer.set_log_handler(stderr_logger(o.verbosity));
     if (o.assignor_set && consumer.config().group_protocol() == kafka::group_protocol::consumer) {
-        std::fprintf(stderr, "kafka-consume: --assignor picks a client-side assignor, which group.protocol=consumer does not "
-                             "use (the broker assigns): choose the broker's with -X group.remote.assignor=uniform|range\n");
+        std::fprintf(stderr,
+                     "kafka-consume: --assignor picks a client-side assignor, which group.protocol=consumer does not "
+                     "use (the broker assigns): choose the broker's with -X group.remote.assignor=uniform|range\n");
         return 1;
     }
     std::atomic<bool> done{false};
@@ -300,9 +344,12 @@ int run(const options& o) {
             all.insert(all.end(), parts.begin(), parts.end());
         }
         consumer.assign(all);
-        if (numeric) for (auto const& tp : all) consumer.seek(tp, start_at);
-        else if (o.offset == "end") consumer.seekToEnd(all);
-        else consumer.seekToBeginning(all);
+        if (numeric)
+            for (auto const& tp : all) consumer.seek(tp, start_at);
+        else if (o.offset == "end")
+            consumer.seekToEnd(all);
+        else
+            consumer.seekToBeginning(all);
         if (!o.quiet) std::fprintf(stderr, "%% assigned %s\n", join(all).c_str());
     } else {
         kafka::rebalance_listener l;
@@ -318,7 +365,8 @@ int run(const options& o) {
         l.on_partitions_revoked = [&](const std::vector<kafka::topic_partition>& parts) {
             settled = false;
             empty_assignment_polls = 0;
-            if (!o.quiet && !parts.empty()) std::fprintf(stderr, "%% group %s: revoked %s\n", o.group.c_str(), join(parts).c_str());
+            if (!o.quiet && !parts.empty())
+                std::fprintf(stderr, "%% group %s: revoked %s\n", o.group.c_str(), join(parts).c_str());
         };
         l.on_partitions_lost = [&](const std::vector<kafka::topic_partition>& parts) {
             settled = false;
@@ -330,8 +378,10 @@ int run(const options& o) {
         std::vector<std::string> names;
         std::string regex;
         for (auto const& t : o.topics) {
-            if (t.rfind('^', 0) == 0) regex += (regex.empty() ? "" : "|") + ("(?:" + t + ")");
-            else names.push_back(t);
+            if (t.rfind('^', 0) == 0)
+                regex += (regex.empty() ? "" : "|") + ("(?:" + t + ")");
+            else
+                names.push_back(t);
         }
         if (regex.empty()) {
             consumer.subscribe(names, l);
@@ -394,10 +444,12 @@ int run(const options& o) {
                 throw;
             }
             if (!printed.empty()) {
-                if (o.commit == "sync") consumer.commitSync(printed);
-                else if (o.commit == "async") consumer.commitAsync(printed, [](auto const&, std::error_code ec) {
-                    if (ec) std::fprintf(stderr, "%% async commit failed: %s\n", ec.message().c_str());
-                });
+                if (o.commit == "sync")
+                    consumer.commitSync(printed);
+                else if (o.commit == "async")
+                    consumer.commitAsync(printed, [](auto const&, std::error_code ec) {
+                        if (ec) std::fprintf(stderr, "%% async commit failed: %s\n", ec.message().c_str());
+                    });
             }
             if (o.count >= 0 && n >= o.count) break;
             if (o.exit_at_end) {
@@ -408,8 +460,10 @@ int run(const options& o) {
                 // partitions, a topic that does not exist) is at the end of all it has, once that
                 // assignment held through a whole poll (a leader whose metadata lagged behind
                 // rejoins within one).
-                if (m.lag.empty()) all_end = settled && ++empty_assignment_polls >= 2;
-                else empty_assignment_polls = 0;
+                if (m.lag.empty())
+                    all_end = settled && ++empty_assignment_polls >= 2;
+                else
+                    empty_assignment_polls = 0;
                 if (all_end) break;
             }
             auto now = std::chrono::steady_clock::now();

@@ -32,8 +32,9 @@ struct manual_policies : kafka::default_policies {
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     if (argc < 4) {
-        std::fprintf(stderr,
-                     "usage: manual_commit BOOTSTRAP TOPIC GROUP [MAX] [TIMEOUT_SECONDS] [--crash-after K] [key=value]...\n");
+        std::fprintf(
+            stderr,
+            "usage: manual_commit BOOTSTRAP TOPIC GROUP [MAX] [TIMEOUT_SECONDS] [--crash-after K] [key=value]...\n");
         return 2;
     }
     std::map<std::string, std::string> props{{"bootstrap.servers", argv[1]},
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
             for (auto const& tp : parts) {
                 auto it = committed.find(tp);
                 if (it != committed.end() && it->second)
-                    std::printf("resume: %s at %lld\n", tp.to_string().c_str(), static_cast<long long>(it->second->offset));
+                    std::printf("resume: %s at %lld\n", tp.to_string().c_str(),
+                                static_cast<long long>(it->second->offset));
                 else
                     std::printf("resume: %s at none\n", tp.to_string().c_str());
             }

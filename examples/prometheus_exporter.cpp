@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     });
 
     asio::io_context io;
-    asio::ip::tcp::acceptor acceptor(
-        io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[4]))));
+    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                                                 static_cast<unsigned short>(std::stoi(argv[4]))));
     std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
     std::thread http([&] { serve(acceptor, latest); });

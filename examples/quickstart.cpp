@@ -16,9 +16,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     long max = argc > 4 ? std::stol(argv[4]) : -1;
-    kafka::consumer_config config{std::map<std::string, std::string>{{"bootstrap.servers", argv[1]},
-                                  {"group.id", argv[3]},
-                                  {"auto.offset.reset", "earliest"}}};
+    kafka::consumer_config config{std::map<std::string, std::string>{
+        {"bootstrap.servers", argv[1]}, {"group.id", argv[3]}, {"auto.offset.reset", "earliest"}}};
     kafka::KafkaConsumer<std::string, std::string, my_policies> consumer(config);
     consumer.subscribe({argv[2]});
     long n = 0;

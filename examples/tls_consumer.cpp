@@ -26,11 +26,12 @@
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     auto usage = [] {
-        std::fprintf(stderr,
-                     "usage: tls_consumer BOOTSTRAP TOPIC GROUP --ca CA.pem [--cert CLIENT.pem --key CLIENT.key "
-                     "[--key-password P]]\n"
-                     "                    [--sasl PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 --user U --password P]\n"
-                     "                    [--no-hostname-check] [--plaintext] [--max N] [--timeout SECONDS] [key=value]...\n");
+        std::fprintf(
+            stderr,
+            "usage: tls_consumer BOOTSTRAP TOPIC GROUP --ca CA.pem [--cert CLIENT.pem --key CLIENT.key "
+            "[--key-password P]]\n"
+            "                    [--sasl PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 --user U --password P]\n"
+            "                    [--no-hostname-check] [--plaintext] [--max N] [--timeout SECONDS] [key=value]...\n");
         return 2;
     };
     if (argc < 4) return usage();
@@ -47,19 +48,32 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         try {
-            if (a == "--ca") ca = value();
-            else if (a == "--cert") cert = value();
-            else if (a == "--key") key = value();
-            else if (a == "--key-password") key_password = value();
-            else if (a == "--sasl") mechanism = value();
-            else if (a == "--user") user = value();
-            else if (a == "--password") password = value();
-            else if (a == "--no-hostname-check") verify_hostname = false;
-            else if (a == "--plaintext") tls = false;
-            else if (a == "--max") max = std::stol(value());
-            else if (a == "--timeout") timeout_s = std::stoi(value());
-            else if (auto eq = a.find('='); eq != std::string::npos) props[a.substr(0, eq)] = a.substr(eq + 1);
-            else throw std::invalid_argument("unknown argument '" + a + "'");
+            if (a == "--ca")
+                ca = value();
+            else if (a == "--cert")
+                cert = value();
+            else if (a == "--key")
+                key = value();
+            else if (a == "--key-password")
+                key_password = value();
+            else if (a == "--sasl")
+                mechanism = value();
+            else if (a == "--user")
+                user = value();
+            else if (a == "--password")
+                password = value();
+            else if (a == "--no-hostname-check")
+                verify_hostname = false;
+            else if (a == "--plaintext")
+                tls = false;
+            else if (a == "--max")
+                max = std::stol(value());
+            else if (a == "--timeout")
+                timeout_s = std::stoi(value());
+            else if (auto eq = a.find('='); eq != std::string::npos)
+                props[a.substr(0, eq)] = a.substr(eq + 1);
+            else
+                throw std::invalid_argument("unknown argument '" + a + "'");
         } catch (const std::exception& e) {
             std::fprintf(stderr, "tls_consumer: %s\n", e.what());
             return usage();
@@ -95,8 +109,10 @@ int main(int argc, char** argv) {
 
     try {
         kafka::KafkaConsumer<std::string, std::string> consumer{kafka::consumer_config(props)};
-        if (mechanism.empty()) std::printf("security: %s\n", protocol.c_str());
-        else std::printf("security: %s %s as %s\n", protocol.c_str(), mechanism.c_str(), user.c_str());
+        if (mechanism.empty())
+            std::printf("security: %s\n", protocol.c_str());
+        else
+            std::printf("security: %s %s as %s\n", protocol.c_str(), mechanism.c_str(), user.c_str());
         consumer.subscribe({argv[2]});
         long n = 0;
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

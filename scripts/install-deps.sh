@@ -9,7 +9,7 @@ top=$(dirname "$here")
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
   libasio-dev librange-v3-dev catch2
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev
   kcat librdkafka-dev

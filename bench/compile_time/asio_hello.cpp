@@ -1,3 +1,7 @@
 #include <asio.hpp>
 #include <iostream>
-int main(){ asio::io_context io; asio::post(io, []{ std::cout << "hello\n"; }); io.run(); }
+int main() {
+    asio::io_context io;
+    asio::post(io, [] { std::cout << "hello\n"; });
+    io.run();
+}

@@ -106,7 +106,9 @@ constexpr config_range at_least(double min) { return {min, std::numeric_limits<d
 constexpr config_range between(double min, double max) { return {min, max}; }
 inline constexpr config_range any_value{};
 
-inline bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+inline bool is_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 inline std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -117,10 +119,13 @@ inline std::string_view trim(std::string_view s) noexcept {
 inline char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
-inline bool starts_with(std::string_view s, std::string_view prefix) noexcept { return s.substr(0, prefix.size()) == prefix; }
+inline bool starts_with(std::string_view s, std::string_view prefix) noexcept {
+    return s.substr(0, prefix.size()) == prefix;
+}
 
 /// Java's list syntax: empty text is an empty list, otherwise split at commas and trim each element.
 inline std::vector<std::string> split_list(std::string_view s) {
@@ -249,7 +254,8 @@ inline std::optional<host_port> parse_host_port(std::string_view s, std::string&
         problem = "'" + std::string(s) + "' does not start with a valid host name or address";
         return std::nullopt;
     }
-    auto p = port.empty() || port.front() == '+' || port.front() == '-' ? std::nullopt : parse_integer<std::uint32_t>(port);
+    auto p =
+        port.empty() || port.front() == '+' || port.front() == '-' ? std::nullopt : parse_integer<std::uint32_t>(port);
     if (!p || *p == 0 || *p > 65535) {
         problem = "'" + std::string(s) + "' has an invalid port (expected 1-65535)";
         return std::nullopt;
@@ -385,8 +391,8 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
         return std::nullopt;
     }
     if (*module != plain_login_module && *module != scram_login_module) {
-        problem = "login module '" + *module + "' is not supported by this client; use " + std::string(plain_login_module) +
-                  " or " + std::string(scram_login_module);
+        problem = "login module '" + *module + "' is not supported by this client; use " +
+                  std::string(plain_login_module) + " or " + std::string(scram_login_module);
         return std::nullopt;
     }
     out.module = *module;
@@ -406,8 +412,10 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
             problem = "option '" + *name + "' has no value (or an unterminated quote)";
             return std::nullopt;
         }
-        if (*name == "username") out.username = std::move(*value), have_user = true;
-        else if (*name == "password") out.password = std::move(*value), have_password = true;
+        if (*name == "username")
+            out.username = std::move(*value), have_user = true;
+        else if (*name == "password")
+            out.password = std::move(*value), have_password = true;
         else if (*name == "tokenauth" && iequals(*value, "true")) {
             problem = "delegation-token authentication (tokenauth=true) is not supported by this client";
             return std::nullopt;
@@ -459,7 +467,9 @@ inline std::optional<std::string> assignor_name(std::string_view v, std::string&
         problem = "unknown assignor '" + std::string(v) + "' (did you mean '" + std::string(*near) + "'?)";
         return std::nullopt;
     }
-    auto legal = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; };
+    auto legal = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    };
     if (!std::all_of(v.begin(), v.end(), legal)) {
         problem = "'" + std::string(v) + "' is not an assignor name (letters, digits, '-' and '_')";
         return std::nullopt;
@@ -500,7 +510,8 @@ inline std::string check_offset_reset(std::string_view v) {
     if (v == "by_duration") return "by_duration needs a duration, e.g. by_duration:PT1H";
     if (starts_with(v, "by_duration:")) {
         auto d = parse_iso_duration(v.substr(12));
-        if (!d) return "'" + std::string(v.substr(12)) + "' is not an ISO-8601 duration such as PT1H, P1DT12H or PT0.5S";
+        if (!d)
+            return "'" + std::string(v.substr(12)) + "' is not an ISO-8601 duration such as PT1H, P1DT12H or PT0.5S";
         if (d->count() < 0) return "the by_duration duration must not be negative";
         return {};
     }
@@ -517,14 +528,18 @@ inline std::string check_group_instance_id(std::string_view v) {
     if (v.empty()) return "must not be empty (leave it unset for a dynamic member)";
     if (v == "." || v == "..") return "must not be '.' or '..'";
     if (v.size() > 249) return "is longer than 249 characters";
-    auto legal = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == '-'; };
+    auto legal = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
+               c == '-';
+    };
     if (!std::all_of(v.begin(), v.end(), legal)) return "may contain only ASCII letters, digits, '.', '_' and '-'";
     return {};
 }
 
 inline std::string check_sasl_mechanism(std::string_view v) {
     if (index_of(sasl_mechanism_names, v, false)) return {};
-    return "SASL mechanism '" + std::string(v) + "' is not supported by this client (supported: " + join(sasl_mechanism_names) + ")";
+    return "SASL mechanism '" + std::string(v) +
+           "' is not supported by this client (supported: " + join(sasl_mechanism_names) + ")";
 }
 
 inline std::string check_jaas(std::string_view v) {
@@ -778,7 +793,8 @@ inline const config_key* find_config_key(std::string_view name) noexcept {
     for (auto& k : consumer_config_keys)
         if (!(k.flags & config_prefix) && k.name == name) return &k;
     for (auto& k : consumer_config_keys)
-        if ((k.flags & config_prefix) && detail::cfg::starts_with(name, k.name) && name.size() > k.name.size()) return &k;
+        if ((k.flags & config_prefix) && detail::cfg::starts_with(name, k.name) && name.size() > k.name.size())
+            return &k;
     return nullptr;
 }
 
@@ -788,44 +804,45 @@ namespace detail::cfg {
 inline std::string problem_with(const config_key& key, std::string_view value) {
     auto range_problem = [&](double v) -> std::string {
         if (v >= key.range.min && v <= key.range.max) return {};
-        if (key.range.max == std::numeric_limits<double>::infinity()) return "must be at least " + number_text(key.range.min);
+        if (key.range.max == std::numeric_limits<double>::infinity())
+            return "must be at least " + number_text(key.range.min);
         return "must be between " + number_text(key.range.min) + " and " + number_text(key.range.max);
     };
     switch (key.type) {
-    case config_type::boolean:
-        if (!parse_bool(value)) return "expected true or false";
-        break;
-    case config_type::int16: {
-        auto v = parse_integer<std::int16_t>(value);
-        if (!v) return "not a 16-bit integer";
-        if (auto p = range_problem(*v); !p.empty()) return p;
-        break;
-    }
-    case config_type::int32: {
-        auto v = parse_integer<std::int32_t>(value);
-        if (!v) return "not a 32-bit integer";
-        if (auto p = range_problem(*v); !p.empty()) return p;
-        break;
-    }
-    case config_type::int64: {
-        auto v = parse_integer<std::int64_t>(value);
-        if (!v) return "not a 64-bit integer";
-        if (auto p = range_problem(static_cast<double>(*v)); !p.empty()) return p;
-        break;
-    }
-    case config_type::float64: {
-        auto v = parse_double(value);
-        if (!v) return "not a number";
-        if (auto p = range_problem(*v); !p.empty()) return p;
-        break;
-    }
-    case config_type::class_name:
-        if (value.empty()) return "expected a class name";
-        break;
-    case config_type::string:
-    case config_type::list:
-    case config_type::password:
-        break;
+        case config_type::boolean:
+            if (!parse_bool(value)) return "expected true or false";
+            break;
+        case config_type::int16: {
+            auto v = parse_integer<std::int16_t>(value);
+            if (!v) return "not a 16-bit integer";
+            if (auto p = range_problem(*v); !p.empty()) return p;
+            break;
+        }
+        case config_type::int32: {
+            auto v = parse_integer<std::int32_t>(value);
+            if (!v) return "not a 32-bit integer";
+            if (auto p = range_problem(*v); !p.empty()) return p;
+            break;
+        }
+        case config_type::int64: {
+            auto v = parse_integer<std::int64_t>(value);
+            if (!v) return "not a 64-bit integer";
+            if (auto p = range_problem(static_cast<double>(*v)); !p.empty()) return p;
+            break;
+        }
+        case config_type::float64: {
+            auto v = parse_double(value);
+            if (!v) return "not a number";
+            if (auto p = range_problem(*v); !p.empty()) return p;
+            break;
+        }
+        case config_type::class_name:
+            if (value.empty()) return "expected a class name";
+            break;
+        case config_type::string:
+        case config_type::list:
+        case config_type::password:
+            break;
     }
     if (!key.allowed.empty() && !index_of(key.allowed, value, (key.flags & config_case_insensitive) != 0))
         return "must be one of: " + join(key.allowed);
@@ -875,8 +892,10 @@ inline std::string unescape(std::string_view s) {
             for (std::size_t k = 1; ok && k <= 4; ++k) {
                 char h = lower(s[i + k]);
                 int d = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : -1;
-                if (d < 0) ok = false;
-                else v = v * 16 + static_cast<std::uint32_t>(d);
+                if (d < 0)
+                    ok = false;
+                else
+                    v = v * 16 + static_cast<std::uint32_t>(d);
             }
             if (!ok) {
                 out += c;
@@ -887,17 +906,27 @@ inline std::string unescape(std::string_view s) {
                 high_surrogate = v;
                 continue;
             }
-            if (v >= 0xDC00 && v <= 0xDFFF && high_surrogate) v = 0x10000 + ((high_surrogate - 0xD800) << 10) + (v - 0xDC00);
+            if (v >= 0xDC00 && v <= 0xDFFF && high_surrogate)
+                v = 0x10000 + ((high_surrogate - 0xD800) << 10) + (v - 0xDC00);
             high_surrogate = 0;
             append_utf8(out, v);
             continue;
         }
         switch (c) {
-        case 't': out += '\t'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 'f': out += '\f'; break;
-        default: out += c;
+            case 't':
+                out += '\t';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -953,7 +982,8 @@ inline std::map<std::string, std::string> parse_properties(std::string_view text
         }
         k = std::min(k, logical.size());
         std::string_view rest = std::string_view(logical).substr(k);
-        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\f')) rest.remove_prefix(1);
+        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\f'))
+            rest.remove_prefix(1);
         if (!rest.empty() && (rest.front() == '=' || rest.front() == ':')) rest.remove_prefix(1);
         out[std::string(trim(unescape(std::string_view(logical).substr(0, k))))] = std::string(trim(unescape(rest)));
     }
@@ -970,7 +1000,9 @@ public:
 
     /// Checks every property and the rules between them; throws config_error on the first problem.
     explicit consumer_config(const std::map<std::string, std::string>& props) { init(props.begin(), props.end()); }
-    consumer_config(std::initializer_list<std::pair<std::string, std::string>> props) { init(props.begin(), props.end()); }
+    consumer_config(std::initializer_list<std::pair<std::string, std::string>> props) {
+        init(props.begin(), props.end());
+    }
 
     /// Reads a Java .properties file (see parse_properties) and validates it.
     static consumer_config from_properties_file(const std::filesystem::path& path) {
@@ -986,7 +1018,8 @@ public:
     /// Effective value: what was set, else what Java's rules derive, else Java's default; nullopt
     /// for Java's null (e.g. group.id unset). Throws config_error for a key not in the table.
     std::optional<std::string> find(std::string_view key) const {
-        if (!find_config_key(key)) throw config_error(std::string(key), "unknown configuration '" + std::string(key) + "'");
+        if (!find_config_key(key))
+            throw config_error(std::string(key), "unknown configuration '" + std::string(key) + "'");
         if (auto it = effective_.find(key); it != effective_.end()) return it->second;
         return std::nullopt;
     }
@@ -1042,7 +1075,9 @@ public:
         }
         return out;
     }
-    kafka::client_dns_lookup client_dns_lookup() const { return pick<kafka::client_dns_lookup>("client.dns.lookup", client_dns_lookup_names); }
+    kafka::client_dns_lookup client_dns_lookup() const {
+        return pick<kafka::client_dns_lookup>("client.dns.lookup", client_dns_lookup_names);
+    }
     /// client.id, or the one generated when it is empty (consumer-<group>-<instance or sequence>).
     std::string client_id() const { return get("client.id"); }
     /// "" when not set (Java's default).
@@ -1050,7 +1085,9 @@ public:
 
     std::optional<std::string> group_id() const { return optional_text("group.id"); }
     std::optional<std::string> group_instance_id() const { return optional_text("group.instance.id"); }
-    kafka::group_protocol group_protocol() const { return pick<kafka::group_protocol>("group.protocol", group_protocol_names); }
+    kafka::group_protocol group_protocol() const {
+        return pick<kafka::group_protocol>("group.protocol", group_protocol_names);
+    }
     std::optional<std::string> group_remote_assignor() const { return optional_text("group.remote.assignor"); }
     duration session_timeout() const { return millis("session.timeout.ms"); }
     duration heartbeat_interval() const { return millis("heartbeat.interval.ms"); }
@@ -1059,7 +1096,8 @@ public:
     std::vector<std::string> partition_assignment_strategy() const {
         std::vector<std::string> out;
         std::string problem;
-        for (auto& item : list("partition.assignment.strategy")) out.push_back(*detail::cfg::assignor_name(item, problem));
+        for (auto& item : list("partition.assignment.strategy"))
+            out.push_back(*detail::cfg::assignor_name(item, problem));
         return out;
     }
 
@@ -1068,7 +1106,9 @@ public:
     duration fetch_max_wait() const { return millis("fetch.max.wait.ms"); }
     std::int32_t max_partition_fetch_bytes() const { return int32("max.partition.fetch.bytes"); }
     std::int32_t max_poll_records() const { return int32("max.poll.records"); }
-    kafka::isolation_level isolation_level() const { return pick<kafka::isolation_level>("isolation.level", isolation_level_names); }
+    kafka::isolation_level isolation_level() const {
+        return pick<kafka::isolation_level>("isolation.level", isolation_level_names);
+    }
     bool check_crcs() const { return flag("check.crcs"); }
     bool exclude_internal_topics() const { return flag("exclude.internal.topics"); }
     bool allow_auto_create_topics() const { return flag("allow.auto.create.topics"); }
@@ -1105,9 +1145,13 @@ public:
     kafka::metadata_recovery_strategy metadata_recovery_strategy() const {
         return pick<kafka::metadata_recovery_strategy>("metadata.recovery.strategy", metadata_recovery_names);
     }
-    duration metadata_recovery_rebootstrap_trigger() const { return millis("metadata.recovery.rebootstrap.trigger.ms"); }
+    duration metadata_recovery_rebootstrap_trigger() const {
+        return millis("metadata.recovery.rebootstrap.trigger.ms");
+    }
 
-    kafka::security_protocol security_protocol() const { return pick<kafka::security_protocol>("security.protocol", security_protocol_names); }
+    kafka::security_protocol security_protocol() const {
+        return pick<kafka::security_protocol>("security.protocol", security_protocol_names);
+    }
     bool uses_sasl() const {
         auto p = security_protocol();
         return p == kafka::security_protocol::sasl_plaintext || p == kafka::security_protocol::sasl_ssl;
@@ -1157,8 +1201,8 @@ private:
             if (!def) {
                 if (auto other = find_other_client_key(key)) {
                     other_clients_[key] = std::string(value);
-                    warn("configuration '" + key + "' was supplied but is not used: it is a " + std::string(other->client) +
-                         " setting, which a consumer ignores");
+                    warn("configuration '" + key + "' was supplied but is not used: it is a " +
+                         std::string(other->client) + " setting, which a consumer ignores");
                     continue;
                 }
                 std::string message = "unknown configuration '" + key + "'";
@@ -1170,16 +1214,20 @@ private:
             }
             if (def->status == config_status::rejected) {
                 if (value.empty()) continue;  // blank means "not set", as in Java's checks of such keys
-                throw config_error(key, "configuration '" + key + "' is not supported by this client: " + std::string(def->doc));
+                throw config_error(
+                    key, "configuration '" + key + "' is not supported by this client: " + std::string(def->doc));
             }
             if (auto problem = problem_with(*def, value); !problem.empty())
-                throw config_error(key, "invalid value " + shown(*def, value) + " for configuration '" + key + "': " + problem);
+                throw config_error(
+                    key, "invalid value " + shown(*def, value) + " for configuration '" + key + "': " + problem);
             originals_[key] = std::string(value);
         }
         for (auto& k : consumer_config_keys) {
             if (k.status == config_status::rejected || (k.flags & config_prefix)) continue;
-            if (auto it = originals_.find(k.name); it != originals_.end()) effective_.emplace(std::string(k.name), it->second);
-            else if (k.default_value) effective_.emplace(std::string(k.name), k.default_value);
+            if (auto it = originals_.find(k.name); it != originals_.end())
+                effective_.emplace(std::string(k.name), it->second);
+            else if (k.default_value)
+                effective_.emplace(std::string(k.name), k.default_value);
             if ((k.flags & config_required) && !has(k.name))
                 throw config_error(std::string(k.name), "missing required configuration '" + std::string(k.name) + "'");
         }
@@ -1197,78 +1245,93 @@ private:
 
         // Java ConsumerConfig.maybeOverrideEnableAutoCommit: no group, no auto-commit.
         if (!grouped) {
-            if (!is_set("enable.auto.commit")) effective_["enable.auto.commit"] = "false";
+            if (!is_set("enable.auto.commit"))
+                effective_["enable.auto.commit"] = "false";
             else if (flag("enable.auto.commit"))
                 fail("enable.auto.commit",
                      "enable.auto.commit cannot be true when group.id is not set (there is no group to commit to)");
         }
         // Java 3.9 ConsumerConfig.checkGroupRemoteAssignor, 4.x CLASSIC_PROTOCOL_UNSUPPORTED_CONFIGS.
         if (classic && has("group.remote.assignor"))
-            fail("group.remote.assignor", "group.remote.assignor cannot be set when group.protocol=classic "
-                                          "(it names a broker-side assignor of group.protocol=consumer)");
+            fail("group.remote.assignor",
+                 "group.remote.assignor cannot be set when group.protocol=classic "
+                 "(it names a broker-side assignor of group.protocol=consumer)");
         // Java 4.x ConsumerConfig.checkUnsupportedConfigsPostProcess (CONSUMER_PROTOCOL_UNSUPPORTED_CONFIGS).
         if (!classic) {
             std::string names;
             for (auto key : {"partition.assignment.strategy", "heartbeat.interval.ms", "session.timeout.ms"})
                 if (has(key)) names += (names.empty() ? "" : ", ") + std::string(key);
             if (!names.empty())
-                fail(names.substr(0, names.find(',')),
-                     names + " cannot be set when group.protocol=consumer (the broker manages them; see group.consumer.* broker configs)");
+                fail(names.substr(0, names.find(',')), names +
+                                                           " cannot be set when group.protocol=consumer (the broker "
+                                                           "manages them; see group.consumer.* broker configs)");
         }
         // Java Heartbeat's constructor (classic protocol, with a group).
         if (classic && grouped && heartbeat_interval() >= session_timeout())
-            fail("heartbeat.interval.ms", "heartbeat.interval.ms (" + get("heartbeat.interval.ms") + ") must be lower than session.timeout.ms (" +
-                                              get("session.timeout.ms") + ")");
+            fail("heartbeat.interval.ms", "heartbeat.interval.ms (" + get("heartbeat.interval.ms") +
+                                              ") must be lower than session.timeout.ms (" + get("session.timeout.ms") +
+                                              ")");
         // Java ignores group.instance.id without a group; say so.
-        if (!grouped && is_set("group.instance.id")) warn("group.instance.id is set but group.id is not, so it has no effect");
+        if (!grouped && is_set("group.instance.id"))
+            warn("group.instance.id is set but group.id is not, so it has no effect");
 
         // Java CommonClientConfigs.postProcessReconnectBackoffConfigs.
         if (is_set("reconnect.backoff.ms") && !is_set("reconnect.backoff.max.ms")) {
             effective_["reconnect.backoff.max.ms"] = get("reconnect.backoff.ms");
-            warn("reconnect.backoff.ms is set but reconnect.backoff.max.ms is not, "
-                 "so the reconnect backoff stays at reconnect.backoff.ms instead of growing");
+            warn(
+                "reconnect.backoff.ms is set but reconnect.backoff.max.ms is not, "
+                "so the reconnect backoff stays at reconnect.backoff.ms instead of growing");
         }
         // Java CommonClientConfigs.warnDisablingExponentialBackoff.
         if (retry_backoff() > retry_backoff_max())
-            warn("retry.backoff.ms (" + get("retry.backoff.ms") + ") is greater than retry.backoff.max.ms (" + get("retry.backoff.max.ms") +
-                 "), so retries wait a constant retry.backoff.max.ms");
+            warn("retry.backoff.ms (" + get("retry.backoff.ms") + ") is greater than retry.backoff.max.ms (" +
+                 get("retry.backoff.max.ms") + "), so retries wait a constant retry.backoff.max.ms");
         if (socket_connection_setup_timeout() > socket_connection_setup_timeout_max())
-            warn("socket.connection.setup.timeout.ms is greater than socket.connection.setup.timeout.max.ms, "
-                 "so the latter applies to every attempt");
+            warn(
+                "socket.connection.setup.timeout.ms is greater than socket.connection.setup.timeout.max.ms, "
+                "so the latter applies to every attempt");
 
         // SASL. Java CommonClientConfigs.postValidateSaslMechanismConfig requires a mechanism; Java's
         // default (GSSAPI) is not supported here, so one must be named. Java also fails at construction
         // without credentials (no JAAS login); here credentials come from one of two places.
-        const bool jaas_set = has("sasl.jaas.config"), user_set = has("sasl.username"), password_set = has("sasl.password");
+        const bool jaas_set = has("sasl.jaas.config"), user_set = has("sasl.username"),
+                   password_set = has("sasl.password");
         if (jaas_set && (user_set || password_set))
             fail("sasl.jaas.config", "set either sasl.jaas.config or sasl.username/sasl.password, not both");
         if (user_set != password_set)
             fail(user_set ? "sasl.password" : "sasl.username",
-                 std::string(user_set ? "sasl.username is set but sasl.password is not" : "sasl.password is set but sasl.username is not"));
+                 std::string(user_set ? "sasl.username is set but sasl.password is not"
+                                      : "sasl.password is set but sasl.username is not"));
         if (uses_sasl()) {
             if (!is_set("sasl.mechanism"))
                 fail("sasl.mechanism", "security.protocol=" + get("security.protocol") +
                                            " needs sasl.mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 "
                                            "(Java's default, GSSAPI, is not supported by this client)");
             if (!jaas_set && !user_set)
-                fail("sasl.username", "security.protocol=" + get("security.protocol") +
-                                          " needs credentials: set sasl.username and sasl.password (or sasl.jaas.config)");
+                fail("sasl.username",
+                     "security.protocol=" + get("security.protocol") +
+                         " needs credentials: set sasl.username and sasl.password (or sasl.jaas.config)");
         } else if (jaas_set || user_set || is_set("sasl.mechanism")) {
-            warn("sasl.* settings are unused because security.protocol=" + get("security.protocol") + " does not use SASL");
+            warn("sasl.* settings are unused because security.protocol=" + get("security.protocol") +
+                 " does not use SASL");
         }
         // TLS client authentication needs both halves.
         if (has("ssl.certificate.location") != has("ssl.key.location"))
             fail(has("ssl.key.location") ? "ssl.certificate.location" : "ssl.key.location",
-                 "ssl.certificate.location and ssl.key.location must be set together (client certificate and its private key)");
-        if (has("ssl.key.password") && !has("ssl.key.location")) warn("ssl.key.password is set but ssl.key.location is not, so it has no effect");
+                 "ssl.certificate.location and ssl.key.location must be set together (client certificate and its "
+                 "private key)");
+        if (has("ssl.key.password") && !has("ssl.key.location"))
+            warn("ssl.key.password is set but ssl.key.location is not, so it has no effect");
         if (!uses_tls() && (has("ssl.ca.location") || has("ssl.certificate.location")))
-            warn("ssl.*.location settings are unused because security.protocol=" + get("security.protocol") + " does not use TLS");
+            warn("ssl.*.location settings are unused because security.protocol=" + get("security.protocol") +
+                 " does not use TLS");
 
         // Java ConsumerConfig.maybeOverrideClientId.
         if (get("client.id").empty()) {
             auto instance = group_instance_id();
-            effective_["client.id"] = "consumer-" + group_id().value_or("null") + "-" +
-                                      (instance ? *instance : std::to_string(detail::cfg::client_id_sequence.fetch_add(1)));
+            effective_["client.id"] =
+                "consumer-" + group_id().value_or("null") + "-" +
+                (instance ? *instance : std::to_string(detail::cfg::client_id_sequence.fetch_add(1)));
         }
     }
 
@@ -1290,7 +1353,9 @@ private:
     std::vector<std::string> list(std::string_view key) const { return detail::cfg::split_list(get(key)); }
     bool flag(std::string_view key) const { return *detail::cfg::parse_bool(get(key)); }
     std::int32_t int32(std::string_view key) const { return *detail::cfg::parse_integer<std::int32_t>(get(key)); }
-    duration millis(std::string_view key) const { return duration{*detail::cfg::parse_integer<std::int64_t>(get(key))}; }
+    duration millis(std::string_view key) const {
+        return duration{*detail::cfg::parse_integer<std::int64_t>(get(key))};
+    }
     template <class Enum>
     Enum pick(std::string_view key, std::span<const std::string_view> names) const {
         return static_cast<Enum>(*detail::cfg::index_of(names, get(key), true));
@@ -1316,17 +1381,29 @@ public:
     const std::map<std::string, std::string>& properties() const noexcept { return props_; }
     consumer_config build() const { return consumer_config(props_); }
 
-    consumer_config_builder& bootstrap_servers(std::string_view servers) { return set("bootstrap.servers", std::string(servers)); }
-    consumer_config_builder& bootstrap_servers(std::initializer_list<std::string_view> servers) { return set("bootstrap.servers", join(servers)); }
-    consumer_config_builder& bootstrap_servers(const std::vector<std::string>& servers) { return set("bootstrap.servers", join(servers)); }
-    consumer_config_builder& client_dns_lookup(kafka::client_dns_lookup v) { return set("client.dns.lookup", name(client_dns_lookup_names, v)); }
+    consumer_config_builder& bootstrap_servers(std::string_view servers) {
+        return set("bootstrap.servers", std::string(servers));
+    }
+    consumer_config_builder& bootstrap_servers(std::initializer_list<std::string_view> servers) {
+        return set("bootstrap.servers", join(servers));
+    }
+    consumer_config_builder& bootstrap_servers(const std::vector<std::string>& servers) {
+        return set("bootstrap.servers", join(servers));
+    }
+    consumer_config_builder& client_dns_lookup(kafka::client_dns_lookup v) {
+        return set("client.dns.lookup", name(client_dns_lookup_names, v));
+    }
     consumer_config_builder& client_id(std::string_view v) { return set("client.id", std::string(v)); }
     consumer_config_builder& client_rack(std::string_view v) { return set("client.rack", std::string(v)); }
 
     consumer_config_builder& group_id(std::string_view v) { return set("group.id", std::string(v)); }
     consumer_config_builder& group_instance_id(std::string_view v) { return set("group.instance.id", std::string(v)); }
-    consumer_config_builder& group_protocol(kafka::group_protocol v) { return set("group.protocol", name(group_protocol_names, v)); }
-    consumer_config_builder& group_remote_assignor(std::string_view v) { return set("group.remote.assignor", std::string(v)); }
+    consumer_config_builder& group_protocol(kafka::group_protocol v) {
+        return set("group.protocol", name(group_protocol_names, v));
+    }
+    consumer_config_builder& group_remote_assignor(std::string_view v) {
+        return set("group.remote.assignor", std::string(v));
+    }
     consumer_config_builder& session_timeout(duration d) { return set("session.timeout.ms", ms(d)); }
     consumer_config_builder& heartbeat_interval(duration d) { return set("heartbeat.interval.ms", ms(d)); }
     consumer_config_builder& max_poll_interval(duration d) { return set("max.poll.interval.ms", ms(d)); }
@@ -1340,9 +1417,13 @@ public:
     consumer_config_builder& fetch_min_bytes(std::int32_t v) { return set("fetch.min.bytes", std::to_string(v)); }
     consumer_config_builder& fetch_max_bytes(std::int32_t v) { return set("fetch.max.bytes", std::to_string(v)); }
     consumer_config_builder& fetch_max_wait(duration d) { return set("fetch.max.wait.ms", ms(d)); }
-    consumer_config_builder& max_partition_fetch_bytes(std::int32_t v) { return set("max.partition.fetch.bytes", std::to_string(v)); }
+    consumer_config_builder& max_partition_fetch_bytes(std::int32_t v) {
+        return set("max.partition.fetch.bytes", std::to_string(v));
+    }
     consumer_config_builder& max_poll_records(std::int32_t v) { return set("max.poll.records", std::to_string(v)); }
-    consumer_config_builder& isolation_level(kafka::isolation_level v) { return set("isolation.level", name(isolation_level_names, v)); }
+    consumer_config_builder& isolation_level(kafka::isolation_level v) {
+        return set("isolation.level", name(isolation_level_names, v));
+    }
     consumer_config_builder& check_crcs(bool v) { return set("check.crcs", boolean(v)); }
     consumer_config_builder& exclude_internal_topics(bool v) { return set("exclude.internal.topics", boolean(v)); }
     consumer_config_builder& allow_auto_create_topics(bool v) { return set("allow.auto.create.topics", boolean(v)); }
@@ -1351,7 +1432,8 @@ public:
     consumer_config_builder& auto_commit_interval(duration d) { return set("auto.commit.interval.ms", ms(d)); }
     /// earliest, latest or none; for by_duration use auto_offset_reset_by_duration.
     consumer_config_builder& auto_offset_reset(offset_reset_strategy v) {
-        return set("auto.offset.reset", v == offset_reset_strategy::by_duration ? "by_duration" : name(offset_reset_names, v));
+        return set("auto.offset.reset",
+                   v == offset_reset_strategy::by_duration ? "by_duration" : name(offset_reset_names, v));
     }
     /// by_duration:<d as ISO-8601>, e.g. 90 minutes -> by_duration:PT5400S.
     consumer_config_builder& auto_offset_reset_by_duration(duration d) {
@@ -1370,35 +1452,57 @@ public:
     consumer_config_builder& retry_backoff_max(duration d) { return set("retry.backoff.max.ms", ms(d)); }
     consumer_config_builder& reconnect_backoff(duration d) { return set("reconnect.backoff.ms", ms(d)); }
     consumer_config_builder& reconnect_backoff_max(duration d) { return set("reconnect.backoff.max.ms", ms(d)); }
-    consumer_config_builder& socket_connection_setup_timeout(duration d) { return set("socket.connection.setup.timeout.ms", ms(d)); }
-    consumer_config_builder& socket_connection_setup_timeout_max(duration d) { return set("socket.connection.setup.timeout.max.ms", ms(d)); }
+    consumer_config_builder& socket_connection_setup_timeout(duration d) {
+        return set("socket.connection.setup.timeout.ms", ms(d));
+    }
+    consumer_config_builder& socket_connection_setup_timeout_max(duration d) {
+        return set("socket.connection.setup.timeout.max.ms", ms(d));
+    }
     consumer_config_builder& connections_max_idle(duration d) { return set("connections.max.idle.ms", ms(d)); }
 
     consumer_config_builder& send_buffer_bytes(std::int32_t v) { return set("send.buffer.bytes", std::to_string(v)); }
-    consumer_config_builder& receive_buffer_bytes(std::int32_t v) { return set("receive.buffer.bytes", std::to_string(v)); }
+    consumer_config_builder& receive_buffer_bytes(std::int32_t v) {
+        return set("receive.buffer.bytes", std::to_string(v));
+    }
     consumer_config_builder& metadata_max_age(duration d) { return set("metadata.max.age.ms", ms(d)); }
     consumer_config_builder& metadata_recovery_strategy(kafka::metadata_recovery_strategy v) {
         return set("metadata.recovery.strategy", name(metadata_recovery_names, v));
     }
-    consumer_config_builder& metadata_recovery_rebootstrap_trigger(duration d) { return set("metadata.recovery.rebootstrap.trigger.ms", ms(d)); }
+    consumer_config_builder& metadata_recovery_rebootstrap_trigger(duration d) {
+        return set("metadata.recovery.rebootstrap.trigger.ms", ms(d));
+    }
 
-    consumer_config_builder& security_protocol(kafka::security_protocol v) { return set("security.protocol", name(security_protocol_names, v)); }
-    consumer_config_builder& sasl_mechanism(kafka::sasl_mechanism v) { return set("sasl.mechanism", name(sasl_mechanism_names, v)); }
+    consumer_config_builder& security_protocol(kafka::security_protocol v) {
+        return set("security.protocol", name(security_protocol_names, v));
+    }
+    consumer_config_builder& sasl_mechanism(kafka::sasl_mechanism v) {
+        return set("sasl.mechanism", name(sasl_mechanism_names, v));
+    }
     consumer_config_builder& sasl_credentials(std::string_view username, std::string_view password) {
         set("sasl.username", std::string(username));
         return set("sasl.password", std::string(password));
     }
     consumer_config_builder& sasl_jaas_config(std::string_view v) { return set("sasl.jaas.config", std::string(v)); }
     consumer_config_builder& ssl_ca_location(std::string_view v) { return set("ssl.ca.location", std::string(v)); }
-    consumer_config_builder& ssl_certificate_location(std::string_view v) { return set("ssl.certificate.location", std::string(v)); }
+    consumer_config_builder& ssl_certificate_location(std::string_view v) {
+        return set("ssl.certificate.location", std::string(v));
+    }
     consumer_config_builder& ssl_key_location(std::string_view v) { return set("ssl.key.location", std::string(v)); }
     consumer_config_builder& ssl_key_password(std::string_view v) { return set("ssl.key.password", std::string(v)); }
-    consumer_config_builder& ssl_endpoint_identification(bool on) { return set("ssl.endpoint.identification.algorithm", on ? "https" : ""); }
-    consumer_config_builder& ssl_enabled_protocols(std::initializer_list<std::string_view> v) { return set("ssl.enabled.protocols", join(v)); }
-    consumer_config_builder& ssl_cipher_suites(std::initializer_list<std::string_view> v) { return set("ssl.cipher.suites", join(v)); }
+    consumer_config_builder& ssl_endpoint_identification(bool on) {
+        return set("ssl.endpoint.identification.algorithm", on ? "https" : "");
+    }
+    consumer_config_builder& ssl_enabled_protocols(std::initializer_list<std::string_view> v) {
+        return set("ssl.enabled.protocols", join(v));
+    }
+    consumer_config_builder& ssl_cipher_suites(std::initializer_list<std::string_view> v) {
+        return set("ssl.cipher.suites", join(v));
+    }
 
     consumer_config_builder& metrics_sample_window(duration d) { return set("metrics.sample.window.ms", ms(d)); }
-    consumer_config_builder& metrics_num_samples(std::int32_t v) { return set("metrics.num.samples", std::to_string(v)); }
+    consumer_config_builder& metrics_num_samples(std::int32_t v) {
+        return set("metrics.num.samples", std::to_string(v));
+    }
     consumer_config_builder& metrics_recording_level(kafka::metrics_recording_level v) {
         return set("metrics.recording.level", name(metrics_recording_level_names, v));
     }

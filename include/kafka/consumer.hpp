@@ -133,9 +133,10 @@ public:
     void commitAsync(commit_callback callback = {});
     void commitAsync(const std::map<topic_partition, offset_and_metadata>& offsets, commit_callback callback = {});
     /// The committed offsets of `partitions` (nullopt where nothing is committed).
-    std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions);
+    std::map<topic_partition, std::optional<offset_and_metadata>> committed(
+        const std::set<topic_partition>& partitions);
     std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions,
-                                                                           std::chrono::milliseconds timeout);
+                                                                            std::chrono::milliseconds timeout);
 
     // ---- positions ----------------------------------------------------------------------
 
@@ -148,10 +149,10 @@ public:
     std::int64_t position(const topic_partition& tp, std::chrono::milliseconds timeout);
     std::map<topic_partition, std::int64_t> beginningOffsets(const std::vector<topic_partition>& partitions);
     std::map<topic_partition, std::int64_t> beginningOffsets(const std::vector<topic_partition>& partitions,
-                                                            std::chrono::milliseconds timeout);
+                                                             std::chrono::milliseconds timeout);
     std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions);
     std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions,
-                                                      std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout);
     /// The earliest offset whose timestamp is at least the given one, per partition (nullopt: none).
     std::map<topic_partition, std::optional<offset_and_timestamp>> offsetsForTimes(
         const std::map<topic_partition, std::int64_t>& timestamps);
@@ -210,7 +211,8 @@ public:
     /// Calls `callback` with metrics() at most once per `interval`, from poll() on the consumer's
     /// thread (the counterpart of librdkafka's statistics.interval.ms and stats_cb); an interval of
     /// zero or an empty callback turns it off. to_prometheus(m.all) renders what it receives.
-    void set_statistics_callback(std::chrono::milliseconds interval, std::function<void(const metrics_snapshot&)> callback);
+    void set_statistics_callback(std::chrono::milliseconds interval,
+                                 std::function<void(const metrics_snapshot&)> callback);
     const consumer_config& config() const noexcept;
     /// The group id, generation, member id and group instance id as this member knows them now
     /// (Java's ConsumerGroupMetadata, for a transactional producer). Throws without group.id.

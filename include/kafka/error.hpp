@@ -362,24 +362,42 @@ public:
     const char* name() const noexcept override { return "kafka.client"; }
     std::string message(int c) const override {
         switch (static_cast<client_errc>(c)) {
-        case client_errc::truncated: return "data ends before the value being read";
-        case client_errc::negative_length: return "invalid negative or null length";
-        case client_errc::malformed_varint: return "malformed varint";
-        case client_errc::malformed_response: return "malformed response";
-        case client_errc::correlation_mismatch: return "response correlation id does not match the request";
-        case client_errc::unsupported_version: return "no API version supported by both client and broker";
-        case client_errc::crc_mismatch: return "record CRC mismatch (corrupt data)";
-        case client_errc::corrupt_record: return "corrupt record batch";
-        case client_errc::unsupported_magic: return "unsupported record format (magic byte)";
-        case client_errc::unsupported_compression: return "unknown compression codec";
-        case client_errc::codec_not_built: return "compression codec not built into this program";
-        case client_errc::decompression_failed: return "decompression failed";
-        case client_errc::request_timed_out: return "request timed out";
-        case client_errc::disconnected: return "connection closed";
-        case client_errc::invalid_config: return "invalid configuration";
-        case client_errc::illegal_state: return "illegal state";
-        case client_errc::wakeup: return "woken up";
-        case client_errc::closed: return "consumer is closed";
+            case client_errc::truncated:
+                return "data ends before the value being read";
+            case client_errc::negative_length:
+                return "invalid negative or null length";
+            case client_errc::malformed_varint:
+                return "malformed varint";
+            case client_errc::malformed_response:
+                return "malformed response";
+            case client_errc::correlation_mismatch:
+                return "response correlation id does not match the request";
+            case client_errc::unsupported_version:
+                return "no API version supported by both client and broker";
+            case client_errc::crc_mismatch:
+                return "record CRC mismatch (corrupt data)";
+            case client_errc::corrupt_record:
+                return "corrupt record batch";
+            case client_errc::unsupported_magic:
+                return "unsupported record format (magic byte)";
+            case client_errc::unsupported_compression:
+                return "unknown compression codec";
+            case client_errc::codec_not_built:
+                return "compression codec not built into this program";
+            case client_errc::decompression_failed:
+                return "decompression failed";
+            case client_errc::request_timed_out:
+                return "request timed out";
+            case client_errc::disconnected:
+                return "connection closed";
+            case client_errc::invalid_config:
+                return "invalid configuration";
+            case client_errc::illegal_state:
+                return "illegal state";
+            case client_errc::wakeup:
+                return "woken up";
+            case client_errc::closed:
+                return "consumer is closed";
         }
         return "unknown client error " + std::to_string(c);
     }

@@ -52,15 +52,17 @@ private:
 /// Misuse of the API (subscribe after assign, position of an unassigned partition, ...).
 class illegal_state_error : public kafka_error {
 public:
-    explicit illegal_state_error(const std::string& what) : kafka_error(make_error_code(client_errc::illegal_state), what) {}
+    explicit illegal_state_error(const std::string& what)
+        : kafka_error(make_error_code(client_errc::illegal_state), what) {}
 };
 
 /// A commit that cannot succeed: the member was kicked out or the group rebalanced (Java's CommitFailedException).
 class commit_failed_error : public kafka_error {
 public:
     explicit commit_failed_error(std::error_code ec)
-        : kafka_error(ec, "offset commit failed: the group rebalanced or this member left it (was poll() called within "
-                          "max.poll.interval.ms?); its partitions may now belong to another member") {}
+        : kafka_error(ec,
+                      "offset commit failed: the group rebalanced or this member left it (was poll() called within "
+                      "max.poll.interval.ms?); its partitions may now belong to another member") {}
 };
 
 /// auto.offset.reset=none and a partition without a valid position.
@@ -75,7 +77,8 @@ public:
 private:
     static std::string describe(const std::map<topic_partition, std::int64_t>& p) {
         std::string s;
-        for (auto const& [tp, off] : p) s += (s.empty() ? ": " : ", ") + tp.to_string() + (off >= 0 ? "@" + std::to_string(off) : "");
+        for (auto const& [tp, off] : p)
+            s += (s.empty() ? ": " : ", ") + tp.to_string() + (off >= 0 ? "@" + std::to_string(off) : "");
         return s;
     }
     std::map<topic_partition, std::int64_t> partitions_;
@@ -89,7 +92,9 @@ public:
                       "cannot deserialize the " + std::string(is_key ? "key" : "value") + " of record at offset " +
                           std::to_string(offset) + " of " + tp.to_string() + ": " + why +
                           " (seek past it to continue)"),
-          tp_(std::move(tp)), offset_(offset), is_key_(is_key) {}
+          tp_(std::move(tp)),
+          offset_(offset),
+          is_key_(is_key) {}
     const topic_partition& partition() const noexcept { return tp_; }
     std::int64_t offset() const noexcept { return offset_; }
     bool is_key() const noexcept { return is_key_; }
@@ -118,7 +123,8 @@ public:
 /// A blocking call ran out of time.
 class timeout_error : public kafka_error {
 public:
-    explicit timeout_error(const std::string& what) : kafka_error(make_error_code(client_errc::request_timed_out), what) {}
+    explicit timeout_error(const std::string& what)
+        : kafka_error(make_error_code(client_errc::request_timed_out), what) {}
 };
 
 }  // namespace kafka

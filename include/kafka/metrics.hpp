@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <limits>
-#include <cmath>
 #include <map>
 #include <sstream>
 #include <string>
@@ -65,8 +65,10 @@ public:
         auto* s = &samples_[current_];
         if (now_ms - s->start_ms >= cfg_.window_ms) {
             current_ = (current_ + 1) % static_cast<std::size_t>(cfg_.samples);
-            if (current_ >= samples_.size()) samples_.push_back(fresh(now_ms));
-            else samples_[current_] = fresh(now_ms);
+            if (current_ >= samples_.size())
+                samples_.push_back(fresh(now_ms));
+            else
+                samples_[current_] = fresh(now_ms);
             s = &samples_[current_];
         }
         ++s->count;
@@ -201,7 +203,8 @@ inline std::string to_prometheus(std::vector<metric> all) {
         }
         return out;
     };
-    std::stable_sort(all.begin(), all.end(), [&](const metric& a, const metric& b) { return family(a.name) < family(b.name); });
+    std::stable_sort(all.begin(), all.end(),
+                     [&](const metric& a, const metric& b) { return family(a.name) < family(b.name); });
     std::ostringstream os;
     os.precision(17);
     std::string last;
@@ -209,7 +212,8 @@ inline std::string to_prometheus(std::vector<metric> all) {
         auto f = family(m.name);
         if (f != last) {
             bool counter = m.name.name.size() > 6 && m.name.name.compare(m.name.name.size() - 6, 6, "-total") == 0;
-            os << "# HELP " << f << ' ' << m.name.description << '\n' << "# TYPE " << f << (counter ? " counter\n" : " gauge\n");
+            os << "# HELP " << f << ' ' << m.name.description << '\n'
+               << "# TYPE " << f << (counter ? " counter\n" : " gauge\n");
             last = f;
         }
         os << f;
@@ -223,9 +227,12 @@ inline std::string to_prometheus(std::vector<metric> all) {
             os << '}';
         }
         os << ' ';
-        if (std::isnan(m.value)) os << "NaN";
-        else if (std::isinf(m.value)) os << (m.value > 0 ? "+Inf" : "-Inf");
-        else os << m.value;
+        if (std::isnan(m.value))
+            os << "NaN";
+        else if (std::isinf(m.value))
+            os << (m.value > 0 ? "+Inf" : "-Inf");
+        else
+            os << m.value;
         os << '\n';
     }
     return os.str();

@@ -27,10 +27,16 @@ class ConsumerRecord {
 public:
     ConsumerRecord() = default;
     ConsumerRecord(const std::string* topic, std::int32_t partition, const record_view& r, K key, V value)
-        : topic_(topic), partition_(partition), offset_(r.offset), timestamp_(r.timestamp),
-          timestamp_type_(r.timestamp_type), leader_epoch_(r.leader_epoch), headers_(r.headers),
+        : topic_(topic),
+          partition_(partition),
+          offset_(r.offset),
+          timestamp_(r.timestamp),
+          timestamp_type_(r.timestamp_type),
+          leader_epoch_(r.leader_epoch),
+          headers_(r.headers),
           key_size_(r.key ? static_cast<std::int32_t>(r.key->size()) : -1),
-          value_size_(r.value ? static_cast<std::int32_t>(r.value->size()) : -1), key_(std::move(key)),
+          value_size_(r.value ? static_cast<std::int32_t>(r.value->size()) : -1),
+          key_(std::move(key)),
           value_(std::move(value)) {}
 
     const std::string& topic() const noexcept { return *topic_; }
@@ -131,8 +137,9 @@ public:
     /// The records of one topic, partition by partition (Java's records(String topic)). A template
     /// so that records({"t", 0}) still means a partition.
     template <class Topic>
-        requires std::convertible_to<const Topic&, std::string_view>
-    std::vector<const record_type*> records(const Topic& topic) const {
+    requires std::convertible_to<const Topic&, std::string_view> std::vector<const record_type*> records(
+        const Topic& topic)
+    const {
         std::string_view name(topic);
         std::vector<const record_type*> out;
         for (auto const& r : records_)

@@ -1,6 +1,7 @@
 // An assignor whose assign() has the wrong signature: it forgets the partition counts and
 // returns its own map type instead of kafka::group_assignment.
-// expect: assignor type needs `kafka::group_assignment assign(const std::map<std::string, std::int32_t>& partitions_per_topic, const std::vector<kafka::member_subscription>& members)`
+// expect: assignor type needs `kafka::group_assignment assign(const std::map<std::string, std::int32_t>&
+// partitions_per_topic, const std::vector<kafka::member_subscription>& members)`
 #include <kafka/consumer.hpp>
 
 #include <array>
@@ -24,8 +25,8 @@ struct first_takes_all {
         return out;
     }
 #else
-    std::map<std::string, std::vector<int>> assign(const std::vector<kafka::member_subscription>& members) {
-        std::map<std::string, std::vector<int>> out;
+    std::map<std::string, std::vector<int> > assign(const std::vector<kafka::member_subscription>& members) {
+        std::map<std::string, std::vector<int> > out;
         for (auto const& m : members) out[m.member_id];
         return out;
     }

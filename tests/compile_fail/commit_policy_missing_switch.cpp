@@ -1,6 +1,6 @@
 // An offset-commit policy that forgets one of its three switches (commit_on_revoke).
-// expect: Policies::offset_commit must define static constexpr bool commit_on_interval, commit_after_poll and commit_on_revoke
-// expect: commit_on_revoke is missing
+// expect: Policies::offset_commit must define static constexpr bool commit_on_interval, commit_after_poll and
+// commit_on_revoke expect: commit_on_revoke is missing
 #include <kafka/consumer.hpp>
 
 #include <string>

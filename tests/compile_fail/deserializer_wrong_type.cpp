@@ -1,5 +1,6 @@
 // A value deserializer that returns something other than the consumer's value type.
-// expect: the value deserializer must have `V deserialize(std::string_view topic, const kafka::headers_view&, std::optional<kafka::bytes_view>) const` returning the consumer's value type
+// expect: the value deserializer must have `V deserialize(std::string_view topic, const kafka::headers_view&,
+// std::optional<kafka::bytes_view>) const` returning the consumer's value type
 #include <kafka/consumer.hpp>
 
 #include <optional>
@@ -18,9 +19,11 @@ struct price_deserializer {
     }
 #else
     // Returns the raw characters: not a price, and nothing converts them into one.
-    std::vector<char> deserialize(std::string_view, const kafka::headers_view&, std::optional<kafka::bytes_view> d) const {
+    std::vector<char> deserialize(std::string_view, const kafka::headers_view&,
+                                  std::optional<kafka::bytes_view> d) const {
         std::vector<char> out;
-        if (d) for (auto b : *d) out.push_back(static_cast<char>(b));
+        if (d)
+            for (auto b : *d) out.push_back(static_cast<char>(b));
         return out;
     }
 #endif

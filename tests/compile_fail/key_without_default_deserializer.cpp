@@ -1,5 +1,6 @@
 // A key type with no default deserializer, and no key_deserializer named in the policies.
-// expect: no default deserializer for the key type K: name one in Policies::key_deserializer (a type with deserialize(topic, headers, optional<bytes_view>) returning K)
+// expect: no default deserializer for the key type K: name one in Policies::key_deserializer (a type with
+// deserialize(topic, headers, optional<bytes_view>) returning K)
 #include <kafka/consumer.hpp>
 
 #include <optional>

@@ -1,5 +1,6 @@
 // A value type with no default deserializer, and no value_deserializer named in the policies.
-// expect: no default deserializer for the value type V: name one in Policies::value_deserializer (a type with deserialize(topic, headers, optional<bytes_view>) returning V)
+// expect: no default deserializer for the value type V: name one in Policies::value_deserializer (a type with
+// deserialize(topic, headers, optional<bytes_view>) returning V)
 #include <kafka/consumer.hpp>
 
 #include <optional>

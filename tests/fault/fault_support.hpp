@@ -101,8 +101,8 @@ inline kcat_metadata kcat_list(const std::string& bootstrap, const std::string& 
         } else if (std::sscanf(line.c_str(), " topic \"%511[^\"]\"", topic_name) == 1) {
             current = topic_name;
             md.topics[current];
-        } else if (std::sscanf(line.c_str(), " partition %d, leader %d, replicas: %511[0-9,], isrs: %511[0-9,]", &p, &leader, rep,
-                               isr) == 4) {
+        } else if (std::sscanf(line.c_str(), " partition %d, leader %d, replicas: %511[0-9,], isrs: %511[0-9,]", &p,
+                               &leader, rep, isr) == 4) {
             md.topics[current][p] = {leader, parse_ids(rep), parse_ids(isr)};
         } else if (std::sscanf(line.c_str(), " partition %d, leader %d", &p, &leader) == 2) {
             md.topics[current][p] = {leader, {}, {}};
@@ -150,7 +150,8 @@ public:
     }
     bool available() const { return !bootstrap_.empty() && !name_.empty(); }
     std::string unavailable_reason() const {
-        return "no 3-node cluster: " + env_file_ + " is missing (run the suite through ctest -L fault, which starts it)";
+        return "no 3-node cluster: " + env_file_ +
+               " is missing (run the suite through ctest -L fault, which starts it)";
     }
     const std::string& bootstrap() const { return bootstrap_; }
     const std::string& name() const { return name_; }
@@ -240,7 +241,8 @@ inline void produce(const std::string& bootstrap, const std::string& topic, cons
 /// "k<i>:<prefix>-<i>" for i in [from, from + n).
 inline std::vector<std::string> numbered(const std::string& prefix, int from, int n) {
     std::vector<std::string> out;
-    for (int i = from; i < from + n; ++i) out.push_back("k" + std::to_string(i) + ":" + prefix + "-" + std::to_string(i));
+    for (int i = from; i < from + n; ++i)
+        out.push_back("k" + std::to_string(i) + ":" + prefix + "-" + std::to_string(i));
     return out;
 }
 
@@ -252,8 +254,8 @@ public:
         : bootstrap_(std::move(bootstrap)), topic_(std::move(topic)), prefix_(std::move(prefix)), rate_(rate) {
         errfile_ = "/tmp/fault-kcat-" + std::to_string(::getpid()) + "-" + unique_name("p") + ".log";
         auto cmd = "timeout 300 kcat -P -b " + shell_quote(bootstrap_) + " -t " + shell_quote(topic_) +
-                   " -K : -X enable.idempotence=true -X acks=all -X linger.ms=5 -X message.timeout.ms=120000" +
-                   " >" + shell_quote(errfile_) + " 2>&1";
+                   " -K : -X enable.idempotence=true -X acks=all -X linger.ms=5 -X message.timeout.ms=120000" + " >" +
+                   shell_quote(errfile_) + " 2>&1";
         pipe_ = ::popen(cmd.c_str(), "w");
         if (!pipe_) throw std::runtime_error("popen failed for: " + cmd);
         thread_ = std::thread([this] { run(); });
@@ -403,7 +405,8 @@ public:
             if (!shim_) return inner_.async_read_some(b, std::forward<Handler>(h));
             if (!inbox_.empty()) {
                 auto n = take(b);
-                asio::post(inner_.get_executor(), [h = std::forward<Handler>(h), n]() mutable { h(std::error_code{}, n); });
+                asio::post(inner_.get_executor(),
+                           [h = std::forward<Handler>(h), n]() mutable { h(std::error_code{}, n); });
                 return;
             }
             auto chunk = std::make_shared<std::vector<unsigned char>>(65536);
@@ -421,10 +424,11 @@ public:
             // The buffers stay valid until the handler runs; only what was written is parsed.
             auto copy = std::make_shared<std::vector<unsigned char>>(asio::buffer_size(b));
             asio::buffer_copy(asio::buffer(*copy), b);
-            inner_.async_write_some(b, [this, copy, h = std::forward<Handler>(h)](std::error_code ec, std::size_t n) mutable {
-                if (!ec) feed(copy->data(), n);
-                h(ec, n);
-            });
+            inner_.async_write_some(
+                b, [this, copy, h = std::forward<Handler>(h)](std::error_code ec, std::size_t n) mutable {
+                    if (!ec) feed(copy->data(), n);
+                    h(ec, n);
+                });
         }
 
     private:
@@ -437,7 +441,8 @@ public:
             return static_cast<std::int16_t>((std::uint16_t(p[0]) << 8) | std::uint16_t(p[1]));
         }
         static void put32(std::vector<unsigned char>& v, std::int32_t x) {
-            for (int s = 24; s >= 0; s -= 8) v.push_back(static_cast<unsigned char>((static_cast<std::uint32_t>(x) >> s) & 0xff));
+            for (int s = 24; s >= 0; s -= 8)
+                v.push_back(static_cast<unsigned char>((static_cast<std::uint32_t>(x) >> s) & 0xff));
         }
 
         // Request frames: int32 size, int16 api key, int16 api version, int32 correlation id, ...
@@ -526,7 +531,9 @@ public:
 
     const std::shared_ptr<wire_log>& log() const { return log_; }
 
-    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) { return std::make_unique<stream_type>(ex, log_, shim_); }
+    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) {
+        return std::make_unique<stream_type>(ex, log_, shim_);
+    }
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {
         s.peer_ = host + ":" + std::to_string(port);
@@ -551,7 +558,8 @@ struct fault_policies : kafka::default_policies {
 };
 using consumer_type = kafka::KafkaConsumer<std::string, std::string, fault_policies>;
 
-inline kafka::consumer_config make_config(const std::string& bootstrap, const std::map<std::string, std::string>& extra) {
+inline kafka::consumer_config make_config(const std::string& bootstrap,
+                                          const std::map<std::string, std::string>& extra) {
     std::map<std::string, std::string> p{{"bootstrap.servers", bootstrap}, {"client.id", "kafka-cpp-fault"}};
     for (auto const& [k, v] : extra) p[k] = v;
     return kafka::consumer_config(p);
@@ -604,7 +612,8 @@ struct observed_consumer {
     std::string log_tail(std::size_t n = 30) const {
         std::lock_guard<std::mutex> g(*lines_mutex);
         std::string out;
-        for (std::size_t i = lines->size() > n ? lines->size() - n : 0; i < lines->size(); ++i) out += (*lines)[i] + "\n";
+        for (std::size_t i = lines->size() > n ? lines->size() - n : 0; i < lines->size(); ++i)
+            out += (*lines)[i] + "\n";
         return out;
     }
     consumer_type* operator->() { return consumer.get(); }
@@ -631,12 +640,14 @@ struct record_collector {
         std::int64_t expected = list.empty() ? (start.count(p) ? start[p] : 0) : list.back().first + 1;
         if (o != expected) {
             if (!list.empty() && o < expected && allow_rewind && allow_rewind(p, o, expected - 1)) {
-                rewinds.push_back("p" + std::to_string(p) + " back to " + std::to_string(o) + " after " + std::to_string(expected - 1));
+                rewinds.push_back("p" + std::to_string(p) + " back to " + std::to_string(o) + " after " +
+                                  std::to_string(expected - 1));
                 // keep only the first delivery of each offset for the comparison with the log
                 while (!list.empty() && list.back().first >= o) list.pop_back();
             } else {
                 anomalies.push_back("partition " + std::to_string(p) + ": offset " + std::to_string(o) + " where " +
-                                    std::to_string(expected) + " was expected (" + (o < expected ? "duplicate" : "gap") + ")");
+                                    std::to_string(expected) + " was expected (" +
+                                    (o < expected ? "duplicate" : "gap") + ")");
             }
         }
         list.push_back({o, v});
@@ -657,7 +668,8 @@ struct record_collector {
         std::ostringstream o;
         for (auto const& [p, want] : truth) {
             auto it = by_partition.find(p);
-            std::vector<std::pair<std::int64_t, std::string>> got = it == by_partition.end() ? decltype(got){} : it->second;
+            std::vector<std::pair<std::int64_t, std::string>> got =
+                it == by_partition.end() ? decltype(got){} : it->second;
             if (got == want) continue;
             o << "partition " << p << ": the log has " << want.size() << " records";
             if (!want.empty()) o << " (offsets " << want.front().first << ".." << want.back().first << ")";
@@ -667,12 +679,14 @@ struct record_collector {
             while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
             if (i < got.size() || i < want.size())
                 o << "; first difference at index " << i << ": log "
-                  << (i < want.size() ? std::to_string(want[i].first) + "=" + want[i].second : std::string("(end)")) << ", consumer "
+                  << (i < want.size() ? std::to_string(want[i].first) + "=" + want[i].second : std::string("(end)"))
+                  << ", consumer "
                   << (i < got.size() ? std::to_string(got[i].first) + "=" + got[i].second : std::string("(end)"));
             o << "\n";
         }
         for (auto const& [p, got] : by_partition)
-            if (!truth.count(p) && !got.empty()) o << "partition " << p << ": " << got.size() << " records not in the log\n";
+            if (!truth.count(p) && !got.empty())
+                o << "partition " << p << ": " << got.size() << " records not in the log\n";
         return o.str();
     }
 };
@@ -690,21 +704,36 @@ std::size_t poll_into(Consumer& consumer, record_collector& c, std::chrono::mill
 
 inline std::string api_name(std::int16_t key) {
     switch (key) {
-    case 0: return "Produce";
-    case 1: return "Fetch";
-    case 2: return "ListOffsets";
-    case 3: return "Metadata";
-    case 8: return "OffsetCommit";
-    case 9: return "OffsetFetch";
-    case 10: return "FindCoordinator";
-    case 11: return "JoinGroup";
-    case 12: return "Heartbeat";
-    case 13: return "LeaveGroup";
-    case 14: return "SyncGroup";
-    case 15: return "DescribeGroups";
-    case 18: return "ApiVersions";
-    case 23: return "OffsetForLeaderEpoch";
-    default: return "key" + std::to_string(key);
+        case 0:
+            return "Produce";
+        case 1:
+            return "Fetch";
+        case 2:
+            return "ListOffsets";
+        case 3:
+            return "Metadata";
+        case 8:
+            return "OffsetCommit";
+        case 9:
+            return "OffsetFetch";
+        case 10:
+            return "FindCoordinator";
+        case 11:
+            return "JoinGroup";
+        case 12:
+            return "Heartbeat";
+        case 13:
+            return "LeaveGroup";
+        case 14:
+            return "SyncGroup";
+        case 15:
+            return "DescribeGroups";
+        case 18:
+            return "ApiVersions";
+        case 23:
+            return "OffsetForLeaderEpoch";
+        default:
+            return "key" + std::to_string(key);
     }
 }
 

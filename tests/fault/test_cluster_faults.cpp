@@ -21,12 +21,8 @@ const kafka_cluster& cluster() {
 const std::string topic = "f6";
 
 std::map<std::string, std::string> member_settings() {
-    return {{"group.id", unique_name("gk")},
-            {"auto.offset.reset", "earliest"},
-            {"session.timeout.ms", "10000"},
-            {"heartbeat.interval.ms", "1000"},
-            {"request.timeout.ms", "5000"},
-            {"default.api.timeout.ms", "15000"},
+    return {{"group.id", unique_name("gk")},   {"auto.offset.reset", "earliest"}, {"session.timeout.ms", "10000"},
+            {"heartbeat.interval.ms", "1000"}, {"request.timeout.ms", "5000"},    {"default.api.timeout.ms", "15000"},
             {"fetch.max.wait.ms", "200"}};
 }
 
@@ -78,7 +74,8 @@ bool poll_until(observed_consumer& oc, record_collector& c, std::chrono::millise
 }
 
 /// Stops the producer, reads the whole topic with kcat, lets the consumer catch up and compares.
-void finish_and_compare(observed_consumer& oc, record_collector& c, background_producer& producer, const std::string& prefix) {
+void finish_and_compare(observed_consumer& oc, record_collector& c, background_producer& producer,
+                        const std::string& prefix) {
     int status = producer.stop();
     INFO("kcat: " << producer.output());
     CHECK(status == 0);
@@ -111,9 +108,10 @@ void finish_and_compare(observed_consumer& oc, record_collector& c, background_p
 
 }  // namespace
 
-TEST_CASE("cluster: SIGKILL of a partition leader under a consuming group member: it follows the new leaders, "
-          "then the node comes back; nothing lost, no gap, nothing twice",
-          "[cluster][kill]") {
+TEST_CASE(
+    "cluster: SIGKILL of a partition leader under a consuming group member: it follows the new leaders, "
+    "then the node comes back; nothing lost, no gap, nothing twice",
+    "[cluster][kill]") {
     if (!cluster().available()) FAIL(cluster().unavailable_reason());
     REQUIRE(cluster().wait_fully_replicated(120s));
     auto prefix = unique_name("kl");
@@ -148,8 +146,9 @@ TEST_CASE("cluster: SIGKILL of a partition leader under a consuming group member
     auto sent_at_kill = producer.sent();
     auto t_kill = steady::now();
     cluster().kill_node(victim);
-    log_line("killed node " + std::to_string(victim) + " (leader of partitions " + join(moved) + "; coordinator is node " +
-             std::to_string(coordinator) + ") after " + std::to_string(sent_at_kill) + " records");
+    log_line("killed node " + std::to_string(victim) + " (leader of partitions " + join(moved) +
+             "; coordinator is node " + std::to_string(coordinator) + ") after " + std::to_string(sent_at_kill) +
+             " records");
     // Records produced after the kill arrive from every partition, those that moved included.
     bool recovered = poll_until(oc, c, 40s, [&] {
         auto seen = max_sequence(c, prefix);
@@ -160,10 +159,12 @@ TEST_CASE("cluster: SIGKILL of a partition leader under a consuming group member
     auto recovery_ms = ms_since(t_kill);
     auto after = cluster().metadata(topic);
     std::string leaders;
-    for (auto const& [p, info] : after.topics[topic]) leaders += " p" + std::to_string(p) + "->" + std::to_string(info.leader);
-    log_line(std::string("after the kill: ") + (recovered ? "every partition delivered new records" : "NOT every partition delivered new records") +
-             " within " + std::to_string(recovery_ms) + " ms; leaders now:" + leaders + "; Metadata requests since: " +
-             std::to_string(oc.wire->count(3, t_kill)));
+    for (auto const& [p, info] : after.topics[topic])
+        leaders += " p" + std::to_string(p) + "->" + std::to_string(info.leader);
+    log_line(std::string("after the kill: ") +
+             (recovered ? "every partition delivered new records" : "NOT every partition delivered new records") +
+             " within " + std::to_string(recovery_ms) + " ms; leaders now:" + leaders +
+             "; Metadata requests since: " + std::to_string(oc.wire->count(3, t_kill)));
     {
         auto seen = max_sequence(c, prefix);
         std::string stuck;
@@ -202,9 +203,10 @@ TEST_CASE("cluster: SIGKILL of a partition leader under a consuming group member
     oc->close();
 }
 
-TEST_CASE("cluster: SIGKILL of the group coordinator's node: the member finds the new coordinator, keeps its "
-          "membership (or rejoins), commits succeed again; nothing lost",
-          "[cluster][kill][coordinator]") {
+TEST_CASE(
+    "cluster: SIGKILL of the group coordinator's node: the member finds the new coordinator, keeps its "
+    "membership (or rejoins), commits succeed again; nothing lost",
+    "[cluster][kill][coordinator]") {
     if (!cluster().available()) FAIL(cluster().unavailable_reason());
     REQUIRE(cluster().wait_fully_replicated(120s));
     auto prefix = unique_name("kc");
@@ -253,7 +255,8 @@ TEST_CASE("cluster: SIGKILL of the group coordinator's node: the member finds th
     auto sent_at_kill = producer.sent();
     auto t_kill = steady::now();
     cluster().kill_node(coordinator);
-    log_line("killed node " + std::to_string(coordinator) + " (group coordinator, leader of partitions " + join(led) + ")");
+    log_line("killed node " + std::to_string(coordinator) + " (group coordinator, leader of partitions " + join(led) +
+             ")");
     // A heartbeat to another node, a successful commit, and new records from every partition.
     bool recovered = poll_until(
         oc, c, 45s,
@@ -272,8 +275,9 @@ TEST_CASE("cluster: SIGKILL of the group coordinator's node: the member finds th
     bool kept = oc->member_id() == member && oc->generation() == generation;
     log_line(std::string("after the coordinator's kill: ") + (recovered ? "recovered" : "NOT recovered") + " within " +
              std::to_string(recovery_ms) + " ms; heartbeats now to node " + std::to_string(new_coordinator) + "; " +
-             (kept ? "membership kept" : "rejoined (generation " + std::to_string(generation) + " -> " +
-                                             std::to_string(oc->generation()) + ")") +
+             (kept ? "membership kept"
+                   : "rejoined (generation " + std::to_string(generation) + " -> " + std::to_string(oc->generation()) +
+                         ")") +
              "; commits ok/failed " + std::to_string(commits_ok) + "/" + std::to_string(commits_failed) +
              "; FindCoordinator since: " + std::to_string(oc.wire->count(10, t_kill)));
     {
@@ -293,7 +297,8 @@ TEST_CASE("cluster: SIGKILL of the group coordinator's node: the member finds th
 
     auto t_restart = steady::now();
     auto restart = std::async(std::launch::async, [&] { cluster().restart_node(coordinator); });
-    poll_until(oc, c, 120s, [&] { return restart.wait_for(0s) == std::future_status::ready; }, try_commit);
+    poll_until(
+        oc, c, 120s, [&] { return restart.wait_for(0s) == std::future_status::ready; }, try_commit);
     restart.get();
     log_line("node " + std::to_string(coordinator) + " restarted in " + std::to_string(ms_since(t_restart)) + " ms");
 

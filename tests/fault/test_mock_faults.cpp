@@ -29,8 +29,8 @@ const mock_cluster& mock1() {
     return m;
 }
 
-#define REQUIRE_MOCK(m)                                    \
-    do {                                                   \
+#define REQUIRE_MOCK(m)                                       \
+    do {                                                      \
         if (!(m).available()) FAIL((m).unavailable_reason()); \
     } while (0)
 
@@ -73,7 +73,9 @@ std::map<std::int16_t, kafka::protocol::versions> advertised_versions(const std:
     asio::io_context io;
     recording_tcp tcp(std::make_shared<wire_log>(), true);
     auto conn = std::make_shared<kafka::client::connection<recording_tcp>>(
-        asio::any_io_executor(io.get_executor()), tcp, kafka::client::broker_address{-1, first.substr(0, colon), static_cast<std::uint16_t>(std::stoi(first.substr(colon + 1)))},
+        asio::any_io_executor(io.get_executor()), tcp,
+        kafka::client::broker_address{-1, first.substr(0, colon),
+                                      static_cast<std::uint16_t>(std::stoi(first.substr(colon + 1)))},
         "fault-probe", std::chrono::milliseconds(5000));
     std::optional<std::error_code> state;
     conn->open([&](std::error_code ec) { state = ec; });
@@ -81,7 +83,8 @@ std::map<std::int16_t, kafka::protocol::versions> advertised_versions(const std:
     while (!state && steady::now() < deadline) tcp.run_for(io, 50ms);
     std::map<std::int16_t, kafka::protocol::versions> out;
     if (!state || *state) return out;
-    for (std::int16_t key : std::initializer_list<std::int16_t>{1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 18, 23}) out[key] = conn->broker_versions(key);
+    for (std::int16_t key : std::initializer_list<std::int16_t>{1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 18, 23})
+        out[key] = conn->broker_versions(key);
     conn->close(make_error_code(kafka::client_errc::closed));
     return out;
 }
@@ -93,9 +96,10 @@ std::map<std::int16_t, kafka::protocol::versions> advertised_versions(const std:
 // time. Kafka brokers use the v0 layout there. client::connection::negotiate reads the error code
 // alone (the first field of every version) and retries at the version the answer names if it can be
 // read in the v0 layout, else at v0, as librdkafka ("retrying with v0") and Java's client do.
-TEST_CASE("mock: ApiVersions v3 answered UNSUPPORTED_VERSION by the mock's own layout: the client falls back to a "
-          "version the broker serves, as librdkafka and Java do",
-          "[mock][versions]") {
+TEST_CASE(
+    "mock: ApiVersions v3 answered UNSUPPORTED_VERSION by the mock's own layout: the client falls back to a "
+    "version the broker serves, as librdkafka and Java do",
+    "[mock][versions]") {
     REQUIRE_MOCK(mock3());
     auto topic = unique_name("fn");
     mock3().create_topic(topic, 3, 3);
@@ -113,14 +117,15 @@ TEST_CASE("mock: ApiVersions v3 answered UNSUPPORTED_VERSION by the mock's own l
     auto api = oc.wire->versions()[18];
     INFO("ApiVersions versions sent: " << api.size());
     CHECK(api.count(3));
-    CHECK(api.size() == 2);  // one retry after UNSUPPORTED_VERSION ...
-    CHECK(*api.begin() <= 2);  // ... at a version the mock serves
+    CHECK(api.size() == 2);         // one retry after UNSUPPORTED_VERSION ...
+    CHECK(*api.begin() <= 2);       // ... at a version the mock serves
     CHECK(oc.wire->count(3) >= 1);  // and then a Metadata request
 }
 
-TEST_CASE("mock: a group consumer negotiates the versions of an older broker (ApiVersions v0-2, Metadata v0-2, "
-          "Fetch v0-11, ...) and uses the highest both serve",
-          "[mock][versions]") {
+TEST_CASE(
+    "mock: a group consumer negotiates the versions of an older broker (ApiVersions v0-2, Metadata v0-2, "
+    "Fetch v0-11, ...) and uses the highest both serve",
+    "[mock][versions]") {
     REQUIRE_MOCK(mock3());
     auto topic = unique_name("fv");
     mock3().create_topic(topic, 3, 3);
@@ -147,7 +152,8 @@ TEST_CASE("mock: a group consumer negotiates the versions of an older broker (Ap
     log_line("versions the consumer used against the mock: " + describe_versions(*oc.wire));
     std::string adv;
     for (auto const& [k, v] : broker)
-        if (!v.empty()) adv += (adv.empty() ? "" : ", ") + api_name(k) + " " + std::to_string(v.lo) + ".." + std::to_string(v.hi);
+        if (!v.empty())
+            adv += (adv.empty() ? "" : ", ") + api_name(k) + " " + std::to_string(v.lo) + ".." + std::to_string(v.hi);
     log_line("versions the mock advertises: " + adv);
 
     namespace p = kafka::protocol;
@@ -187,9 +193,10 @@ TEST_CASE("mock: a group consumer negotiates the versions of an older broker (Ap
     CHECK(used.count(23) == 0);
 }
 
-TEST_CASE("mock: the only broker down, then up: poll returns empty on time, commitSync throws timeout_error after "
-          "default.api.timeout.ms, consumption resumes",
-          "[mock][down]") {
+TEST_CASE(
+    "mock: the only broker down, then up: poll returns empty on time, commitSync throws timeout_error after "
+    "default.api.timeout.ms, consumption resumes",
+    "[mock][down]") {
     REQUIRE_MOCK(mock1());
     auto topic = unique_name("fd");
     mock1().create_topic(topic, 2, 1);
@@ -281,9 +288,11 @@ struct stable_member {
     stable_member() {
         mock3().create_topic(topic, 3, 3);
         produce(mock3().bootstrap(), topic, numbered("c", 0, 60));
-        oc = std::make_unique<observed_consumer>(make_config(mock3().bootstrap(), group_settings(unique_name("gc"))), true);
+        oc = std::make_unique<observed_consumer>(make_config(mock3().bootstrap(), group_settings(unique_name("gc"))),
+                                                 true);
         (*oc)->subscribe({topic}, oc->listener());
-        if (!consume_until(*oc, c, 30s, [&] { return c.total >= 60; })) throw std::runtime_error("the first 60 records did not arrive");
+        if (!consume_until(*oc, c, 30s, [&] { return c.total >= 60; }))
+            throw std::runtime_error("the first 60 records did not arrive");
         member = (*oc)->member_id();
         generation = (*oc)->generation();
         assigned_calls = oc->assigned_calls;
@@ -352,8 +361,8 @@ TEST_CASE("mock: NOT_COORDINATOR on OffsetCommit: commitSync looks the coordinat
     auto took = ms_since(t0);
     auto commits = oc.wire->requests(8, before);
     auto finds = oc.wire->requests(10, before);
-    INFO("commitSync took " << took << " ms; OffsetCommit sent " << commits.size() << "x, FindCoordinator " << finds.size()
-                            << "x; error: " << error);
+    INFO("commitSync took " << took << " ms; OffsetCommit sent " << commits.size() << "x, FindCoordinator "
+                            << finds.size() << "x; error: " << error);
     CHECK(error.empty());
     CHECK(took < 3000);
     REQUIRE(commits.size() >= 2);
@@ -393,16 +402,17 @@ TEST_CASE("mock: assign() with group.id: after NOT_COORDINATOR on OffsetCommit, 
     } catch (const std::exception& e) {
         error = e.what();
     }
-    INFO("commitSync after NOT_COORDINATOR: " << (error.empty() ? std::string("ok") : error) << "; FindCoordinator sent "
-                                              << oc.wire->count(10, before) << "x");
+    INFO("commitSync after NOT_COORDINATOR: " << (error.empty() ? std::string("ok") : error)
+                                              << "; FindCoordinator sent " << oc.wire->count(10, before) << "x");
     CHECK(error.empty());
     CHECK(oc.wire->count(10, before) >= 1);
     oc->close();
 }
 
-TEST_CASE("mock: COORDINATOR_LOAD_IN_PROGRESS on FindCoordinator and OffsetFetch is retried; the consumer starts "
-          "at the committed offsets, not at the reset policy",
-          "[mock][errors]") {
+TEST_CASE(
+    "mock: COORDINATOR_LOAD_IN_PROGRESS on FindCoordinator and OffsetFetch is retried; the consumer starts "
+    "at the committed offsets, not at the reset policy",
+    "[mock][errors]") {
     REQUIRE_MOCK(mock3());
     at_exit restore{[] {
         mock3().cmd_quiet("clear 10");
@@ -449,9 +459,10 @@ TEST_CASE("mock: COORDINATOR_LOAD_IN_PROGRESS on FindCoordinator and OffsetFetch
     oc->close();
 }
 
-TEST_CASE("mock: REBALANCE_IN_PROGRESS on Heartbeat: the member rejoins, the listener sees revoked then assigned, "
-          "consumption goes on from the committed offsets",
-          "[mock][errors]") {
+TEST_CASE(
+    "mock: REBALANCE_IN_PROGRESS on Heartbeat: the member rejoins, the listener sees revoked then assigned, "
+    "consumption goes on from the committed offsets",
+    "[mock][errors]") {
     REQUIRE_MOCK(mock3());
     at_exit restore{[] { mock3().cmd_quiet("clear 12"); }};
     auto topic = unique_name("fr");
@@ -486,15 +497,17 @@ TEST_CASE("mock: REBALANCE_IN_PROGRESS on Heartbeat: the member rejoins, the lis
     oc->close();
 }
 
-TEST_CASE("mock: NOT_LEADER_OR_FOLLOWER and UNKNOWN_TOPIC_OR_PARTITION on Fetch: metadata is refreshed and "
-          "consumption continues without loss or duplicates",
-          "[mock][errors]") {
+TEST_CASE(
+    "mock: NOT_LEADER_OR_FOLLOWER and UNKNOWN_TOPIC_OR_PARTITION on Fetch: metadata is refreshed and "
+    "consumption continues without loss or duplicates",
+    "[mock][errors]") {
     REQUIRE_MOCK(mock3());
     at_exit restore{[] { mock3().cmd_quiet("clear 1"); }};
     auto topic = unique_name("ff");
     mock3().create_topic(topic, 3, 3);
     produce(mock3().bootstrap(), topic, numbered("f", 0, 60));
-    observed_consumer oc(make_config(mock3().bootstrap(), {{"fetch.max.wait.ms", "200"}, {"auto.offset.reset", "earliest"}}), true);
+    observed_consumer oc(
+        make_config(mock3().bootstrap(), {{"fetch.max.wait.ms", "200"}, {"auto.offset.reset", "earliest"}}), true);
     oc->assign({{topic, 0}, {topic, 1}, {topic, 2}});
     record_collector c;
     REQUIRE(consume_until(oc, c, 15s, [&] { return c.total >= 60; }));
@@ -519,9 +532,10 @@ TEST_CASE("mock: NOT_LEADER_OR_FOLLOWER and UNKNOWN_TOPIC_OR_PARTITION on Fetch:
     oc->close();
 }
 
-TEST_CASE("mock: latency beyond request.timeout.ms: requests time out (connection dropped and reopened), poll stays "
-          "on time, commitSync times out; the member and its consumption recover when the latency goes",
-          "[mock][latency]") {
+TEST_CASE(
+    "mock: latency beyond request.timeout.ms: requests time out (connection dropped and reopened), poll stays "
+    "on time, commitSync times out; the member and its consumption recover when the latency goes",
+    "[mock][latency]") {
     REQUIRE_MOCK(mock3());
     at_exit restore{[] { mock3().cmd_quiet("rtt -1 0"); }};
     auto topic = unique_name("ft");
@@ -564,7 +578,8 @@ TEST_CASE("mock: latency beyond request.timeout.ms: requests time out (connectio
     mock3().cmd("rtt -1 0");
     auto cleared = steady::now();
     log_line("rtt 2500 ms > request.timeout.ms 1500: slowest poll(300ms) " + std::to_string(worst) + " ms, " +
-             std::to_string(reconnects) + " new connection(s), commitSync timed out after " + std::to_string(commit_took) + " ms");
+             std::to_string(reconnects) + " new connection(s), commitSync timed out after " +
+             std::to_string(commit_took) + " ms");
     INFO(oc.log_tail());
     INFO("commitSync threw: " << other);
     CHECK(worst <= 700);
@@ -600,7 +615,8 @@ TEST_CASE("mock: partition leaders move to another broker: fetching follows them
     REQUIRE(md.topics[topic].size() == 3);
     REQUIRE(md.brokers.size() == 3);
 
-    observed_consumer oc(make_config(mock3().bootstrap(), {{"fetch.max.wait.ms", "200"}, {"auto.offset.reset", "earliest"}}), true);
+    observed_consumer oc(
+        make_config(mock3().bootstrap(), {{"fetch.max.wait.ms", "200"}, {"auto.offset.reset", "earliest"}}), true);
     oc->assign({{topic, 0}, {topic, 1}, {topic, 2}});
     record_collector c;
     REQUIRE(consume_until(oc, c, 15s, [&] { return c.total >= 90; }));
@@ -622,9 +638,9 @@ TEST_CASE("mock: partition leaders move to another broker: fetching follows them
     for (int p = 0; p < 3; ++p) CHECK(after.topics[topic][p].leader == target);
     produce(mock3().bootstrap(), topic, numbered("m", 90, 90));
     CHECK(consume_until(oc, c, 20s, [&] { return c.total >= 180; }));
-    log_line(std::to_string(moving) + " partition leader(s) moved to broker " + std::to_string(target) + ": all records in " +
-             std::to_string(ms_since(before)) +
-             " ms (kcat included), " + std::to_string(oc.wire->count(3, before)) + " Metadata request(s)");
+    log_line(std::to_string(moving) + " partition leader(s) moved to broker " + std::to_string(target) +
+             ": all records in " + std::to_string(ms_since(before)) + " ms (kcat included), " +
+             std::to_string(oc.wire->count(3, before)) + " Metadata request(s)");
     INFO(oc.log_tail());
     CHECK(c.anomalies.empty());
     CHECK(c.diff(kcat_read_all(mock3().bootstrap(), topic)).empty());
@@ -643,16 +659,17 @@ TEST_CASE("mock: partition leaders move to another broker: fetching follows them
 // A failed ListOffsets (the reset of a partition without a position) is sent again after
 // retry.backoff.ms, as Java's SubscriptionState.requestFailed does, not at once: against a broker that
 // keeps failing, a client without the backoff spins on the CPU and the network.
-TEST_CASE("mock: a ListOffsets answered with errors is retried after retry.backoff.ms, not at once",
-          "[mock][errors]") {
+TEST_CASE("mock: a ListOffsets answered with errors is retried after retry.backoff.ms, not at once", "[mock][errors]") {
     REQUIRE_MOCK(mock3());
     at_exit restore{[] { mock3().cmd_quiet("clear 2"); }};
     auto topic = unique_name("fo");
     mock3().create_topic(topic, 1, 3);
     produce(mock3().bootstrap(), topic, numbered("o", 0, 10));
     mock3().cmd("error 2 30 NOT_LEADER_OR_FOLLOWER");
-    observed_consumer oc(make_config(mock3().bootstrap(), {{"auto.offset.reset", "earliest"}, {"retry.backoff.ms", "100"},
-                                                           {"retry.backoff.max.ms", "100"}, {"fetch.max.wait.ms", "200"}}),
+    observed_consumer oc(make_config(mock3().bootstrap(), {{"auto.offset.reset", "earliest"},
+                                                           {"retry.backoff.ms", "100"},
+                                                           {"retry.backoff.max.ms", "100"},
+                                                           {"fetch.max.wait.ms", "200"}}),
                          true);
     oc->assign({{topic, 0}});
     record_collector c;

@@ -41,8 +41,10 @@ void fill_struct(C& obj, int& seed) {
 template <class T>
 void fill(T& v, int& seed) {
     ++seed;
-    if constexpr (std::is_same_v<T, bool>) v = true;
-    else if constexpr (std::is_same_v<T, double>) v = seed + 0.5;
+    if constexpr (std::is_same_v<T, bool>)
+        v = true;
+    else if constexpr (std::is_same_v<T, double>)
+        v = seed + 0.5;
     else if constexpr (std::is_same_v<T, kafka::uuid>) {
         for (std::size_t i = 0; i < 16; ++i) v.bytes[i] = static_cast<std::byte>(seed + static_cast<int>(i));
     } else if constexpr (std::is_integral_v<T>) {

@@ -110,11 +110,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     auto rest = in.subspan(2);
-    with_type(responses{}, selector % responses::size, [&]<class Resp>(std::type_identity<Resp>) {
-        response<Resp>(pick_version<Resp>(data[1]), rest);
-    });
-    with_type(requests{}, selector % requests::size, [&]<class Req>(std::type_identity<Req>) {
-        request<Req>(pick_version<Req>(data[1]), rest);
-    });
+    with_type(responses{}, selector % responses::size,
+              [&]<class Resp>(std::type_identity<Resp>) { response<Resp>(pick_version<Resp>(data[1]), rest); });
+    with_type(requests{}, selector % requests::size,
+              [&]<class Req>(std::type_identity<Req>) { request<Req>(pick_version<Req>(data[1]), rest); });
     return 0;
 }

@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
         std::cerr << "fuzz_seed_corpus: " << e.what() << "\n";
         return 1;
     }
-    std::cout << "fuzz_seed_corpus: " << written << " seeds (" << responses::size << " response and "
-              << requests::size << " request types) in " << out.string() << "\n";
+    std::cout << "fuzz_seed_corpus: " << written << " seeds (" << responses::size << " response and " << requests::size
+              << " request types) in " << out.string() << "\n";
     return 0;
 }

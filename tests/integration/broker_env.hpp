@@ -75,25 +75,27 @@ inline std::string broker_script() { return std::string(KAFKA_SOURCE_DIR) + "/sc
 inline std::string broker_name() {
     auto n = broker_env::get().var("KAFKA_NAME");
     if (n.empty())
-        throw std::runtime_error("these tests create topics through scripts/kafka-broker.sh: set KAFKA_ENV_FILE to the "
-                                 "env file of a broker it started (KAFKA_NAME missing)");
+        throw std::runtime_error(
+            "these tests create topics through scripts/kafka-broker.sh: set KAFKA_ENV_FILE to the "
+            "env file of a broker it started (KAFKA_NAME missing)");
     return n;
 }
 
 /// Creates `topic` with Kafka's TopicCommand (through scripts/kafka-broker.sh).
 inline void create_topic(const std::string& topic, int partitions) {
     using shell::shell_quote;
-    auto r = shell::run_command(shell_quote(broker_script()) + " topic --name " + shell_quote(broker_name()) + " create " +
-                                shell_quote(topic) + " " + std::to_string(partitions));
+    auto r = shell::run_command(shell_quote(broker_script()) + " topic --name " + shell_quote(broker_name()) +
+                                " create " + shell_quote(topic) + " " + std::to_string(partitions));
     if (r.status != 0) throw std::runtime_error("creating topic " + topic + " failed: " + r.output);
 }
 
 /// Produces one record per line with kcat (through scripts/kafka-broker.sh, PLAINTEXT); `kcat_args`
 /// as kcat takes them ("-K :" splits key:value).
-inline void produce_with_kcat(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args) {
+inline void produce_with_kcat(const std::string& topic, const std::vector<std::string>& lines,
+                              const std::string& kcat_args) {
     using shell::shell_quote;
-    auto cmd = shell_quote(broker_script()) + " produce --name " + shell_quote(broker_name()) + " " + shell_quote(topic) +
-               " " + kcat_args + " >/dev/null 2>&1";
+    auto cmd = shell_quote(broker_script()) + " produce --name " + shell_quote(broker_name()) + " " +
+               shell_quote(topic) + " " + kcat_args + " >/dev/null 2>&1";
     shell::pipe_lines(cmd, lines, "kcat failed to produce to " + topic);
 }
 

@@ -39,7 +39,8 @@ using kafka::test::broker_script;
 using kafka::test::create_topic;
 
 /// Produces `lines` (one record each) with kcat; "-K :" splits key:value.
-inline void produce(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args = "-K :") {
+inline void produce(const std::string& topic, const std::vector<std::string>& lines,
+                    const std::string& kcat_args = "-K :") {
     produce_with_kcat(topic, lines, kcat_args);
 }
 
@@ -47,7 +48,8 @@ inline void produce(const std::string& topic, const std::vector<std::string>& li
 inline command_result consumer_group_command(const std::string& args) {
     auto const& env = broker_env::get();
     auto version = env.version().empty() ? std::string("4.3.1") : env.version();
-    return run_command("KAFKA_VERSION=" + shell_quote(version) + " " + shell_quote(source_dir() + "/scripts/kafka/run-tool.sh") +
+    return run_command("KAFKA_VERSION=" + shell_quote(version) + " " +
+                       shell_quote(source_dir() + "/scripts/kafka/run-tool.sh") +
                        " ConsumerGroupCommand --bootstrap-server " + shell_quote(env.bootstrap()) + " " + args);
 }
 
@@ -63,7 +65,9 @@ inline std::map<int, group_partition_offsets> describe_group(const std::string& 
     auto r = consumer_group_command("--describe --group " + shell_quote(group));
     if (raw) *raw = r.output;
     if (r.status != 0) throw std::runtime_error("ConsumerGroupCommand --describe failed: " + r.output);
-    auto number = [](const std::string& s) { return s == "-" ? std::nullopt : std::optional<std::int64_t>(std::stoll(s)); };
+    auto number = [](const std::string& s) {
+        return s == "-" ? std::nullopt : std::optional<std::int64_t>(std::stoll(s));
+    };
     std::map<int, group_partition_offsets> out;
     std::istringstream in(r.output);
     std::string line;

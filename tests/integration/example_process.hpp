@@ -44,7 +44,8 @@ using kafka::test::broker_script;
 using kafka::test::create_topic;
 
 /// Produces one record per line with kcat (through scripts/kafka-broker.sh, PLAINTEXT).
-inline void produce(const std::string& topic, const std::vector<std::string>& lines, const std::string& kcat_args = "") {
+inline void produce(const std::string& topic, const std::vector<std::string>& lines,
+                    const std::string& kcat_args = "") {
     produce_with_kcat(topic, lines, kcat_args);
 }
 

@@ -67,13 +67,17 @@ static void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         snprintf(prefix, sizeof prefix, "event: assign %s", protocol ? protocol : "NONE");
         print_parts(prefix, parts);
-        if (cooperative) check(rd_kafka_incremental_assign(rk, parts), "incremental_assign");
-        else rd_kafka_assign(rk, parts);
+        if (cooperative)
+            check(rd_kafka_incremental_assign(rk, parts), "incremental_assign");
+        else
+            rd_kafka_assign(rk, parts);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         snprintf(prefix, sizeof prefix, "event: revoke %s", protocol ? protocol : "NONE");
         print_parts(prefix, parts);
-        if (cooperative) check(rd_kafka_incremental_unassign(rk, parts), "incremental_unassign");
-        else rd_kafka_assign(rk, NULL);
+        if (cooperative)
+            check(rd_kafka_incremental_unassign(rk, parts), "incremental_unassign");
+        else
+            rd_kafka_assign(rk, NULL);
     } else {
         printf("event: error %s\n", rd_kafka_err2str(err));
         rd_kafka_assign(rk, NULL);

@@ -66,11 +66,16 @@ std::set<std::string> fill(const std::string& topic, int count, int first = 0) {
 
 std::vector<std::string> member(const std::string& topic, const std::string& group, const std::string& policy,
                                 const std::string& stop, const std::string& assignor = "range") {
-    return {COMMIT_POLICY_MEMBER_BIN,         kafka::test::broker_env::get().bootstrap(),
-            topic,                            group,
-            policy,                           stop,
-            "max.poll.records=7",             "session.timeout.ms=6000",
-            "heartbeat.interval.ms=1000",     "partition.assignment.strategy=" + assignor};
+    return {COMMIT_POLICY_MEMBER_BIN,
+            kafka::test::broker_env::get().bootstrap(),
+            topic,
+            group,
+            policy,
+            stop,
+            "max.poll.records=7",
+            "session.timeout.ms=6000",
+            "heartbeat.interval.ms=1000",
+            "partition.assignment.strategy=" + assignor};
 }
 
 struct record {
@@ -223,7 +228,7 @@ void crash_mid_batch(const std::string& policy, std::size_t unconfirmed) {
     auto polls = polls_of(a);
     auto processed = records_of(a);
     REQUIRE(processed.size() == crash_at);
-    auto const& last = polls.back();  // the poll it died in
+    auto const& last = polls.back();                 // the poll it died in
     REQUIRE(last.processed.size() < last.returned);  // the test's premise: it died mid-batch
 
     // The group's commits: at least everything the polls before the unconfirmed ones returned, at
@@ -455,9 +460,10 @@ TEST_CASE("on_revoke_only: a range rebalance commits the revoked positions; afte
 
 // Under the cooperative protocol only the partitions that move are revoked; the ones A keeps are
 // committed before the rejoin all the same (Java's onJoinPrepare), so the promise holds there too.
-TEST_CASE("on_revoke_only: a cooperative-sticky rebalance commits the revoked positions; after a crash the survivor "
-          "resumes there",
-          "[integration][commit]") {
+TEST_CASE(
+    "on_revoke_only: a cooperative-sticky rebalance commits the revoked positions; after a crash the survivor "
+    "resumes there",
+    "[integration][commit]") {
     rebalance_then_crash("cooperative-sticky");
 }
 

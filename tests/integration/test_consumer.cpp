@@ -92,11 +92,13 @@ std::string batch_problem(const Records& recs) {
     for (auto const& r : recs) {
         topic_partition tp{r.topic(), r.partition()};
         if (order.empty() || order.back() != tp) {
-            if (std::find(order.begin(), order.end(), tp) != order.end()) return "records of " + tp.to_string() + " are interleaved with others";
+            if (std::find(order.begin(), order.end(), tp) != order.end())
+                return "records of " + tp.to_string() + " are interleaved with others";
             order.push_back(tp);
         }
         if (auto it = last.find(tp); it != last.end() && r.offset() <= it->second)
-            return "offsets of " + tp.to_string() + " go backwards: " + std::to_string(it->second) + " then " + std::to_string(r.offset());
+            return "offsets of " + tp.to_string() + " go backwards: " + std::to_string(it->second) + " then " +
+                   std::to_string(r.offset());
         last[tp] = r.offset();
     }
     if (recs.partitions() != order) return "partitions() does not list the partitions in order of appearance";
@@ -106,17 +108,22 @@ std::string batch_problem(const Records& recs) {
         n += v.size();
         std::int64_t prev = -1;
         for (auto const* r : v) {
-            if (r->topic() != tp.topic || r->partition() != tp.partition) return "records(" + tp.to_string() + ") returned another partition's record";
+            if (r->topic() != tp.topic || r->partition() != tp.partition)
+                return "records(" + tp.to_string() + ") returned another partition's record";
             if (r->offset() <= prev) return "records(" + tp.to_string() + ") out of order";
             prev = r->offset();
         }
     }
-    if (n != recs.size()) return "records(tp) over partitions() gives " + std::to_string(n) + " records, the batch has " + std::to_string(recs.size());
-    if (!recs.records(topic_partition{"no-such-topic-in-batch", 0}).empty()) return "records() of an absent partition is not empty";
+    if (n != recs.size())
+        return "records(tp) over partitions() gives " + std::to_string(n) + " records, the batch has " +
+               std::to_string(recs.size());
+    if (!recs.records(topic_partition{"no-such-topic-in-batch", 0}).empty())
+        return "records() of an absent partition is not empty";
     auto next = recs.next_offsets();
     if (next.size() != order.size()) return "next_offsets() has " + std::to_string(next.size()) + " partitions";
     for (auto const& [tp, om] : next)
-        if (!last.count(tp) || om.offset != last[tp] + 1) return "next_offsets() of " + tp.to_string() + " is not last offset + 1";
+        if (!last.count(tp) || om.offset != last[tp] + 1)
+            return "next_offsets() of " + tp.to_string() + " is not last offset + 1";
     return "";
 }
 
@@ -128,7 +135,8 @@ by_partition drain(Consumer& c, std::size_t want, std::chrono::milliseconds time
     while (total(out) < want && steady::now() < deadline) {
         auto recs = c.poll(500ms);
         if (auto p = batch_problem(recs); !p.empty() && problems.size() < 10) problems.push_back(p);
-        for (auto const& r : recs) out[{r.topic(), r.partition()}].push_back({r.offset(), r.key(), r.value(), r.timestamp()});
+        for (auto const& r : recs)
+            out[{r.topic(), r.partition()}].push_back({r.offset(), r.key(), r.value(), r.timestamp()});
     }
     return out;
 }
@@ -141,14 +149,17 @@ std::vector<std::string> check_sample(const by_partition& got) {
         if (tp.topic != sample_topic) bad.push_back("record of another topic: " + tp.to_string());
         for (std::size_t i = 0; i < v.size(); ++i) {
             if (v[i].offset != static_cast<std::int64_t>(i) && bad.size() < 20)
-                bad.push_back(tp.to_string() + ": record #" + std::to_string(i) + " has offset " + std::to_string(v[i].offset));
+                bad.push_back(tp.to_string() + ": record #" + std::to_string(i) + " has offset " +
+                              std::to_string(v[i].offset));
             if ((v[i].key.rfind("key-", 0) != 0 || v[i].value != "value-" + v[i].key.substr(4)) && bad.size() < 20)
-                bad.push_back(tp.to_string() + "@" + std::to_string(v[i].offset) + ": key '" + v[i].key + "' value '" + v[i].value + "'");
+                bad.push_back(tp.to_string() + "@" + std::to_string(v[i].offset) + ": key '" + v[i].key + "' value '" +
+                              v[i].value + "'");
             if (!keys.insert(v[i].key).second && bad.size() < 20) bad.push_back("key " + v[i].key + " consumed twice");
         }
     }
     for (std::size_t i = 0; i < sample_records; ++i)
-        if (!keys.count("key-" + std::to_string(i)) && bad.size() < 20) bad.push_back("key-" + std::to_string(i) + " missing");
+        if (!keys.count("key-" + std::to_string(i)) && bad.size() < 20)
+            bad.push_back("key-" + std::to_string(i) + " missing");
     return bad;
 }
 
@@ -187,7 +198,8 @@ public:
             for (auto const& tp : e.parts) {
                 if (e.kind == "assigned") {
                     if (auto it = owner.find(tp); it != owner.end() && it->second != e.member && overlaps)
-                        overlaps->push_back(tp.to_string() + " assigned to " + e.member + " while " + it->second + " owned it");
+                        overlaps->push_back(tp.to_string() + " assigned to " + e.member + " while " + it->second +
+                                            " owned it");
                     owner[tp] = e.member;
                 } else if (auto it = owner.find(tp); it != owner.end() && it->second == e.member) {
                     owner.erase(it);
@@ -203,7 +215,8 @@ public:
         auto ev = events();
         auto t0 = ev.empty() ? steady::now() : ev.front().at;
         for (auto const& e : ev) {
-            o << "  +" << std::chrono::duration_cast<std::chrono::milliseconds>(e.at - t0).count() << "ms " << e.member << ' ' << e.kind;
+            o << "  +" << std::chrono::duration_cast<std::chrono::milliseconds>(e.at - t0).count() << "ms " << e.member
+              << ' ' << e.kind;
             for (auto const& tp : e.parts) o << ' ' << tp.to_string();
             o << '\n';
         }
@@ -255,7 +268,8 @@ private:
 
 TEST_CASE("consumer: subscribe + poll reads all 6000 records of `sample` once, in offset order per partition",
           "[integration][consumer]") {
-    manual_consumer c(make_config({{"group.id", unique_name("it-consumer-sample")}, {"auto.offset.reset", "earliest"}}));
+    manual_consumer c(
+        make_config({{"group.id", unique_name("it-consumer-sample")}, {"auto.offset.reset", "earliest"}}));
     c.subscribe({sample_topic});
     std::vector<std::string> problems;
     auto t0 = steady::now();
@@ -282,7 +296,8 @@ TEST_CASE("consumer: subscribe + poll reads all 6000 records of `sample` once, i
 
 TEST_CASE("consumer: beginningOffsets, endOffsets, offsetsForTimes, position and committed on `sample`",
           "[integration][consumer]") {
-    manual_consumer c(make_config({{"group.id", unique_name("it-consumer-offsets")}, {"auto.offset.reset", "earliest"}}));
+    manual_consumer c(
+        make_config({{"group.id", unique_name("it-consumer-offsets")}, {"auto.offset.reset", "earliest"}}));
     c.subscribe({sample_topic});
     std::vector<std::string> problems;
     auto got = drain(c, sample_records, 60s, problems);
@@ -366,8 +381,10 @@ TEST_CASE("consumer: seek, seekToBeginning and seekToEnd move the position where
         auto deadline = steady::now() + 30s;
         while (steady::now() < deadline && (offsets.empty() || offsets.back() + 1 < end[tp])) {
             for (auto const& r : c.poll(500ms)) {
-                if (r.partition() == tp.partition) offsets.push_back(r.offset());
-                else ++others;
+                if (r.partition() == tp.partition)
+                    offsets.push_back(r.offset());
+                else
+                    ++others;
             }
         }
         CHECK(others == 0);  // every other partition is at its end
@@ -416,7 +433,8 @@ TEST_CASE("consumer: seek, seekToBeginning and seekToEnd move the position where
     c.close();
 }
 
-TEST_CASE("consumer: pause stops a partition's records, resume restarts it where it stopped", "[integration][consumer]") {
+TEST_CASE("consumer: pause stops a partition's records, resume restarts it where it stopped",
+          "[integration][consumer]") {
     manual_consumer c(make_config({{"group.id", unique_name("it-consumer-pause")}, {"auto.offset.reset", "earliest"}}));
     c.subscribe({sample_topic});
     auto parts = partitions_of(sample_topic, sample_partitions);
@@ -424,7 +442,8 @@ TEST_CASE("consumer: pause stops a partition's records, resume restarts it where
     // The first batch: its partition has more data, likely already fetched (pipelining) when paused.
     auto deadline = steady::now() + 30s;
     while (got.empty() && steady::now() < deadline)
-        for (auto const& r : c.poll(500ms)) got[{r.topic(), r.partition()}].push_back({r.offset(), r.key(), r.value(), r.timestamp()});
+        for (auto const& r : c.poll(500ms))
+            got[{r.topic(), r.partition()}].push_back({r.offset(), r.key(), r.value(), r.timestamp()});
     REQUIRE_FALSE(got.empty());
     auto end = c.endOffsets(parts);
     auto tpx = got.begin()->first;
@@ -445,8 +464,10 @@ TEST_CASE("consumer: pause stops a partition's records, resume restarts it where
     deadline = steady::now() + 30s;
     for (count(); others < want_others && steady::now() < deadline; count()) {
         for (auto const& r : c.poll(500ms)) {
-            if (r.partition() == tpx.partition) ++paused_records;
-            else got[{r.topic(), r.partition()}].push_back({r.offset(), r.key(), r.value(), r.timestamp()});
+            if (r.partition() == tpx.partition)
+                ++paused_records;
+            else
+                got[{r.topic(), r.partition()}].push_back({r.offset(), r.key(), r.value(), r.timestamp()});
         }
     }
     CHECK(others == want_others);
@@ -486,8 +507,9 @@ TEST_CASE("consumer: headers produced with kcat -H arrive intact", "[integration
         for (auto const& r : c.poll(500ms)) {
             seen_record s{r.key(), r.value(), {}};
             for (auto const& h : r.headers())
-                s.headers.emplace_back(std::string(h.key), h.value ? std::optional<std::string>(std::string(kafka::as_string_view(*h.value)))
-                                                                   : std::nullopt);
+                s.headers.emplace_back(
+                    std::string(h.key),
+                    h.value ? std::optional<std::string>(std::string(kafka::as_string_view(*h.value))) : std::nullopt);
             seen.push_back(std::move(s));
         }
     }
@@ -535,15 +557,17 @@ TEST_CASE("consumer: assign() without group.id reads exactly one partition", "[i
 
 // ---- 4. commit, stop, restart ------------------------------------------------------------------
 
-TEST_CASE("consumer: commitSync after N records, close, ConsumerGroupCommand shows the offsets, a restart resumes there",
-          "[integration][consumer]") {
+TEST_CASE(
+    "consumer: commitSync after N records, close, ConsumerGroupCommand shows the offsets, a restart resumes there",
+    "[integration][consumer]") {
     auto topic = unique_name("it-consumer-restart");
     auto group = unique_name("it-consumer-restart");
     create_topic(topic, 3);
     constexpr int per_partition = 100;
     for (int p = 0; p < 3; ++p) {
         std::vector<std::string> lines;
-        for (int i = 0; i < per_partition; ++i) lines.push_back("p" + std::to_string(p) + "-" + std::to_string(i) + ":v" + std::to_string(i));
+        for (int i = 0; i < per_partition; ++i)
+            lines.push_back("p" + std::to_string(p) + "-" + std::to_string(i) + ":v" + std::to_string(i));
         produce(topic, lines, "-K : -p " + std::to_string(p));
     }
     auto cfg = make_config({{"group.id", group}, {"auto.offset.reset", "earliest"}, {"max.poll.records", "40"}});
@@ -603,14 +627,16 @@ TEST_CASE("consumer: commitSync after N records, close, ConsumerGroupCommand sho
     c.close();
 }
 
-TEST_CASE("consumer: the auto-commit policy commits what was consumed when the consumer closes", "[integration][consumer]") {
+TEST_CASE("consumer: the auto-commit policy commits what was consumed when the consumer closes",
+          "[integration][consumer]") {
     auto topic = unique_name("it-consumer-autocommit");
     auto group = unique_name("it-consumer-autocommit");
     create_topic(topic, 2);
     std::vector<std::string> lines;
     for (int i = 0; i < 200; ++i) lines.push_back("k" + std::to_string(i) + ":v" + std::to_string(i));
     produce(topic, lines);
-    auto cfg = make_config({{"group.id", group}, {"auto.offset.reset", "earliest"}, {"auto.commit.interval.ms", "60000"}});
+    auto cfg =
+        make_config({{"group.id", group}, {"auto.offset.reset", "earliest"}, {"auto.commit.interval.ms", "60000"}});
     std::map<topic_partition, std::int64_t> end;
     {
         auto_consumer c(cfg);
@@ -645,7 +671,8 @@ TEST_CASE("consumer: committed() and commitSync() work without subscribe(): a fr
         produce(topic, lines, "-K : -p " + std::to_string(p));
     }
     topic_partition tp0{topic, 0}, tp1{topic, 1};
-    auto cfg = make_config({{"group.id", group}, {"default.api.timeout.ms", "30000"}, {"auto.offset.reset", "earliest"}});
+    auto cfg =
+        make_config({{"group.id", group}, {"default.api.timeout.ms", "30000"}, {"auto.offset.reset", "earliest"}});
     using offsets = std::map<topic_partition, kafka::offset_and_metadata>;
 
     SECTION("a consumer that was only constructed") {
@@ -684,9 +711,10 @@ TEST_CASE("consumer: committed() and commitSync() work without subscribe(): a fr
 
 // ---- 5. slow processing and max.poll.interval.ms -------------------------------------------------
 
-TEST_CASE("consumer: slow processing within max.poll.interval.ms keeps the membership; a joining member waits for a "
-          "normal rebalance",
-          "[integration][consumer][slow]") {
+TEST_CASE(
+    "consumer: slow processing within max.poll.interval.ms keeps the membership; a joining member waits for a "
+    "normal rebalance",
+    "[integration][consumer][slow]") {
     auto topic = unique_name("it-consumer-slow");
     auto group = unique_name("it-consumer-slow");
     create_topic(topic, 6);
@@ -702,10 +730,13 @@ TEST_CASE("consumer: slow processing within max.poll.interval.ms keeps the membe
     auto_consumer a(make_config(timing));
     a.subscribe({topic}, log.listener("A"));
     std::size_t a_records = 0;
-    REQUIRE(wait_until(30s, [&] {
-        a_records += a.poll(500ms).size();
-        return a.assignment().size() == 6 && a_records == 60;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            a_records += a.poll(500ms).size();
+            return a.assignment().size() == 6 && a_records == 60;
+        },
+        0ms));
     auto gen = a.generation();
     auto member = a.member_id();
     auto events_before = log.events().size();
@@ -742,11 +773,14 @@ TEST_CASE("consumer: slow processing within max.poll.interval.ms keeps the membe
     auto resumed = steady::now();
     std::vector<std::string> overlaps;
     std::map<std::string, std::set<topic_partition>> owners;
-    bool split = wait_until(30s, [&] {
-        a.poll(500ms);
-        owners = log.owners(&overlaps);
-        return owners["A"].size() == 3 && owners["B"].size() == 3;
-    }, 0ms);
+    bool split = wait_until(
+        30s,
+        [&] {
+            a.poll(500ms);
+            owners = log.owners(&overlaps);
+            return owners["A"].size() == 3 && owners["B"].size() == 3;
+        },
+        0ms);
     b.stop();
     INFO(log.dump());
     CHECK(b.error() == "");
@@ -782,8 +816,8 @@ namespace {
 struct poll_timeout_outcome {
     std::vector<rebalance_event> events;
     std::string timeline;
-    std::size_t events_at_wakeup = 0;     // A's events from here on come from its next poll...
-    std::size_t events_at_rejoin = 0;     // ...up to here, when the group was split again
+    std::size_t events_at_wakeup = 0;       // A's events from here on come from its next poll...
+    std::size_t events_at_rejoin = 0;       // ...up to here, when the group was split again
     std::optional<long long> b_got_all_ms;  // when B owned all 6 partitions, since A's last poll
     bool rejoined = false;
     std::int32_t generation_before = -1, generation_after = -1;
@@ -818,19 +852,25 @@ const poll_timeout_outcome& poll_timeout_scenario() {
         a_log.push_back(line);
     });
     a.subscribe({topic}, log.listener("A"));
-    REQUIRE(wait_until(30s, [&] {
-        a.poll(500ms);
-        return a.assignment().size() == 6;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            a.poll(500ms);
+            return a.assignment().size() == 6;
+        },
+        0ms));
     auto b_cfg = timing;
     b_cfg["max.poll.interval.ms"] = "300000";
     background_member b(make_config(b_cfg), topic, log, "B");
     std::map<std::string, std::set<topic_partition>> owners;
-    REQUIRE(wait_until(30s, [&] {
-        a.poll(500ms);
-        owners = log.owners();
-        return owners["A"].size() == 3 && owners["B"].size() == 3;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            a.poll(500ms);
+            owners = log.owners();
+            return owners["A"].size() == 3 && owners["B"].size() == 3;
+        },
+        0ms));
     out.generation_before = a.generation();
     out.member_before = a.member_id();
     out.a_partitions = owners["A"];
@@ -842,8 +882,10 @@ const poll_timeout_outcome& poll_timeout_scenario() {
     for (auto const& e : log.events()) {
         if (e.member != "B") continue;
         for (auto const& tp : e.parts) {
-            if (e.kind == "assigned") b_owned.insert(tp);
-            else b_owned.erase(tp);
+            if (e.kind == "assigned")
+                b_owned.insert(tp);
+            else
+                b_owned.erase(tp);
         }
         if (b_owned.size() == 6 && e.at > slept_from && !out.b_got_all_ms)
             out.b_got_all_ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.at - slept_from).count();
@@ -851,11 +893,14 @@ const poll_timeout_outcome& poll_timeout_scenario() {
     out.events_at_wakeup = log.events().size();
 
     // A's next poll: it rejoins and the group splits the partitions again.
-    out.rejoined = wait_until(30s, [&] {
-        a.poll(500ms);
-        owners = log.owners();
-        return owners["A"].size() == 3 && owners["B"].size() == 3;
-    }, 0ms);
+    out.rejoined = wait_until(
+        30s,
+        [&] {
+            a.poll(500ms);
+            owners = log.owners();
+            return owners["A"].size() == 3 && owners["B"].size() == 3;
+        },
+        0ms);
     out.events_at_rejoin = log.events().size();
     out.generation_after = a.generation();
     out.member_after = a.member_id();
@@ -939,10 +984,13 @@ TEST_CASE("consumer: wakeup() interrupts poll, a second thread gets concurrent_a
         }
     };
     c.subscribe({topic}, l);
-    REQUIRE(wait_until(30s, [&] {
-        c.poll(500ms);
-        return c.assignment().size() == 1;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            c.poll(500ms);
+            return c.assignment().size() == 1;
+        },
+        0ms));
     CHECK(listener_called);
     CHECK(listener_error == "");
 
@@ -997,7 +1045,7 @@ TEST_CASE("consumer: wakeup() interrupts poll, a second thread gets concurrent_a
         CHECK_THROWS_AS(c.assignment(), kafka::concurrent_access_error);
         CHECK_THROWS_AS(c.position({topic, 0}), kafka::concurrent_access_error);
         t.join();
-        CHECK(outcome == "ok");  // the polling thread was not disturbed
+        CHECK(outcome == "ok");        // the polling thread was not disturbed
         CHECK_NOTHROW(c.poll(100ms));  // and the consumer is free again
     }
     SECTION("after close() every call throws; close() again is harmless") {
@@ -1082,9 +1130,10 @@ TEST_CASE("consumer: a subscribed topic created after subscribe() is picked up",
     c.close(5s);
 }
 
-TEST_CASE("consumer: an unreachable bootstrap server: poll returns empty, position/committed/commitSync throw "
-          "timeout_error naming the cause",
-          "[integration][consumer]") {
+TEST_CASE(
+    "consumer: an unreachable bootstrap server: poll returns empty, position/committed/commitSync throw "
+    "timeout_error naming the cause",
+    "[integration][consumer]") {
     auto cfg = make_config({{"bootstrap.servers", "127.0.0.1:1"},
                             {"group.id", unique_name("it-consumer-unreachable")},
                             {"default.api.timeout.ms", "3000"}});
@@ -1141,7 +1190,8 @@ TEST_CASE("consumer: auto.offset.reset none / earliest / latest on a new group",
     auto parts = partitions_of(topic, 3);
 
     SECTION("none: poll throws offset_out_of_range_error naming every partition without a committed offset") {
-        auto_consumer c(make_config({{"group.id", unique_name("it-consumer-reset-none")}, {"auto.offset.reset", "none"}}));
+        auto_consumer c(
+            make_config({{"group.id", unique_name("it-consumer-reset-none")}, {"auto.offset.reset", "none"}}));
         c.subscribe({topic});
         std::optional<kafka::offset_out_of_range_error> error;
         auto t0 = steady::now();
@@ -1184,7 +1234,8 @@ TEST_CASE("consumer: auto.offset.reset none / earliest / latest on a new group",
         c.close();
     }
     SECTION("earliest: a new group reads from the first offset") {
-        auto_consumer c(make_config({{"group.id", unique_name("it-consumer-reset-earliest")}, {"auto.offset.reset", "earliest"}}));
+        auto_consumer c(
+            make_config({{"group.id", unique_name("it-consumer-reset-earliest")}, {"auto.offset.reset", "earliest"}}));
         c.subscribe({topic});
         std::vector<std::string> problems;
         auto got = drain(c, 30, 20s, problems);
@@ -1196,13 +1247,17 @@ TEST_CASE("consumer: auto.offset.reset none / earliest / latest on a new group",
         c.close();
     }
     SECTION("latest: a new group reads only what is produced after it is positioned") {
-        auto_consumer c(make_config({{"group.id", unique_name("it-consumer-reset-latest")}, {"auto.offset.reset", "latest"}}));
+        auto_consumer c(
+            make_config({{"group.id", unique_name("it-consumer-reset-latest")}, {"auto.offset.reset", "latest"}}));
         c.subscribe({topic});
         std::size_t early = 0;
-        REQUIRE(wait_until(30s, [&] {
-            early += c.poll(300ms).size();
-            return c.assignment().size() == 3;
-        }, 0ms));
+        REQUIRE(wait_until(
+            30s,
+            [&] {
+                early += c.poll(300ms).size();
+                return c.assignment().size() == 3;
+            },
+            0ms));
         for (auto const& tp : parts) CHECK(c.position(tp) == 10);
         CHECK(early == 0);
         produce(topic, {"new-0:x", "new-1:x", "new-2:x", "new-3:x", "new-4:x"}, "-K : -p 1");

@@ -68,7 +68,8 @@ struct member_event {
 };
 
 /// "% group G: assigned t-0 t-3" -> the event (partitions of `topic` only).
-std::optional<member_event> parse_group_line(const output_line& l, const std::string& member, const std::string& topic) {
+std::optional<member_event> parse_group_line(const output_line& l, const std::string& member,
+                                             const std::string& topic) {
     for (std::string kind : {"assigned", "revoked", "lost"}) {
         auto key = ": " + kind;
         auto pos = l.text.find(key);
@@ -98,8 +99,8 @@ struct group_view {
     std::string dump(steady::time_point t0) const {
         std::ostringstream o;
         for (auto const& e : events) {
-            o << "    +" << std::chrono::duration_cast<std::chrono::milliseconds>(e.at - t0).count() << "ms " << e.member << ' '
-              << e.kind;
+            o << "    +" << std::chrono::duration_cast<std::chrono::milliseconds>(e.at - t0).count() << "ms "
+              << e.member << ' ' << e.kind;
             for (int p : e.partitions) o << ' ' << p;
             o << '\n';
         }
@@ -129,7 +130,8 @@ group_view view_group(const std::vector<child_process*>& members, const std::str
         for (int p : e.partitions) {
             if (e.kind == "assigned") {
                 if (auto it = owner.find(p); it != owner.end() && it->second != e.member)
-                    v.overlaps.push_back("partition " + std::to_string(p) + " assigned to " + e.member + " while " + it->second + " owned it");
+                    v.overlaps.push_back("partition " + std::to_string(p) + " assigned to " + e.member + " while " +
+                                         it->second + " owned it");
                 owner[p] = e.member;
             } else if (auto it = owner.find(p); it != owner.end() && it->second == e.member) {
                 owner.erase(it);
@@ -157,7 +159,8 @@ std::vector<printed_record> parse_records(const child_process& c, std::vector<st
         std::istringstream in(l.text);
         printed_record r;
         std::string p, o;
-        if (!std::getline(in, p, '\t') || !std::getline(in, o, '\t') || !std::getline(in, r.key, '\t') || !std::getline(in, r.value)) {
+        if (!std::getline(in, p, '\t') || !std::getline(in, o, '\t') || !std::getline(in, r.key, '\t') ||
+            !std::getline(in, r.value)) {
             bad.push_back(c.name() + ": unparsable line '" + l.text + "'");
             continue;
         }
@@ -169,9 +172,15 @@ std::vector<printed_record> parse_records(const child_process& c, std::vector<st
     return out;
 }
 
-std::vector<std::string> consume_args(const std::string& topic, const std::string& group, const std::vector<std::string>& extra) {
-    std::vector<std::string> a{"stdbuf", "-oL", "-eL", KAFKA_CONSUME_BIN, "-b", kafka::test::broker_env::get().bootstrap(),
-                               "-t", topic, "-g", group, "-o", "beginning", "-f", record_format};
+std::vector<std::string> consume_args(const std::string& topic, const std::string& group,
+                                      const std::vector<std::string>& extra) {
+    std::vector<std::string> a{"stdbuf", "-oL",
+                               "-eL",    KAFKA_CONSUME_BIN,
+                               "-b",     kafka::test::broker_env::get().bootstrap(),
+                               "-t",     topic,
+                               "-g",     group,
+                               "-o",     "beginning",
+                               "-f",     record_format};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
 }
@@ -181,8 +190,8 @@ std::vector<std::string> consume_args(const std::string& topic, const std::strin
 class streaming_producer {
 public:
     explicit streaming_producer(const std::string& topic) {
-        auto cmd = shell_quote(broker_script()) + " produce --name " + shell_quote(broker_name()) + " " + shell_quote(topic) +
-                   " -K : >/dev/null";
+        auto cmd = shell_quote(broker_script()) + " produce --name " + shell_quote(broker_name()) + " " +
+                   shell_quote(topic) + " -K : >/dev/null";
         pipe_ = ::popen(cmd.c_str(), "w");
         if (!pipe_) throw std::runtime_error("popen failed: " + cmd);
     }
@@ -227,7 +236,9 @@ TEST_CASE("quickstart: the seed's example consumes what kcat produced, keys and 
     std::vector<std::string> lines;
     for (std::size_t i = 0; i < n; ++i) {
         auto key = "qk-" + std::to_string(i);
-        auto value = "value " + std::to_string(i) + ": spaces, a = sign and \xc3\xbcnic\xc3\xb6" "de";
+        auto value = "value " + std::to_string(i) +
+                     ": spaces, a = sign and \xc3\xbcnic\xc3\xb6"
+                     "de";
         lines.push_back(key + ":" + value);
         want.insert(key + "=" + value);
     }
@@ -268,9 +279,10 @@ TEST_CASE("quickstart: the seed's example consumes what kcat produced, keys and 
 
 // ---- 3. a group of kafka-consume processes ------------------------------------------------------------
 
-TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a member's partitions after the session "
-          "timeout, SIGTERM at once; every record consumed",
-          "[integration][consumer][processes][slow]") {
+TEST_CASE(
+    "kafka-consume: three members share 6 partitions; SIGKILL moves a member's partitions after the session "
+    "timeout, SIGTERM at once; every record consumed",
+    "[integration][consumer][processes][slow]") {
     auto topic = unique_name("it-group-procs");
     auto group = unique_name("it-group-procs");
     constexpr int partitions = 6;
@@ -282,8 +294,9 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
         for (std::size_t i = 0; i < produced; ++i) lines.push_back(record_line(i));
         produce(topic, lines);
     }
-    const std::vector<std::string> extra{"--commit", "sync", "-X", "session.timeout.ms=" + std::to_string(session_ms),
-                                         "-X", "heartbeat.interval.ms=1000"};
+    const std::vector<std::string> extra{"--commit", "sync",
+                                         "-X",       "session.timeout.ms=" + std::to_string(session_ms),
+                                         "-X",       "heartbeat.interval.ms=1000"};
     auto t0 = steady::now();
     child_process m1("m1", consume_args(topic, group, extra));
     child_process m2("m2", consume_args(topic, group, extra));
@@ -311,17 +324,21 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
     };
 
     // The group settles with two partitions each, and every record of the first batch is consumed.
-    bool divided = wait_until(45s, [&] {
-        auto v = view();
-        return v.owned_by("m1").size() == 2 && v.owned_by("m2").size() == 2 && v.owned_by("m3").size() == 2;
-    }, 100ms);
+    bool divided = wait_until(
+        45s,
+        [&] {
+            auto v = view();
+            return v.owned_by("m1").size() == 2 && v.owned_by("m2").size() == 2 && v.owned_by("m3").size() == 2;
+        },
+        100ms);
     {
         auto v = view();
         INFO("group after start:\n" << v.dump(t0) << all_stderr());
         REQUIRE(divided);
         CHECK(v.overlaps == std::vector<std::string>{});
     }
-    REQUIRE(wait_until(30s, [&] { return all_consumed(produced); }, 100ms));
+    REQUIRE(wait_until(
+        30s, [&] { return all_consumed(produced); }, 100ms));
     auto settled_ms = ms_since(t0);
 
     // Records keep coming from here on (200/s) while members die and leave.
@@ -354,11 +371,14 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
     killed["m1"] = tk;
     CHECK(m1.wait(5s).has_value());
     std::optional<long long> moved_ms;
-    wait_until(25s, [&] {
-        auto v = view();
-        if (v.owned_by("m2").size() + v.owned_by("m3").size() == partitions) moved_ms = ms_since(tk);
-        return moved_ms.has_value();
-    }, 20ms);
+    wait_until(
+        25s,
+        [&] {
+            auto v = view();
+            if (v.owned_by("m2").size() + v.owned_by("m3").size() == partitions) moved_ms = ms_since(tk);
+            return moved_ms.has_value();
+        },
+        20ms);
     {
         INFO("group after SIGKILL of m1:\n" << view().dump(t0) << all_stderr());
         REQUIRE(moved_ms.has_value());
@@ -371,10 +391,13 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
     m2.signal(SIGTERM);
     auto tt = steady::now();
     std::optional<long long> handover_ms;
-    wait_until(20s, [&] {
-        if (view().owned_by("m3").size() == partitions) handover_ms = ms_since(tt);
-        return handover_ms.has_value();
-    }, 20ms);
+    wait_until(
+        20s,
+        [&] {
+            if (view().owned_by("m3").size() == partitions) handover_ms = ms_since(tt);
+            return handover_ms.has_value();
+        },
+        20ms);
     auto m2_status = m2.wait(15s);
     {
         INFO("group after SIGTERM of m2:\n" << view().dump(t0) << all_stderr());
@@ -388,7 +411,8 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
     feeder.join();
     REQUIRE(producer.close());
     auto total_produced = produced + streamed.load();
-    bool complete = wait_until(30s, [&] { return all_consumed(total_produced); }, 100ms);
+    bool complete = wait_until(
+        30s, [&] { return all_consumed(total_produced); }, 100ms);
     m3.signal(SIGTERM);
     auto m3_status = m3.wait(15s);
     for (auto* m : members) m->drain_output();
@@ -404,7 +428,8 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
     std::set<std::string> keys;
     for (auto* m : members)
         for (auto& r : parse_records(*m, bad)) {
-            if (r.value != "v-" + r.key.substr(2) && bad.size() < 10) bad.push_back(r.member + ": " + r.key + " has value " + r.value);
+            if (r.value != "v-" + r.key.substr(2) && bad.size() < 10)
+                bad.push_back(r.member + ": " + r.key + " has value " + r.value);
             keys.insert(r.key);
             by_offset[{r.partition, r.offset}].push_back(r);
         }
@@ -415,15 +440,16 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
     for (auto const& [po, copies] : by_offset) {
         for (auto const& c : copies)
             if (c.key != copies.front().key && bad.size() < 10)
-                bad.push_back("partition " + std::to_string(po.first) + " offset " + std::to_string(po.second) + " printed as " +
-                              c.key + " and " + copies.front().key);
+                bad.push_back("partition " + std::to_string(po.first) + " offset " + std::to_string(po.second) +
+                              " printed as " + c.key + " and " + copies.front().key);
         if (copies.size() == 1) continue;
         int from_m1 = 0;
         for (auto const& c : copies) from_m1 += c.member == "m1";
         if (copies.size() != 2 || from_m1 != 1 || !p1.count(po.first)) {
             if (bad.size() < 10)
-                bad.push_back("partition " + std::to_string(po.first) + " offset " + std::to_string(po.second) + " consumed " +
-                              std::to_string(copies.size()) + " times (" + std::to_string(from_m1) + " by m1)");
+                bad.push_back("partition " + std::to_string(po.first) + " offset " + std::to_string(po.second) +
+                              " consumed " + std::to_string(copies.size()) + " times (" + std::to_string(from_m1) +
+                              " by m1)");
             continue;
         }
         dups[po.first].insert(po.second);
@@ -436,14 +462,17 @@ TEST_CASE("kafka-consume: three members share 6 partitions; SIGKILL moves a memb
             if (po.first == p && po.second >= *offs.begin() && !offs.count(po.second)) {
                 for (auto const& c : copies)
                     if (c.member == "m1" && bad.size() < 10)
-                        bad.push_back("partition " + std::to_string(p) + ": m1's offset " + std::to_string(po.second) +
-                                      " after a duplicated one was not redelivered: duplicates are not m1's uncommitted tail");
+                        bad.push_back(
+                            "partition " + std::to_string(p) + ": m1's offset " + std::to_string(po.second) +
+                            " after a duplicated one was not redelivered: duplicates are not m1's uncommitted tail");
             }
     }
     CHECK(bad == std::vector<std::string>{});
-    std::cout << "[consumer] group of 3 processes: settled " << settled_ms << " ms, " << total_produced << " records, SIGKILL -> "
-              << "reassigned " << moved_ms.value_or(-1) << " ms (session " << session_ms << " ms), SIGTERM -> handed over "
-              << handover_ms.value_or(-1) << " ms, " << duplicated << " duplicates (m1's uncommitted tail)\n";
+    std::cout << "[consumer] group of 3 processes: settled " << settled_ms << " ms, " << total_produced
+              << " records, SIGKILL -> "
+              << "reassigned " << moved_ms.value_or(-1) << " ms (session " << session_ms
+              << " ms), SIGTERM -> handed over " << handover_ms.value_or(-1) << " ms, " << duplicated
+              << " duplicates (m1's uncommitted tail)\n";
 }
 
 // ---- 4. kafka-consume: commit, stop, restart ------------------------------------------------------------

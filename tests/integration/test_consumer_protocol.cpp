@@ -55,7 +55,8 @@ struct member_log {
         if (rs.empty()) return;
         auto now = steady::now();
         if (measure && last_record != steady::time_point{})
-            longest_gap_ms = std::max<long long>(longest_gap_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - last_record).count());
+            longest_gap_ms = std::max<long long>(
+                longest_gap_ms, std::chrono::duration_cast<std::chrono::milliseconds>(now - last_record).count());
         last_record = now;
         for (auto const& r : rs) {
             if (!offsets[{r.topic(), r.partition()}].insert(r.offset()).second) ++duplicates;
@@ -67,9 +68,9 @@ struct member_log {
 /// The TYPE column of `group` in Kafka's GroupsCommand --list (Classic, Consumer, Share).
 std::string group_type(const std::string& group) {
     auto const& env = kafka::test::broker_env::get();
-    auto r = run_command("KAFKA_VERSION=" + shell_quote(env.version()) + " " +
-                         shell_quote(source_dir() + "/scripts/kafka/run-tool.sh") +
-                         " org.apache.kafka.tools.GroupsCommand --bootstrap-server " + shell_quote(env.bootstrap()) + " --list");
+    auto r = run_command(
+        "KAFKA_VERSION=" + shell_quote(env.version()) + " " + shell_quote(source_dir() + "/scripts/kafka/run-tool.sh") +
+        " org.apache.kafka.tools.GroupsCommand --bootstrap-server " + shell_quote(env.bootstrap()) + " --list");
     std::istringstream in(r.output);
     std::string line;
     while (std::getline(in, line)) {
@@ -82,8 +83,9 @@ std::string group_type(const std::string& group) {
 
 }  // namespace
 
-TEST_CASE("consumer protocol: members share a topic, never two owners, nothing lost; Kafka's tools see a Consumer group",
-          "[kip848]") {
+TEST_CASE(
+    "consumer protocol: members share a topic, never two owners, nothing lost; Kafka's tools see a Consumer group",
+    "[kip848]") {
     if (!kafka::test::broker_env::get().is_kafka4()) {
         SUCCEED("Kafka 3.9 serves the consumer protocol only when enabled: see the next test case");
         return;
@@ -101,10 +103,13 @@ TEST_CASE("consumer protocol: members share a topic, never two owners, nothing l
     commit_a.on_partitions_revoked = [&](const std::vector<topic_partition>&) { a.commitSync(); };
     a.subscribe({topic}, commit_a);
     auto t0 = steady::now();
-    REQUIRE(wait_until(60s, [&] {
-        la.add(a.poll(100ms), false);
-        return la.count >= 300;
-    }, 0ms));
+    REQUIRE(wait_until(
+        60s,
+        [&] {
+            la.add(a.poll(100ms), false);
+            return la.count >= 300;
+        },
+        0ms));
     auto first_join_ms = ms_since(t0);
     CHECK(la.count == 300);
     CHECK(la.duplicates == 0);
@@ -122,15 +127,19 @@ TEST_CASE("consumer protocol: members share a topic, never two owners, nothing l
     int produced = 0;
     auto joined = steady::now();
     long long b_first_ms = -1;
-    REQUIRE(wait_until(60s, [&] {
-        if (produced < 20) produce(topic, records("b" + std::to_string(produced++) + "-", 10));
-        la.add(a.poll(50ms), true);
-        lb.add(b.poll(50ms), false);
-        if (b_first_ms < 0 && lb.count > 0) b_first_ms = ms_since(joined);
-        for (auto const& tp : a.assignment())
-            if (b.assignment().count(tp)) overlap = true;
-        return produced == 20 && a.assignment().size() == 3 && b.assignment().size() == 3 && la.count + lb.count >= 500;
-    }, 0ms));
+    REQUIRE(wait_until(
+        60s,
+        [&] {
+            if (produced < 20) produce(topic, records("b" + std::to_string(produced++) + "-", 10));
+            la.add(a.poll(50ms), true);
+            lb.add(b.poll(50ms), false);
+            if (b_first_ms < 0 && lb.count > 0) b_first_ms = ms_since(joined);
+            for (auto const& tp : a.assignment())
+                if (b.assignment().count(tp)) overlap = true;
+            return produced == 20 && a.assignment().size() == 3 && b.assignment().size() == 3 &&
+                   la.count + lb.count >= 500;
+        },
+        0ms));
     CHECK_FALSE(overlap);
     CHECK(la.count + lb.count == 500);
     CHECK(la.duplicates + lb.duplicates == 0);
@@ -140,19 +149,23 @@ TEST_CASE("consumer protocol: members share a topic, never two owners, nothing l
         all.insert(lb.offsets[tp].begin(), lb.offsets[tp].end());
         CHECK(all.size() == (all.empty() ? 0 : static_cast<std::size_t>(*all.rbegin() + 1)));  // no gap
     }
-    WARN("kip848 timing: first member join to all 300 records " << first_join_ms << " ms; second member subscribe to first record "
-         << b_first_ms << " ms; longest gap between record-bearing polls of the first member meanwhile "
-         << la.longest_gap_ms << " ms");
+    WARN("kip848 timing: first member join to all 300 records "
+         << first_join_ms << " ms; second member subscribe to first record " << b_first_ms
+         << " ms; longest gap between record-bearing polls of the first member meanwhile " << la.longest_gap_ms
+         << " ms");
 
     // The second member closes: the first gets everything back at once (no session timeout).
     a.commitSync();
     b.commitSync();
     b.close();
     auto closed = steady::now();
-    REQUIRE(wait_until(30s, [&] {
-        la.add(a.poll(100ms), false);
-        return a.assignment().size() == 6;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            la.add(a.poll(100ms), false);
+            return a.assignment().size() == 6;
+        },
+        0ms));
     CHECK(ms_since(closed) < 10000);
     a.commitSync();
 
@@ -185,10 +198,13 @@ TEST_CASE("consumer protocol on Kafka 3.9: ConsumerGroupHeartbeat v0 where the b
         consumer c(kip848_config(group));
         member_log log;
         c.subscribe({topic});
-        REQUIRE(wait_until(60s, [&] {
-            log.add(c.poll(100ms), false);
-            return log.count >= 20;
-        }, 0ms));
+        REQUIRE(wait_until(
+            60s,
+            [&] {
+                log.add(c.poll(100ms), false);
+                return log.count >= 20;
+            },
+            0ms));
         CHECK(log.count == 20);
         CHECK(c.assignment().size() == 2);
         CHECK(c.generation() > 0);  // the member epoch
@@ -210,8 +226,9 @@ TEST_CASE("consumer protocol on Kafka 3.9: ConsumerGroupHeartbeat v0 where the b
     }
 }
 
-TEST_CASE("consumer protocol: subscribe(subscription_pattern): the broker's regex picks up a topic created after the join",
-          "[kip848]") {
+TEST_CASE(
+    "consumer protocol: subscribe(subscription_pattern): the broker's regex picks up a topic created after the join",
+    "[kip848]") {
     if (!kafka::test::broker_env::get().is_kafka4()) {
         SUCCEED("SubscribedTopicRegex needs ConsumerGroupHeartbeat v1 (Kafka 4.0+)");
         return;
@@ -223,26 +240,33 @@ TEST_CASE("consumer protocol: subscribe(subscription_pattern): the broker's rege
     consumer c(kip848_config(group));
     member_log log;
     c.subscribe(kafka::subscription_pattern(prefix + "-.*"));
-    REQUIRE(wait_until(60s, [&] {
-        log.add(c.poll(100ms), false);
-        return log.count >= 10;
-    }, 0ms));
+    REQUIRE(wait_until(
+        60s,
+        [&] {
+            log.add(c.poll(100ms), false);
+            return log.count >= 10;
+        },
+        0ms));
     CHECK(c.subscription() == std::set<std::string>{prefix + "-a"});
 
     create_topic(prefix + "-b", 1);
     produce(prefix + "-b", records("b", 5));
     // The broker refreshes its regex matches on its own schedule (a few seconds to a minute).
-    REQUIRE(wait_until(120s, [&] {
-        log.add(c.poll(100ms), false);
-        return log.count >= 15;
-    }, 0ms));
+    REQUIRE(wait_until(
+        120s,
+        [&] {
+            log.add(c.poll(100ms), false);
+            return log.count >= 15;
+        },
+        0ms));
     CHECK(log.count == 15);
     CHECK(log.offsets[{prefix + "-b", 0}].size() == 5);
     CHECK(c.assignment().size() == 3);
     c.close();
 }
 
-TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sticky, consumer protocol", "[kip848][timing]") {
+TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sticky, consumer protocol",
+          "[kip848][timing]") {
     if (!kafka::test::broker_env::get().is_kafka4()) {
         SUCCEED("measured on Kafka 4.x");
         return;
@@ -270,22 +294,29 @@ TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sti
         consumer a(make_config(props));
         member_log la, lb;
         a.subscribe({topic});
-        REQUIRE(wait_until(60s, [&] {
-            la.add(a.poll(20ms), false);
-            return la.count >= 200 && a.assignment().size() == 6;
-        }, 0ms));
+        REQUIRE(wait_until(
+            60s,
+            [&] {
+                la.add(a.poll(20ms), false);
+                return la.count >= 200 && a.assignment().size() == 6;
+            },
+            0ms));
         // The second member joins while the first consumes steadily (20 records per poll).
         consumer b(make_config(props));
         b.subscribe({topic});
         auto joined = steady::now();
         la.last_record = steady::now();
         long long b_first = -1;
-        REQUIRE(wait_until(60s, [&] {
-            la.add(a.poll(20ms), true);
-            lb.add(b.poll(20ms), false);
-            if (b_first < 0 && lb.count > 0) b_first = ms_since(joined);
-            return b_first >= 0 && a.assignment().size() == 3 && b.assignment().size() == 3 && ms_since(joined) > 3000;
-        }, 0ms));
+        REQUIRE(wait_until(
+            60s,
+            [&] {
+                la.add(a.poll(20ms), true);
+                lb.add(b.poll(20ms), false);
+                if (b_first < 0 && lb.count > 0) b_first = ms_since(joined);
+                return b_first >= 0 && a.assignment().size() == 3 && b.assignment().size() == 3 &&
+                       ms_since(joined) > 3000;
+            },
+            0ms));
         for (auto const& tp : a.assignment()) CHECK_FALSE(b.assignment().count(tp));
         report << "\n  " << sc.name << ": join to the new member's first record " << b_first
                << " ms; longest pause of the existing member " << la.longest_gap_ms << " ms";
@@ -295,7 +326,8 @@ TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sti
     WARN("rebalance timing, 6 partitions, second member joining a consuming first one:" << report.str());
 }
 
-TEST_CASE("consumer protocol: a mixed group with Java's consumer (ConsoleConsumer, group.protocol=consumer)", "[kip848][mixed]") {
+TEST_CASE("consumer protocol: a mixed group with Java's consumer (ConsoleConsumer, group.protocol=consumer)",
+          "[kip848][mixed]") {
     auto const& env = kafka::test::broker_env::get();
     if (!env.is_kafka4() || run_command("command -v java").status != 0) {
         SUCCEED("needs Kafka 4.x and java");
@@ -304,28 +336,35 @@ TEST_CASE("consumer protocol: a mixed group with Java's consumer (ConsoleConsume
     auto topic = unique_name("kip848-java");
     auto group = unique_name("kip848-java-group");
     create_topic(topic, 6);
-    kafka::test::proc::child java("java", {"env", "KAFKA_VERSION=" + env.version(), source_dir() + "/scripts/kafka/run-tool.sh",
-                                           "ConsoleConsumer", "--bootstrap-server", env.bootstrap(), "--topic", topic, "--group", group,
-                                           "--consumer-property", "group.protocol=consumer",
-                                           "--consumer-property", "auto.offset.reset=earliest",
-                                           "--property", "print.partition=true", "--property", "print.offset=true"},
-                                  true);
+    kafka::test::proc::child java(
+        "java",
+        {"env", "KAFKA_VERSION=" + env.version(), source_dir() + "/scripts/kafka/run-tool.sh", "ConsoleConsumer",
+         "--bootstrap-server", env.bootstrap(), "--topic", topic, "--group", group, "--consumer-property",
+         "group.protocol=consumer", "--consumer-property", "auto.offset.reset=earliest", "--property",
+         "print.partition=true", "--property", "print.offset=true"},
+        true);
     consumer ours(kip848_config(group));
     member_log log;
     // Ours joins at once, Java once its JVM is up: the broker then splits the partitions.
     ours.subscribe({topic});
-    REQUIRE(wait_until(90s, [&] {
-        log.add(ours.poll(100ms), false);
-        return ours.assignment().size() == 3;
-    }, 0ms));
+    REQUIRE(wait_until(
+        90s,
+        [&] {
+            log.add(ours.poll(100ms), false);
+            return ours.assignment().size() == 3;
+        },
+        0ms));
     // Stable for a while: the other three are Java's.
     std::set<topic_partition> mine;
     auto since = steady::now();
-    REQUIRE(wait_until(30s, [&] {
-        log.add(ours.poll(100ms), false);
-        if (ours.assignment() != mine) mine = ours.assignment(), since = steady::now();
-        return mine.size() == 3 && steady::now() - since > 3s;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            log.add(ours.poll(100ms), false);
+            if (ours.assignment() != mine) mine = ours.assignment(), since = steady::now();
+            return mine.size() == 3 && steady::now() - since > 3s;
+        },
+        0ms));
     std::vector<std::string> lines;
     for (int i = 0; i < 120; ++i) lines.push_back("k" + std::to_string(i) + ":v" + std::to_string(i));
     produce(topic, lines);
@@ -338,10 +377,13 @@ TEST_CASE("consumer protocol: a mixed group with Java's consumer (ConsoleConsume
         }
         return s;
     };
-    REQUIRE(wait_until(60s, [&] {
-        log.add(ours.poll(100ms), false);
-        return log.count + java_records().size() >= 120;
-    }, 0ms));
+    REQUIRE(wait_until(
+        60s,
+        [&] {
+            log.add(ours.poll(100ms), false);
+            return log.count + java_records().size() >= 120;
+        },
+        0ms));
     INFO(java.transcript());
     CHECK(log.count + java_records().size() == 120);
     for (auto const& [p, o] : java_records()) CHECK_FALSE(mine.count({topic, p}));  // disjoint
@@ -350,10 +392,13 @@ TEST_CASE("consumer protocol: a mixed group with Java's consumer (ConsoleConsume
     // Java leaves (SIGTERM: its shutdown hook closes its consumer): ours takes everything over.
     java.signal_group(SIGTERM);
     auto left = steady::now();
-    REQUIRE(wait_until(30s, [&] {
-        log.add(ours.poll(100ms), false);
-        return ours.assignment().size() == 6;
-    }, 0ms));
+    REQUIRE(wait_until(
+        30s,
+        [&] {
+            log.add(ours.poll(100ms), false);
+            return ours.assignment().size() == 6;
+        },
+        0ms));
     WARN("kip848 mixed with Java: ours took over Java's partitions " << ms_since(left) << " ms after its SIGTERM");
     java.wait(20s);
     ours.close();

@@ -28,7 +28,8 @@
 #include "broker_env.hpp"
 #include "example_process.hpp"
 
-#if defined(CUSTOM_ASSIGNOR_BIN) && defined(CUSTOM_DESERIALIZER_BIN) && defined(MANUAL_COMMIT_BIN) && defined(TLS_CONSUMER_BIN)
+#if defined(CUSTOM_ASSIGNOR_BIN) && defined(CUSTOM_DESERIALIZER_BIN) && defined(MANUAL_COMMIT_BIN) && \
+    defined(TLS_CONSUMER_BIN)
 
 namespace {
 
@@ -45,7 +46,8 @@ struct printed_record {
     long long offset = -1;
     std::string rest;
 };
-std::vector<printed_record> records_of(const child& c, const std::string& topic, const std::string& prefix = "record: ") {
+std::vector<printed_record> records_of(const child& c, const std::string& topic,
+                                       const std::string& prefix = "record: ") {
     std::vector<printed_record> out;
     for (auto const& l : c.lines(prefix)) {
         auto at = l.find('@');
@@ -75,9 +77,21 @@ TEST_CASE("examples: custom_assignor pins partitions by group.instance.id and ra
     // Pins: partition 0 to pin-b, partition 3 to pin-a. Partitions 1 and 2 are left to range:
     // pin-a (first by instance id) gets 1, pin-b gets 2. Plain range would give pin-a 0 and 1.
     auto args = [&](const std::string& instance) {
-        return std::vector<std::string>{CUSTOM_ASSIGNOR_BIN, env().bootstrap(), topic, group, instance,
-                                        "--pin", "0=pin-b", "--pin", "3=pin-a", "--max", "6", "--timeout", "120",
-                                        "session.timeout.ms=6000", "heartbeat.interval.ms=1000"};
+        return std::vector<std::string>{CUSTOM_ASSIGNOR_BIN,
+                                        env().bootstrap(),
+                                        topic,
+                                        group,
+                                        instance,
+                                        "--pin",
+                                        "0=pin-b",
+                                        "--pin",
+                                        "3=pin-a",
+                                        "--max",
+                                        "6",
+                                        "--timeout",
+                                        "120",
+                                        "session.timeout.ms=6000",
+                                        "heartbeat.interval.ms=1000"};
     };
 
     child a("pin-a", args("pin-a"));
@@ -105,7 +119,8 @@ TEST_CASE("examples: custom_assignor pins partitions by group.instance.id and ra
 
     // Three records per partition, produced after the split: each member reads only its own.
     for (int p = 0; p < 4; ++p)
-        produce(topic, {"k" + std::to_string(p) + "-0:v", "k" + std::to_string(p) + "-1:v", "k" + std::to_string(p) + "-2:v"},
+        produce(topic,
+                {"k" + std::to_string(p) + "-0:v", "k" + std::to_string(p) + "-1:v", "k" + std::to_string(p) + "-2:v"},
                 "-K : -p " + std::to_string(p));
     auto rc_a = a.exit_code(60s), rc_b = b.exit_code(60s);
     INFO("after both exited:\n" << a.transcript() << b.transcript());
@@ -128,15 +143,17 @@ namespace {
 void run_custom_deserializer(const std::vector<std::string>& extra) {
     auto topic = unique_name("ex-payments");
     create_topic(topic, 1);
-    produce(topic, {"1,10.50,EUR",      // 0
-                    "2,12.5,USD",       // 1
-                    "3,abc,USD",        // 2: amount is not a number
-                    "4,7,GBP",          // 3
-                    "not a payment",    // 4: not three fields
-                    "5,0.99,JPY",       // 5
-                    "6,1.00,eur"},      // 6: currency in lower case
+    produce(topic,
+            {"1,10.50,EUR",    // 0
+             "2,12.5,USD",     // 1
+             "3,abc,USD",      // 2: amount is not a number
+             "4,7,GBP",        // 3
+             "not a payment",  // 4: not three fields
+             "5,0.99,JPY",     // 5
+             "6,1.00,eur"},    // 6: currency in lower case
             "-p 0");
-    std::vector<std::string> args{CUSTOM_DESERIALIZER_BIN, env().bootstrap(), topic, unique_name("ex-payments-group"), "7", "30"};
+    std::vector<std::string> args{
+        CUSTOM_DESERIALIZER_BIN, env().bootstrap(), topic, unique_name("ex-payments-group"), "7", "30"};
     args.insert(args.end(), extra.begin(), extra.end());
     child c("custom_deserializer", args);
     auto rc = c.exit_code(60s);
@@ -329,8 +346,8 @@ TEST_CASE("examples: tls_consumer reads over the SSL and SASL_SSL listeners", "[
         auto other = env().var("KAFKA_OTHER_CA_FILE");
         if (other.empty()) return;
         auto start = steady::now();
-        child c("tls_consumer", {TLS_CONSUMER_BIN, ssl, topic, unique_name("ex-tls-group"), "--ca", other, "--max", "10",
-                                 "--timeout", "60"});
+        child c("tls_consumer", {TLS_CONSUMER_BIN, ssl, topic, unique_name("ex-tls-group"), "--ca", other, "--max",
+                                 "10", "--timeout", "60"});
         auto rc = c.exit_code(90s);
         INFO(c.transcript());
         CHECK(rc == 1);
@@ -371,21 +388,25 @@ std::string http_get(int port, const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("examples: prometheus_exporter serves Java-named metrics that match what was consumed", "[examples][metrics]") {
+TEST_CASE("examples: prometheus_exporter serves Java-named metrics that match what was consumed",
+          "[examples][metrics]") {
     auto topic = unique_name("ex-prom");
     create_topic(topic, 3);
     std::vector<std::string> lines;
     for (int i = 0; i < 300; ++i) lines.push_back("k" + std::to_string(i) + ":v" + std::to_string(i));
     produce(topic, lines, "-K :");
-    child c("prometheus_exporter", {PROMETHEUS_EXPORTER_BIN, env().bootstrap(), topic, unique_name("ex-prom-group"), "0", "300"});
+    child c("prometheus_exporter",
+            {PROMETHEUS_EXPORTER_BIN, env().bootstrap(), topic, unique_name("ex-prom-group"), "0", "300"});
     std::string listening;
-    REQUIRE(c.wait_for_line([&](auto& l) { return l.rfind("listening on 127.0.0.1:", 0) == 0 && (listening = l, true); }, 30s));
+    REQUIRE(c.wait_for_line(
+        [&](auto& l) { return l.rfind("listening on 127.0.0.1:", 0) == 0 && (listening = l, true); }, 30s));
     auto port = std::stoi(listening.substr(std::string("listening on 127.0.0.1:").size()));
     bool consumed = c.wait_for_line([](auto& l) { return l == "consumed 300"; }, 90s);
     INFO(c.transcript());
     REQUIRE(consumed);
     // The statistics callback renders once a second: wait for a rendering that has all 300.
-    std::string want = "kafka_consumer_fetch_manager_records_consumed_total{client_id=\"prometheus-example\",topic=\"" + topic + "\"} 300";
+    std::string want = "kafka_consumer_fetch_manager_records_consumed_total{client_id=\"prometheus-example\",topic=\"" +
+                       topic + "\"} 300";
     std::string body;
     auto deadline = steady::now() + 20s;
     while (steady::now() < deadline) {
@@ -400,8 +421,10 @@ TEST_CASE("examples: prometheus_exporter serves Java-named metrics that match wh
     for (int p = 0; p < 3; ++p)
         CHECK(body.find("kafka_consumer_fetch_manager_records_lag{client_id=\"prometheus-example\",partition=\"" +
                         std::to_string(p) + "\",topic=\"" + topic + "\"} 0") != std::string::npos);
-    CHECK(body.find("kafka_consumer_coordinator_rebalance_total{client_id=\"prometheus-example\"} 1") != std::string::npos);
-    CHECK(body.find("kafka_consumer_coordinator_assigned_partitions{client_id=\"prometheus-example\"} 3") != std::string::npos);
+    CHECK(body.find("kafka_consumer_coordinator_rebalance_total{client_id=\"prometheus-example\"} 1") !=
+          std::string::npos);
+    CHECK(body.find("kafka_consumer_coordinator_assigned_partitions{client_id=\"prometheus-example\"} 3") !=
+          std::string::npos);
     CHECK(http_get(port, "/other").rfind("HTTP/1.0 404", 0) == 0);
 }
 

@@ -17,7 +17,8 @@ using namespace std::chrono_literals;
 using namespace kafka::test::support;
 using manual_consumer = kafka::KafkaConsumer<std::string, std::string>;  // with enable.auto.commit=false
 
-TEST_CASE("partitionsFor: leader, replicas and ISR as the broker reports them; listTopics sees the topic", "[integration][api]") {
+TEST_CASE("partitionsFor: leader, replicas and ISR as the broker reports them; listTopics sees the topic",
+          "[integration][api]") {
     auto topic = kafka::test::shell::unique_name("api-parts");
     kafka::test::create_topic(topic, 3);
     manual_consumer c{make_config({{"enable.auto.commit", "false"}})};
@@ -43,13 +44,16 @@ TEST_CASE("partitionsFor: leader, replicas and ISR as the broker reports them; l
     CHECK(topics[topic].size() == 3);
 }
 
-TEST_CASE("close(REMAIN_IN_GROUP): the partitions stay with the closed member until its session expires", "[integration][api]") {
+TEST_CASE("close(REMAIN_IN_GROUP): the partitions stay with the closed member until its session expires",
+          "[integration][api]") {
     auto remain = GENERATE(false, true);
     INFO((remain ? "REMAIN_IN_GROUP" : "DEFAULT"));
     auto topic = kafka::test::shell::unique_name("api-close");
     auto group = kafka::test::shell::unique_name("api-close");
     kafka::test::create_topic(topic, 2);
-    std::map<std::string, std::string> props{{"group.id", group}, {"enable.auto.commit", "false"}, {"session.timeout.ms", "8000"},
+    std::map<std::string, std::string> props{{"group.id", group},
+                                             {"enable.auto.commit", "false"},
+                                             {"session.timeout.ms", "8000"},
                                              {"heartbeat.interval.ms", "500"}};
     {
         manual_consumer first{make_config(props)};
@@ -70,7 +74,9 @@ TEST_CASE("close(REMAIN_IN_GROUP): the partitions stay with the closed member un
     }));
     auto waited = ms_since(t0);
     INFO("the newcomer had both partitions after " << waited << " ms");
-    if (remain) CHECK(waited >= 5000);  // the first member's 8 s session had to expire
-    else CHECK(waited < 5000);
+    if (remain)
+        CHECK(waited >= 5000);  // the first member's 8 s session had to expire
+    else
+        CHECK(waited < 5000);
     second.close();
 }

@@ -42,9 +42,9 @@ namespace {
 using namespace std::chrono_literals;
 using kafka::test::create_topic;
 using kafka::test::proc::child;
-using kafka::test::support::wait_until;
 using kafka::test::shell::shell_quote;
 using kafka::test::shell::unique_name;
+using kafka::test::support::wait_until;
 
 std::string bootstrap() { return kafka::test::broker_env::get().bootstrap(); }
 
@@ -126,22 +126,26 @@ TEST_CASE("kafka-consume: SIGKILL right after a commit; every committed record i
     create_topic(topic, partitions);
     std::vector<std::string> lines;
     for (std::size_t i = 0; i < records; ++i)
-        lines.push_back("k-" + std::to_string(i) + ":value " + std::to_string(i) + " padded to be a line of some length");
+        lines.push_back("k-" + std::to_string(i) + ":value " + std::to_string(i) +
+                        " padded to be a line of some length");
     kafka::test::produce_with_kcat(topic, lines, "-K :");
 
     temp_file out;
     // Small polls, so that many commits follow each other while the test watches.
-    std::string cmd = "exec " + shell_quote(KAFKA_CONSUME_BIN) + " -b " + shell_quote(bootstrap()) + " -t " + shell_quote(topic) +
-                      " -g " + shell_quote(group) + " -o beginning -f " + shell_quote("%p %o %s\\n") + " --commit " + mode +
-                      " -X max.poll.records=20";
+    std::string cmd = "exec " + shell_quote(KAFKA_CONSUME_BIN) + " -b " + shell_quote(bootstrap()) + " -t " +
+                      shell_quote(topic) + " -g " + shell_quote(group) + " -o beginning -f " +
+                      shell_quote("%p %o %s\\n") + " --commit " + mode + " -X max.poll.records=20";
     if (mode == "auto") cmd += " -X auto.commit.interval.ms=20";
     committed_offsets broker_view(group, topic, partitions);
     child c("kafka-consume", {"/bin/sh", "-c", cmd + " > " + shell_quote(out.path)});
 
-    bool seen = wait_until(60s, [&] {
-        auto n = committed_offsets::total(broker_view.read());
-        return at_last ? n == static_cast<std::int64_t>(records) : n > 0;
-    }, 5ms);
+    bool seen = wait_until(
+        60s,
+        [&] {
+            auto n = committed_offsets::total(broker_view.read());
+            return at_last ? n == static_cast<std::int64_t>(records) : n > 0;
+        },
+        5ms);
     c.signal(SIGKILL);
     auto st = c.wait(10s);
     INFO(c.transcript());
@@ -158,7 +162,8 @@ TEST_CASE("kafka-consume: SIGKILL right after a commit; every committed record i
         int p = -1;
         std::int64_t o = -1;
         std::string value;
-        if (!(in >> p >> o) || !std::getline(in, value) || value.find(" padded to be a line of some length") == std::string::npos) {
+        if (!(in >> p >> o) || !std::getline(in, value) ||
+            value.find(" padded to be a line of some length") == std::string::npos) {
             ++unparsable;
             continue;
         }
@@ -192,14 +197,15 @@ TEST_CASE("kafka-consume: stdout that cannot be written; exit 1, nothing committ
     for (int i = 0; i < 20; ++i) values.push_back("v-" + std::to_string(i));
     kafka::test::produce_with_kcat(topic, values, "");
     auto args = [&](const std::string& out) {
-        return "exec " + shell_quote(KAFKA_CONSUME_BIN) + " -b " + shell_quote(bootstrap()) + " -t " + shell_quote(topic) + " -g " +
-               shell_quote(group) + " -o beginning -e --commit " + mode + " > " + out;
+        return "exec " + shell_quote(KAFKA_CONSUME_BIN) + " -b " + shell_quote(bootstrap()) + " -t " +
+               shell_quote(topic) + " -g " + shell_quote(group) + " -o beginning -e --commit " + mode + " > " + out;
     };
     child full("kafka-consume", {"/bin/sh", "-c", args("/dev/full")});
     auto rc = full.exit_code(60s);
     INFO(full.transcript());
     CHECK(rc == 1);
-    CHECK(has_line(full.err(), [](auto& l) { return starts_with(l, "kafka-consume: writing records to stdout failed"); }));
+    CHECK(has_line(full.err(),
+                   [](auto& l) { return starts_with(l, "kafka-consume: writing records to stdout failed"); }));
 
     child again("kafka-consume", {"/bin/sh", "-c", args("/dev/stdout")});
     auto rc_again = again.exit_code(60s);
@@ -264,7 +270,8 @@ TEST_CASE("kafka-consume: -e with no records at all exits 0", "[integration][cli
         };
         child holder("holder", member("a-holder"));
         REQUIRE(wait_until(60s, [&] {
-            return has_line(holder.err(), [&](auto& l) { return l == "% group " + group + ": assigned " + topic + "-0"; });
+            return has_line(holder.err(),
+                            [&](auto& l) { return l == "% group " + group + ": assigned " + topic + "-0"; });
         }));
         auto args = member("b-eof");
         args.push_back("-e");
@@ -282,8 +289,9 @@ TEST_CASE("kafka-consume: -e with no records at all exits 0", "[integration][cli
         INFO(c.transcript());
         CHECK(rc == 0);
         CHECK(has_line(c.err(), [&](auto& l) {
-            return starts_with(l, "%4|") && l.find("|WARN|kafka-consume| [Consumer clientId=kafka-consume, groupId=" + group +
-                                                   "] topic '" + topic + "' does not exist") != std::string::npos;
+            return starts_with(l, "%4|") &&
+                   l.find("|WARN|kafka-consume| [Consumer clientId=kafka-consume, groupId=" + group + "] topic '" +
+                          topic + "' does not exist") != std::string::npos;
         }));
     }
 }
@@ -298,20 +306,22 @@ TEST_CASE("kafka-consume: a wrong address is named with the reason on stderr wit
           "[integration][cli]") {
     bool grouped = GENERATE(false, true);
     INFO((grouped ? "in a group" : "partitions assigned"));
-    std::vector<std::string> args{KAFKA_CONSUME_BIN, "-b", "127.0.0.1:1", "-t", unique_name("cli-nowhere"), "-X",
-                                  "default.api.timeout.ms=7000"};
+    std::vector<std::string> args{
+        KAFKA_CONSUME_BIN, "-b", "127.0.0.1:1", "-t", unique_name("cli-nowhere"), "-X", "default.api.timeout.ms=7000"};
     std::string group = unique_name("cli-nowhere");
     if (grouped) args.insert(args.end(), {"-g", group});
     auto start = std::chrono::steady_clock::now();
     child c("kafka-consume", args);
     auto refused = [&](const std::string& l) {
         return starts_with(l, "%4|") &&
-               l.find(std::string("|WARN|kafka-consume| [Consumer clientId=kafka-consume") + (grouped ? ", groupId=" + group : "") +
+               l.find(std::string("|WARN|kafka-consume| [Consumer clientId=kafka-consume") +
+                      (grouped ? ", groupId=" + group : "") +
                       "] connection to 127.0.0.1:1 (bootstrap server) failed: Connection refused") != std::string::npos;
     };
     bool named = wait_until(5s, [&] { return has_line(c.err(), refused); });
-    INFO("named after " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
-                        << " ms");
+    INFO("named after "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+         << " ms");
     auto rc = c.exit_code(30s);
     INFO(c.transcript());
     CHECK(named);
@@ -323,7 +333,8 @@ TEST_CASE("kafka-consume: a wrong address is named with the reason on stderr wit
 
 TEST_CASE("kafka-consume: a topic that does not exist exits 3", "[integration][cli]") {
     auto topic = unique_name("cli-missing");
-    child c("kafka-consume", {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-t", topic, "-X", "allow.auto.create.topics=false"});
+    child c("kafka-consume",
+            {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-t", topic, "-X", "allow.auto.create.topics=false"});
     auto rc = c.exit_code(30s);
     INFO(c.transcript());
     CHECK(rc == 3);
@@ -337,22 +348,25 @@ TEST_CASE("kafka-consume: a refused authentication is an error line naming the b
         return;
     }
     auto start = std::chrono::steady_clock::now();
-    child c("kafka-consume", {KAFKA_CONSUME_BIN, "-b", sasl, "-t", "conformance", "-X", "security.protocol=SASL_PLAINTEXT", "-X",
-                              "sasl.mechanism=PLAIN", "-X", "sasl.username=" + kafka::test::broker_env::get().var("KAFKA_SASL_USER"), "-X",
-                              "sasl.password=wrong-password"});
+    child c("kafka-consume",
+            {KAFKA_CONSUME_BIN, "-b", sasl, "-t", "conformance", "-X", "security.protocol=SASL_PLAINTEXT", "-X",
+             "sasl.mechanism=PLAIN", "-X", "sasl.username=" + kafka::test::broker_env::get().var("KAFKA_SASL_USER"),
+             "-X", "sasl.password=wrong-password"});
     auto rc = c.exit_code(30s);
     auto took = std::chrono::steady_clock::now() - start;
     INFO(c.transcript());
     CHECK(rc == 4);
     CHECK(took < 10s);
     CHECK(has_line(c.err(), [&](auto& l) {
-        return starts_with(l, "%3|") && l.find("|ERROR|kafka-consume| [Consumer clientId=kafka-consume] authentication with " + sasl +
-                                               " (bootstrap server) failed") != std::string::npos;
+        return starts_with(l, "%3|") &&
+               l.find("|ERROR|kafka-consume| [Consumer clientId=kafka-consume] authentication with " + sasl +
+                      " (bootstrap server) failed") != std::string::npos;
     }));
 }
 
-TEST_CASE("kafka-consume: a ^regex topic (kcat -G), client-side under classic, the broker's under group.protocol=consumer",
-          "[integration][cli][kip848]") {
+TEST_CASE(
+    "kafka-consume: a ^regex topic (kcat -G), client-side under classic, the broker's under group.protocol=consumer",
+    "[integration][cli][kip848]") {
     auto prefix = unique_name("cli-re");
     create_topic(prefix + "-a", 2);
     create_topic(prefix + "-b", 1);
@@ -373,8 +387,8 @@ TEST_CASE("kafka-consume: a ^regex topic (kcat -G), client-side under classic, t
         CHECK(out == std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"});
     }
     // --assignor names a client-side assignor, which the consumer protocol does not use: refused.
-    child bad("kafka-consume", {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-g", unique_name("cli-re-bad"), "-t", prefix + "-a",
-                                "-X", "group.protocol=consumer", "--assignor", "sticky", "-c", "1"});
+    child bad("kafka-consume", {KAFKA_CONSUME_BIN, "-b", bootstrap(), "-g", unique_name("cli-re-bad"), "-t",
+                                prefix + "-a", "-X", "group.protocol=consumer", "--assignor", "sticky", "-c", "1"});
     CHECK(bad.exit_code(30s) == 1);
     CHECK(has_line(bad.err(), [](auto& l) { return l.find("group.remote.assignor") != std::string::npos; }));
 }

@@ -191,8 +191,9 @@ void mixed_with_librdkafka(const std::string& strategy, bool ours_first) {
     our_member<Assignor> ours(topic, group);
     using assignor = typename our_member<Assignor>::assignor;
 
-    std::vector<std::string> rd_args{RDKAFKA_MEMBER_BIN, env.bootstrap(), group, topic, strategy,
-                                     "session.timeout.ms=30000", "heartbeat.interval.ms=1000"};
+    std::vector<std::string> rd_args{
+        RDKAFKA_MEMBER_BIN,          env.bootstrap(), group, topic, strategy, "session.timeout.ms=30000",
+        "heartbeat.interval.ms=1000"};
     std::optional<child> rd;
     auto rd_assignment = [&] {
         auto v = rd->lines("assignment:");
@@ -205,9 +206,9 @@ void mixed_with_librdkafka(const std::string& strategy, bool ours_first) {
         rd.emplace("librdkafka", rd_args);
     } else {
         rd.emplace("librdkafka", rd_args);
-        bool rd_alone = rd->wait_for_line([&](const std::string& l) {
-            return l.rfind("assignment:", 0) == 0 && partitions_in(l, topic) == all;
-        }, 30s);
+        bool rd_alone = rd->wait_for_line(
+            [&](const std::string& l) { return l.rfind("assignment:", 0) == 0 && partitions_in(l, topic) == all; },
+            30s);
         INFO(rd->transcript());
         REQUIRE(rd_alone);
         ours.subscribe();
@@ -221,8 +222,10 @@ void mixed_with_librdkafka(const std::string& strategy, bool ours_first) {
     REQUIRE(!mine.empty());
     CHECK(mine.size() == partition_count / 2);
     CHECK(theirs.size() == partition_count / 2);
-    if (ours_first) CHECK(assignor::runs > runs_before_split);  // ours led: our assignor made the split
-    else CHECK(assignor::runs == 0);                            // librdkafka led: its assignor made it
+    if (ours_first)
+        CHECK(assignor::runs > runs_before_split);  // ours led: our assignor made the split
+    else
+        CHECK(assignor::runs == 0);  // librdkafka led: its assignor made it
 
     auto events = rd->lines("event: ");
     bool cooperative = strategy == "cooperative-sticky";
@@ -329,9 +332,10 @@ std::string broker_version() {
 /// "TOPIC(0,1,2)" in 3.9); nullopt when that member is not listed.
 std::optional<std::set<int>> described_assignment(const std::string& group, const std::string& topic,
                                                   const std::string& client_id, std::string* raw = nullptr) {
-    auto r = run_command("KAFKA_VERSION=" + quote(broker_version()) + " " + quote(run_tool()) +
-                         " ConsumerGroupCommand --bootstrap-server " + quote(kafka::test::broker_env::get().bootstrap()) +
-                         " --describe --group " + quote(group) + " --members --verbose");
+    auto r =
+        run_command("KAFKA_VERSION=" + quote(broker_version()) + " " + quote(run_tool()) +
+                    " ConsumerGroupCommand --bootstrap-server " + quote(kafka::test::broker_env::get().bootstrap()) +
+                    " --describe --group " + quote(group) + " --members --verbose");
     if (raw) *raw = r.output;
     std::istringstream in(r.output);
     std::string line;
@@ -342,9 +346,12 @@ std::optional<std::set<int>> described_assignment(const std::string& group, cons
         std::set<int> out;
         for (auto const& c : cols) {
             std::string list;
-            if (c.rfind(topic + "(", 0) == 0 || c.rfind(topic + ":", 0) == 0) list = c.substr(topic.size() + 1);
-            else if (c.size() >= 2 && c.front() == '(' && c.back() == ')') list = c.substr(1);  // 3.9: the only topic
-            else continue;
+            if (c.rfind(topic + "(", 0) == 0 || c.rfind(topic + ":", 0) == 0)
+                list = c.substr(topic.size() + 1);
+            else if (c.size() >= 2 && c.front() == '(' && c.back() == ')')
+                list = c.substr(1);  // 3.9: the only topic
+            else
+                continue;
             if (!list.empty() && list.back() == ')') list.pop_back();
             std::istringstream ps(list);
             std::string p;
@@ -367,15 +374,31 @@ void mixed_with_java(const std::string& strategy, const std::string& java_assign
     using assignor = typename our_member<Assignor>::assignor;
 
     // Its own process group: the script runs java as a child, and SIGTERM must reach java.
-    child java("java", {"env", "KAFKA_VERSION=" + broker_version(), run_tool(), "ConsoleConsumer",
-                        "--bootstrap-server", kafka::test::broker_env::get().bootstrap(),
-                        "--topic", topic, "--group", group,
-                        "--consumer-property", "client.id=java-console",
-                        "--consumer-property", "partition.assignment.strategy=" + java_assignor_class,
-                        "--consumer-property", "auto.offset.reset=earliest",
-                        "--consumer-property", "session.timeout.ms=30000",
-                        "--consumer-property", "heartbeat.interval.ms=1000",
-                        "--property", "print.partition=true", "--property", "print.offset=true"},
+    child java("java",
+               {"env",
+                "KAFKA_VERSION=" + broker_version(),
+                run_tool(),
+                "ConsoleConsumer",
+                "--bootstrap-server",
+                kafka::test::broker_env::get().bootstrap(),
+                "--topic",
+                topic,
+                "--group",
+                group,
+                "--consumer-property",
+                "client.id=java-console",
+                "--consumer-property",
+                "partition.assignment.strategy=" + java_assignor_class,
+                "--consumer-property",
+                "auto.offset.reset=earliest",
+                "--consumer-property",
+                "session.timeout.ms=30000",
+                "--consumer-property",
+                "heartbeat.interval.ms=1000",
+                "--property",
+                "print.partition=true",
+                "--property",
+                "print.offset=true"},
                true);
     // Alone first: Java's member owns everything (as the broker reports it).
     std::string raw;
@@ -408,7 +431,8 @@ void mixed_with_java(const std::string& strategy, const std::string& java_assign
     java_side = *described;
     CHECK(ours_described == mine);
     std::set<int> both, any;
-    std::set_intersection(mine.begin(), mine.end(), java_side.begin(), java_side.end(), std::inserter(both, both.end()));
+    std::set_intersection(mine.begin(), mine.end(), java_side.begin(), java_side.end(),
+                          std::inserter(both, both.end()));
     std::set_union(mine.begin(), mine.end(), java_side.begin(), java_side.end(), std::inserter(any, any.end()));
     CHECK(both.empty());
     CHECK(any == all);
@@ -474,6 +498,6 @@ TEST_CASE("mixed group with Java's consumer (ConsoleConsumer): cooperative-stick
         WARN("no java or no Kafka jars for " << broker_version() << ": skipped");
         return;
     }
-    mixed_with_java<kafka::assignors::cooperative_sticky>("cooperative-sticky",
-                                                          "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    mixed_with_java<kafka::assignors::cooperative_sticky>(
+        "cooperative-sticky", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
 }

@@ -63,23 +63,40 @@ const std::string test_client_id = "kafka-cpp-conformance";
 
 const char* api_name(std::int16_t key) {
     switch (key) {
-    case 1: return "Fetch";
-    case 2: return "ListOffsets";
-    case 3: return "Metadata";
-    case 8: return "OffsetCommit";
-    case 9: return "OffsetFetch";
-    case 10: return "FindCoordinator";
-    case 11: return "JoinGroup";
-    case 12: return "Heartbeat";
-    case 13: return "LeaveGroup";
-    case 14: return "SyncGroup";
-    case 15: return "DescribeGroups";
-    case 17: return "SaslHandshake";
-    case 18: return "ApiVersions";
-    case 23: return "OffsetForLeaderEpoch";
-    case 36: return "SaslAuthenticate";
-    case 68: return "ConsumerGroupHeartbeat";
-    default: return "?";
+        case 1:
+            return "Fetch";
+        case 2:
+            return "ListOffsets";
+        case 3:
+            return "Metadata";
+        case 8:
+            return "OffsetCommit";
+        case 9:
+            return "OffsetFetch";
+        case 10:
+            return "FindCoordinator";
+        case 11:
+            return "JoinGroup";
+        case 12:
+            return "Heartbeat";
+        case 13:
+            return "LeaveGroup";
+        case 14:
+            return "SyncGroup";
+        case 15:
+            return "DescribeGroups";
+        case 17:
+            return "SaslHandshake";
+        case 18:
+            return "ApiVersions";
+        case 23:
+            return "OffsetForLeaderEpoch";
+        case 36:
+            return "SaslAuthenticate";
+        case 68:
+            return "ConsumerGroupHeartbeat";
+        default:
+            return "?";
     }
 }
 
@@ -119,10 +136,12 @@ std::string unique_name(const std::string& prefix) {
 struct bytes_writer {
     kafka::byte_buffer out;
     void i16(std::int16_t v) {
-        for (int s = 8; s >= 0; s -= 8) out.push_back(static_cast<std::byte>((static_cast<std::uint16_t>(v) >> s) & 0xff));
+        for (int s = 8; s >= 0; s -= 8)
+            out.push_back(static_cast<std::byte>((static_cast<std::uint16_t>(v) >> s) & 0xff));
     }
     void i32(std::int32_t v) {
-        for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::byte>((static_cast<std::uint32_t>(v) >> s) & 0xff));
+        for (int s = 24; s >= 0; s -= 8)
+            out.push_back(static_cast<std::byte>((static_cast<std::uint32_t>(v) >> s) & 0xff));
     }
     void string(std::string_view s) {
         i16(static_cast<std::int16_t>(s.size()));
@@ -132,10 +151,10 @@ struct bytes_writer {
 };
 kafka::byte_buffer consumer_subscription() {
     bytes_writer w;
-    w.i16(0);           // version
-    w.i32(1);           // topics
+    w.i16(0);  // version
+    w.i32(1);  // topics
     w.string(conformance_topic);
-    w.i32(-1);          // user data: null
+    w.i32(-1);  // user data: null
     return w.out;
 }
 kafka::byte_buffer consumer_assignment() {
@@ -161,7 +180,7 @@ public:
 
     template <class Req>
     kc::request_future<kc::response<typename Req::response_type>> start(std::int32_t node, Req req,
-                                                                         std::optional<std::int16_t> version) {
+                                                                        std::optional<std::int16_t> version) {
         auto f = client_.send(node, std::move(req), version);
         client_.poll_future(f, request_timeout);
         return f;
@@ -172,7 +191,7 @@ public:
     kc::response<typename Req::response_type> call(std::int32_t node, Req req, std::int16_t version) {
         auto f = start(node, std::move(req), version);
         INFO(api_name(Req::api_key) << " v" << version << " to node " << node << ": "
-                                    << (!f.is_done()  ? std::string("no response within 15 s")
+                                    << (!f.is_done() ? std::string("no response within 15 s")
                                         : f.failed() ? "request failed: " + f.error().message() + " [" +
                                                            f.error().category().name() + "]"
                                                      : std::string("ok")));
@@ -294,8 +313,10 @@ std::int32_t coordinator(session& s, const std::string& group) {
     auto deadline = std::chrono::steady_clock::now() + request_timeout;
     for (;;) {
         kp::FindCoordinatorRequest req;
-        if (v >= 4) req.coordinator_keys = {group};
-        else req.key = group;
+        if (v >= 4)
+            req.coordinator_keys = {group};
+        else
+            req.key = group;
         auto r = s.call(-1, req, v).body;
         std::int16_t ec = r.error_code;
         std::int32_t id = r.node_id;
@@ -491,8 +512,10 @@ TEST_CASE("conformance: Metadata at every version", "[integration][conformance]"
                 CHECK(std::count(p.replica_nodes.begin(), p.replica_nodes.end(), p.leader_id) == 1);
                 CHECK(std::count(p.isr_nodes.begin(), p.isr_nodes.end(), p.leader_id) == 1);
                 CHECK(p.offline_replicas.empty());
-                if (v >= 7) CHECK(p.leader_epoch >= 0);
-                else CHECK(p.leader_epoch == -1);
+                if (v >= 7)
+                    CHECK(p.leader_epoch >= 0);
+                else
+                    CHECK(p.leader_epoch == -1);
                 if (p.partition_index == 0 && v >= 7) CHECK(p.leader_epoch == c.leader_epoch);
             }
             CHECK(indexes == std::set<std::int32_t>{0, 1, 2});
@@ -613,8 +636,10 @@ TEST_CASE("conformance: Fetch at every version", "[integration][conformance]") {
                 p.fetch_offset = offset;
                 p.partition_max_bytes = 1 << 20;
                 kp::FetchRequest::FetchTopic t;
-                if (v >= 13) t.topic_id = c.topic_id;
-                else t.topic = conformance_topic;
+                if (v >= 13)
+                    t.topic_id = c.topic_id;
+                else
+                    t.topic = conformance_topic;
                 t.partitions = {p};
                 req.topics = {t};
                 return s.call(c.leader, req, v);
@@ -624,8 +649,10 @@ TEST_CASE("conformance: Fetch at every version", "[integration][conformance]") {
                 if (v >= 7) CHECK(r.session_id == 0);  // no session asked for
                 REQUIRE(r.responses.size() == 1);
                 auto& t = r.responses[0];
-                if (v >= 13) CHECK(hex(t.topic_id) == hex(c.topic_id));
-                else CHECK(t.topic == conformance_topic);
+                if (v >= 13)
+                    CHECK(hex(t.topic_id) == hex(c.topic_id));
+                else
+                    CHECK(t.topic == conformance_topic);
                 REQUIRE(t.partitions.size() == 1);
                 CHECK(t.partitions[0].partition_index == 0);
                 return t.partitions[0];
@@ -675,9 +702,12 @@ TEST_CASE("conformance: Fetch at every version", "[integration][conformance]") {
             }
             CHECK(next == conformance_records);
             // Which record formats the broker sent: down-converted for old fetch versions.
-            if (v <= 1) CHECK(magics == std::set<int>{0});
-            else if (v <= 3) CHECK(magics == std::set<int>{1});
-            else CHECK(magics == std::set<int>{2});
+            if (v <= 1)
+                CHECK(magics == std::set<int>{0});
+            else if (v <= 3)
+                CHECK(magics == std::set<int>{1});
+            else
+                CHECK(magics == std::set<int>{2});
 
             // Past the end of the log.
             auto oor = fetch(1000);
@@ -699,8 +729,10 @@ TEST_CASE("conformance: FindCoordinator at every version", "[integration][confor
     for (auto v : versions) {
         VERSION_SECTION("FindCoordinator v" << v) {
             kp::FindCoordinatorRequest req;
-            if (v >= 4) req.coordinator_keys = {group, group + "-2"};
-            else req.key = group;
+            if (v >= 4)
+                req.coordinator_keys = {group, group + "-2"};
+            else
+                req.key = group;
             req.key_type = 0;
             auto r = s.call(-1, req, v).body;
             if (v >= 4) {
@@ -733,7 +765,9 @@ TEST_CASE("conformance: FindCoordinator at every version", "[integration][confor
 namespace {
 
 /// The versions each group API uses in lifecycle i of n: spread monotonically, every version used once at least.
-std::int16_t pick(const std::vector<std::int16_t>& vs, std::size_t i, std::size_t n) { return vs.at(i * vs.size() / n); }
+std::int16_t pick(const std::vector<std::int16_t>& vs, std::size_t i, std::size_t n) {
+    return vs.at(i * vs.size() / n);
+}
 
 struct offset_seen {
     std::int16_t error_code = 0;
@@ -749,8 +783,10 @@ offset_seen offset_fetch(session& s, std::int32_t node, const std::string& group
     kp::OffsetFetchRequest req;
     if (v >= 8) {
         kp::OffsetFetchRequest::OffsetFetchRequestTopics t;
-        if (v >= 10) t.topic_id = c.topic_id;
-        else t.name = conformance_topic;
+        if (v >= 10)
+            t.topic_id = c.topic_id;
+        else
+            t.name = conformance_topic;
         t.partition_indexes = {0};
         kp::OffsetFetchRequest::OffsetFetchRequestGroup g;
         g.group_id = group;
@@ -768,8 +804,10 @@ offset_seen offset_fetch(session& s, std::int32_t node, const std::string& group
         CHECK(g.group_id == group);
         o.error_code = g.error_code;
         REQUIRE(g.topics.size() == 1);
-        if (v >= 10) CHECK(hex(g.topics[0].topic_id) == hex(c.topic_id));
-        else CHECK(g.topics[0].name == conformance_topic);
+        if (v >= 10)
+            CHECK(hex(g.topics[0].topic_id) == hex(c.topic_id));
+        else
+            CHECK(g.topics[0].name == conformance_topic);
         REQUIRE(g.topics[0].partitions.size() == 1);
         auto& p = g.topics[0].partitions[0];
         CHECK(p.partition_index == 0);
@@ -794,8 +832,10 @@ std::int16_t offset_commit(session& s, std::int32_t node, const std::string& gro
     req.member_id = member;
     req.retention_time_ms = -1;
     kp::OffsetCommitRequest::OffsetCommitRequestTopic t;
-    if (v >= 10) t.topic_id = c.topic_id;
-    else t.name = conformance_topic;
+    if (v >= 10)
+        t.topic_id = c.topic_id;
+    else
+        t.name = conformance_topic;
     kp::OffsetCommitRequest::OffsetCommitRequestPartition p;
     p.partition_index = 0;
     p.committed_offset = offset;
@@ -807,15 +847,17 @@ std::int16_t offset_commit(session& s, std::int32_t node, const std::string& gro
     auto r = s.call(node, req, v).body;
     CHECK(r.throttle_time_ms == 0);
     REQUIRE(r.topics.size() == 1);
-    if (v >= 10) CHECK(hex(r.topics[0].topic_id) == hex(c.topic_id));
-    else CHECK(r.topics[0].name == conformance_topic);
+    if (v >= 10)
+        CHECK(hex(r.topics[0].topic_id) == hex(c.topic_id));
+    else
+        CHECK(r.topics[0].name == conformance_topic);
     REQUIRE(r.topics[0].partitions.size() == 1);
     CHECK(r.topics[0].partitions[0].partition_index == 0);
     return r.topics[0].partitions[0].error_code;
 }
 
-std::int16_t heartbeat(session& s, std::int32_t node, const std::string& group, std::int16_t v,
-                       std::int32_t generation, const std::string& member) {
+std::int16_t heartbeat(session& s, std::int32_t node, const std::string& group, std::int16_t v, std::int32_t generation,
+                       const std::string& member) {
     kp::HeartbeatRequest req;
     req.group_id = group;
     req.generation_id = generation;
@@ -1020,8 +1062,10 @@ TEST_CASE("conformance: OffsetForLeaderEpoch at every version", "[integration][c
             CHECK(err(e.error_code) == none);
             CHECK(e.end_offset == end);
             CHECK(e.end_offset == conformance_records);
-            if (v >= 1) CHECK(e.leader_epoch == c.leader_epoch);
-            else CHECK(e.leader_epoch == -1);
+            if (v >= 1)
+                CHECK(e.leader_epoch == c.leader_epoch);
+            else
+                CHECK(e.leader_epoch == -1);
             if (v >= 2) {
                 // Fencing: an epoch newer than the leader's is unknown to it.
                 auto fenced = ask(c.leader_epoch + 1, c.leader_epoch);
@@ -1143,8 +1187,8 @@ std::vector<std::int16_t> sasl_versions(const kc::broker_address& addr) {
     session s(addr);
     auto f = s.start(-1, kp::SaslHandshakeRequest{"PLAIN"}, std::nullopt);
     INFO("SaslHandshake on the SASL listener: " << (!f.is_done() ? std::string("no response")
-                                                   : f.failed() ? f.error().message()
-                                                                : std::string("ok")));
+                                                    : f.failed() ? f.error().message()
+                                                                 : std::string("ok")));
     REQUIRE(f.succeeded());
     std::vector<std::int16_t> out;
     for (auto v = Req::valid.lo; v <= Req::valid.hi; ++v)
@@ -1196,7 +1240,8 @@ TEST_CASE("conformance: SaslAuthenticate at every version", "[integration][confo
     }
     auto const& env = kafka::test::broker_env::get();
     auto user = env.var("KAFKA_SASL_USER").empty() ? std::string("alice") : env.var("KAFKA_SASL_USER");
-    auto password = env.var("KAFKA_SASL_PASSWORD").empty() ? std::string("alice-secret") : env.var("KAFKA_SASL_PASSWORD");
+    auto password =
+        env.var("KAFKA_SASL_PASSWORD").empty() ? std::string("alice-secret") : env.var("KAFKA_SASL_PASSWORD");
     auto versions = sasl_versions<kp::SaslAuthenticateRequest>(*addr);
     REQUIRE(!versions.empty());
     REQUIRE(sasl_versions<kp::SaslHandshakeRequest>(*addr).back() >= 1);
@@ -1225,8 +1270,10 @@ TEST_CASE("conformance: SaslAuthenticate at every version", "[integration][confo
                     // Null and empty stay apart: v0 is correlation id, error code, int16 message length.
                     REQUIRE(resp.frame->size() >= 8);
                     auto len = kp::from_big_endian<std::int16_t>(resp.frame->data() + 6);
-                    if (len < 0) CHECK(!a.error_message);
-                    else CHECK(a.error_message.value_or("<null>").size() == static_cast<std::size_t>(len));
+                    if (len < 0)
+                        CHECK(!a.error_message);
+                    else
+                        CHECK(a.error_message.value_or("<null>").size() == static_cast<std::size_t>(len));
                 }
                 CHECK(a.auth_bytes.empty());  // PLAIN: no server token
                 if (v >= 1) CHECK(a.session_lifetime_ms >= 0);

@@ -69,8 +69,9 @@ TEST_CASE("TLS: a broker certificate from another CA fails with a clear error, n
 
 TEST_CASE("TLS: a missing CA file is a configuration error naming the key", "[security]") {
     try {
-        KafkaConsumer<std::string, std::string> c{consumer_config{
-            {"bootstrap.servers", "127.0.0.1:1"}, {"security.protocol", "SSL"}, {"ssl.ca.location", "/nonexistent/ca.pem"}}};
+        KafkaConsumer<std::string, std::string> c{consumer_config{{"bootstrap.servers", "127.0.0.1:1"},
+                                                                  {"security.protocol", "SSL"},
+                                                                  {"ssl.ca.location", "/nonexistent/ca.pem"}}};
         FAIL("constructed with a missing CA file");
     } catch (const kafka_error& e) {
         CHECK(std::string(e.what()).find("ssl.ca.location") != std::string::npos);
@@ -92,15 +93,16 @@ TEST_CASE("SASL PLAIN and SCRAM-SHA-256/512, over plaintext and TLS", "[security
                                 {"sasl.username", env().var("KAFKA_SASL_USER")},
                                 {"sasl.password", env().var("KAFKA_SASL_PASSWORD")}}) == 300);
         if (!sasl_ssl.empty())
-            CHECK(read_conformance({{"bootstrap.servers", sasl_ssl},
-                                    {"security.protocol", "SASL_SSL"},
-                                    {"sasl.mechanism", mech},
-                                    {"ssl.ca.location", env().var("KAFKA_CA_FILE")},
-                                    {"sasl.jaas.config",
-                                     std::string("org.apache.kafka.common.security.") +
-                                         (std::string(mech) == "PLAIN" ? "plain.PlainLoginModule" : "scram.ScramLoginModule") +
-                                         " required username=\"" + env().var("KAFKA_SASL_USER") + "\" password=\"" +
-                                         env().var("KAFKA_SASL_PASSWORD") + "\";"}}) == 300);
+            CHECK(read_conformance(
+                      {{"bootstrap.servers", sasl_ssl},
+                       {"security.protocol", "SASL_SSL"},
+                       {"sasl.mechanism", mech},
+                       {"ssl.ca.location", env().var("KAFKA_CA_FILE")},
+                       {"sasl.jaas.config",
+                        std::string("org.apache.kafka.common.security.") +
+                            (std::string(mech) == "PLAIN" ? "plain.PlainLoginModule" : "scram.ScramLoginModule") +
+                            " required username=\"" + env().var("KAFKA_SASL_USER") + "\" password=\"" +
+                            env().var("KAFKA_SASL_PASSWORD") + "\";"}}) == 300);
     }
 }
 

@@ -16,9 +16,8 @@ int main(int argc, char** argv) {
     }
     try {
         const long count = std::stol(argv[4]);
-        kafka::consumer_config config{{"bootstrap.servers", argv[1]},
-                                      {"group.id", argv[3]},
-                                      {"auto.offset.reset", "earliest"}};
+        kafka::consumer_config config{
+            {"bootstrap.servers", argv[1]}, {"group.id", argv[3]}, {"auto.offset.reset", "earliest"}};
         kafka::KafkaConsumer<std::string, std::string> consumer(config);
         consumer.subscribe({argv[2]});
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

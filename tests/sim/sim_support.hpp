@@ -54,7 +54,8 @@ inline constexpr std::int16_t heartbeat_key = proto::HeartbeatRequest::api_key;
 inline constexpr std::int16_t commit_key = proto::OffsetCommitRequest::api_key;
 
 // Short timeouts so that failure paths play out in a few simulated seconds.
-inline kafka::consumer_config config_for(const kt::fake_cluster& cluster, const std::map<std::string, std::string>& extra = {}) {
+inline kafka::consumer_config config_for(const kt::fake_cluster& cluster,
+                                         const std::map<std::string, std::string>& extra = {}) {
     std::map<std::string, std::string> p{
         {"bootstrap.servers", cluster.bootstrap_servers()},
         {"group.id", "g"},
@@ -74,7 +75,8 @@ inline kafka::consumer_config config_for(const kt::fake_cluster& cluster, const 
     return kafka::consumer_config(p);
 }
 
-inline std::unique_ptr<sim_consumer> make_consumer(const kt::fake_cluster& cluster, const std::map<std::string, std::string>& extra = {}) {
+inline std::unique_ptr<sim_consumer> make_consumer(const kt::fake_cluster& cluster,
+                                                   const std::map<std::string, std::string>& extra = {}) {
     return std::make_unique<sim_consumer>(config_for(cluster, extra), sim_consumer::key_deserializer{},
                                           sim_consumer::value_deserializer{}, cluster.transport());
 }
@@ -154,13 +156,14 @@ bool poll_until(kt::fake_cluster& cluster, std::vector<std::pair<sim_consumer*, 
     return true;
 }
 template <class Done>
-bool poll_until(kt::fake_cluster& cluster, sim_consumer& c, seen_records& seen, Done done, kt::sim_clock::duration limit = 60s) {
+bool poll_until(kt::fake_cluster& cluster, sim_consumer& c, seen_records& seen, Done done,
+                kt::sim_clock::duration limit = 60s) {
     return poll_until(cluster, {{&c, &seen}}, done, limit);
 }
 
 /// Subscribes and polls until the consumer is a stable member owning `n` partitions.
-inline void join(kt::fake_cluster& cluster, sim_consumer& c, seen_records& seen, listener_log& log, const std::string& topic,
-          std::size_t n) {
+inline void join(kt::fake_cluster& cluster, sim_consumer& c, seen_records& seen, listener_log& log,
+                 const std::string& topic, std::size_t n) {
     c.subscribe({topic}, log.listener());
     REQUIRE(poll_until(cluster, c, seen, [&] { return c.assignment().size() == n && c.generation() > 0; }));
 }
@@ -174,7 +177,8 @@ inline std::string decode_join_member_id(const kt::request_info& info) {
 }
 
 /// `batches` batches of `per_batch` records each (values "v<offset>").
-inline void produce_batches(kt::fake_cluster& cluster, const std::string& topic, std::int32_t partition, int batches, int per_batch) {
+inline void produce_batches(kt::fake_cluster& cluster, const std::string& topic, std::int32_t partition, int batches,
+                            int per_batch) {
     for (int b = 0; b < batches; ++b) {
         std::vector<std::string> values;
         for (int i = 0; i < per_batch; ++i) values.push_back("v" + std::to_string(b * per_batch + i));

@@ -49,16 +49,18 @@ struct sync_after_poll_policies : sim_policies {
 };
 }  // namespace
 
-TEMPLATE_TEST_CASE("engine sim: after-poll commits: the previous poll's records are committed at the next poll, "
-                   "sync waits for the broker and async does not",
-                   "[sim][engine][commit]", sync_after_poll_policies, async_after_poll_policies) {
+TEMPLATE_TEST_CASE(
+    "engine sim: after-poll commits: the previous poll's records are committed at the next poll, "
+    "sync waits for the broker and async does not",
+    "[sim][engine][commit]", sync_after_poll_policies, async_after_poll_policies) {
     constexpr bool async = kafka::commit::commits_async<typename TestType::offset_commit>;
     kt::fake_cluster cluster;
     auto coordinator = *cluster.coordinator_of("g");
     cluster.create_topic("t", 1, {(coordinator + 1) % 3});  // the leader is another node
     cluster.produce("t", 0, "a", "b", "c");
     using consumer_t = kafka::KafkaConsumer<std::string, std::string, TestType>;
-    consumer_t c(config_for(cluster, {{"max.poll.records", "2"}, {"request.timeout.ms", "30000"}}), {}, {}, cluster.transport());
+    consumer_t c(config_for(cluster, {{"max.poll.records", "2"}, {"request.timeout.ms", "30000"}}), {}, {},
+                 cluster.transport());
     std::vector<std::pair<std::int64_t, std::error_code>> outcomes;  // committed offset of t-0, error
     c.set_commit_callback([&](const std::map<topic_partition, kafka::offset_and_metadata>& o, std::error_code ec) {
         auto it = o.find({"t", 0});
@@ -68,7 +70,7 @@ TEMPLATE_TEST_CASE("engine sim: after-poll commits: the previous poll's records 
     std::size_t n = 0;
     auto end = cluster.now() + 30s;
     while (n == 0 && cluster.now() < end) n += c.poll(100ms).size();
-    REQUIRE(n == 2);  // offsets 0 and 1
+    REQUIRE(n == 2);                                            // offsets 0 and 1
     CHECK_FALSE(cluster.committed("g", {"t", 0}).has_value());  // nothing committed before the next poll
 
     // The coordinator now answers after 1 s: the next poll commits offset 2. (It reads one request
@@ -87,7 +89,7 @@ TEMPLATE_TEST_CASE("engine sim: after-poll commits: the previous poll's records 
         CHECK(outcomes[1] == std::pair<std::int64_t, std::error_code>{3, {}});
         CHECK(cluster.committed("g", {"t", 0}) == 3);
     } else {
-        CHECK(took >= 1s);  // the commit was waited for
+        CHECK(took >= 1s);        // the commit was waited for
         CHECK(outcomes.empty());  // sync commits do not go to the callback
         CHECK(cluster.committed("g", {"t", 0}) == 2);
     }
@@ -101,7 +103,8 @@ TEMPLATE_TEST_CASE("engine sim: after-poll commits: the previous poll's records 
         cluster.inject(commit_key, errc::coordinator_load_in_progress);
         while (outcomes.size() < 3 && cluster.now() < end) c.poll(100ms);
         REQUIRE(outcomes.size() == 3);
-        CHECK(outcomes[2] == std::pair<std::int64_t, std::error_code>{4, make_error_code(errc::coordinator_load_in_progress)});
+        CHECK(outcomes[2] ==
+              std::pair<std::int64_t, std::error_code>{4, make_error_code(errc::coordinator_load_in_progress)});
         CHECK(cluster.committed("g", {"t", 0}) == 3);
         cluster.produce("t", 0, "e");
         while (n < 5 && cluster.now() < end) n += c.poll(100ms).size();

@@ -48,7 +48,7 @@ TEST_CASE("engine sim kip848: members split a topic with no partition owned twic
     REQUIRE(info);
     CHECK(info->members.size() == 1);
     CHECK(a->generation() == info->members.front().member_epoch);  // the member epoch
-    CHECK_FALSE(cluster.describe_group("g"));                       // not a classic group
+    CHECK_FALSE(cluster.describe_group("g"));                      // not a classic group
 
     // A second member joins while records keep coming: the first keeps consuming what it keeps.
     auto b = make_consumer(cluster, kip848());
@@ -72,7 +72,8 @@ TEST_CASE("engine sim kip848: members split a topic with no partition owned twic
     CHECK(log_a.events == std::vector<std::string>{"assigned:6", "revoked:3", "assigned:0"});
     CHECK(log_b.events == std::vector<std::string>{"assigned:3"});
     // Everything produced is consumed; what moved resumes from the commit made before the revocation.
-    REQUIRE(poll_until(cluster, {{a.get(), &seen_a}, {b.get(), &seen_b}}, [&] { return seen_a.count() + seen_b.count() >= 90; }));
+    REQUIRE(poll_until(cluster, {{a.get(), &seen_a}, {b.get(), &seen_b}},
+                       [&] { return seen_a.count() + seen_b.count() >= 90; }));
     for (auto const& tp : partitions_of("orders", 6)) {
         std::set<std::int64_t> got;
         for (auto* s : {&seen_a, &seen_b})
@@ -91,7 +92,8 @@ TEST_CASE("engine sim kip848: members split a topic with no partition owned twic
     CHECK(log_b.events.back() == "assigned:3");
 }
 
-TEST_CASE("engine sim kip848: a member whose session expired is fenced: lost, then it rejoins", "[sim][engine][kip848]") {
+TEST_CASE("engine sim kip848: a member whose session expired is fenced: lost, then it rejoins",
+          "[sim][engine][kip848]") {
     kt::fake_cluster cluster(fast_heartbeats());
     cluster.create_topic("t", 2);
     auto c = make_consumer(cluster, kip848());
@@ -127,7 +129,8 @@ TEST_CASE("engine sim kip848: a broker without the protocol: poll throws a sente
     CHECK(cluster.request_count(join_key) == 0);
 }
 
-TEST_CASE("engine sim kip848: a static member restarting within the session keeps its partitions", "[sim][engine][kip848]") {
+TEST_CASE("engine sim kip848: a static member restarting within the session keeps its partitions",
+          "[sim][engine][kip848]") {
     kt::fake_cluster cluster(fast_heartbeats());
     cluster.create_topic("t", 4);
     auto a = make_consumer(cluster, kip848({{"group.instance.id", "a"}}));
@@ -143,15 +146,19 @@ TEST_CASE("engine sim kip848: a static member restarting within the session keep
     a = make_consumer(cluster, kip848({{"group.instance.id", "a"}}));
     listener_log la2;
     a->subscribe({"t"}, la2.listener());
-    REQUIRE(poll_until(cluster, {{a.get(), &sa}, {b.get(), &sb}}, [&] {
-        for (auto const& tp : b->assignment()) REQUIRE_FALSE(kept.count(tp));
-        return a->assignment() == kept;
-    }, 5s));
+    REQUIRE(poll_until(
+        cluster, {{a.get(), &sa}, {b.get(), &sb}},
+        [&] {
+            for (auto const& tp : b->assignment()) REQUIRE_FALSE(kept.count(tp));
+            return a->assignment() == kept;
+        },
+        5s));
     CHECK(lb.events == std::vector<std::string>{"assigned:2"});
 }
 
-TEST_CASE("engine sim kip848: subscribe(subscription_pattern): the broker's regex, a topic created later is consumed too",
-          "[sim][engine][kip848]") {
+TEST_CASE(
+    "engine sim kip848: subscribe(subscription_pattern): the broker's regex, a topic created later is consumed too",
+    "[sim][engine][kip848]") {
     kt::fake_cluster cluster(fast_heartbeats());
     cluster.create_topic("orders-eu", 2);
     cluster.create_topic("refunds", 1);
@@ -186,13 +193,19 @@ TEST_CASE("engine sim kip848: subscription_pattern is refused under classic, on 
         cluster.limit_version(cgh_key, 0);
         auto c = make_consumer(cluster, kip848());
         c->subscribe(kafka::subscription_pattern("t.*"));
-        CHECK_THROWS_WITH([&] { for (int i = 0; i < 100; ++i) (void)c->poll(100ms); }(),
-                          Catch::Contains("v1") && Catch::Contains("Kafka 4.0"));
+        CHECK_THROWS_WITH(
+            [&] {
+                for (int i = 0; i < 100; ++i) (void)c->poll(100ms);
+            }(),
+            Catch::Contains("v1") && Catch::Contains("Kafka 4.0"));
     }
     SECTION("a regex the broker refuses") {
         auto c = make_consumer(cluster, kip848());
         c->subscribe(kafka::subscription_pattern("t(["));
-        CHECK_THROWS_WITH([&] { for (int i = 0; i < 100; ++i) (void)c->poll(100ms); }(),
-                          Catch::Contains("t([") && Catch::Contains("RE2/J"));
+        CHECK_THROWS_WITH(
+            [&] {
+                for (int i = 0; i < 100; ++i) (void)c->poll(100ms);
+            }(),
+            Catch::Contains("t([") && Catch::Contains("RE2/J"));
     }
 }

@@ -43,7 +43,8 @@ TEST_CASE("engine sim: request timeouts (responses never sent) are survived", "[
     SECTION("a SyncGroup: the member rejoins and the group settles") {
         cluster.drop_responses(proto::SyncGroupRequest::api_key, 1);
         cluster.trigger_rebalance("g");
-        REQUIRE(poll_until(cluster, *c, seen, [&] { return c->generation() >= generation + 2 && c->assignment().size() == 2; }));
+        REQUIRE(poll_until(cluster, *c, seen,
+                           [&] { return c->generation() >= generation + 2 && c->assignment().size() == 2; }));
         CHECK(cluster.describe_group("g")->state == "Stable");
     }
 
@@ -51,7 +52,8 @@ TEST_CASE("engine sim: request timeouts (responses never sent) are survived", "[
         cluster.drop_responses(join_key, 1);
         cluster.trigger_rebalance("g");
         auto start = cluster.now();
-        REQUIRE(poll_until(cluster, *c, seen, [&] { return c->generation() > generation && c->assignment().size() == 2; }, 120s));
+        REQUIRE(poll_until(
+            cluster, *c, seen, [&] { return c->generation() > generation && c->assignment().size() == 2; }, 120s));
         CHECK(seconds(cluster.now() - start) >= 60.0);
         CHECK(cluster.describe_group("g")->state == "Stable");
     }
@@ -101,7 +103,8 @@ void leader_down_mid_fetch(kt::fake_cluster& cluster) {
         produce_round();
         seen.add(c->poll(100ms));
     }
-    CHECK(poll_until(cluster, *c, seen, [&] { return seen.count() == 33; }, 30s));
+    CHECK(poll_until(
+        cluster, *c, seen, [&] { return seen.count() == 33; }, 30s));
     for (int p = 0; p < 3; ++p) CHECK(seen.contiguous({"t", p}, 0, produced[p]));
 }
 
@@ -126,7 +129,8 @@ TEST_CASE("engine sim: after a leader failover (new leader epoch) the partition 
     leader_down_mid_fetch(cluster);
 }
 
-TEST_CASE("engine sim: a cluster serving older API versions (no topic ids, no MEMBER_ID_REQUIRED)", "[sim][engine][versions]") {
+TEST_CASE("engine sim: a cluster serving older API versions (no topic ids, no MEMBER_ID_REQUIRED)",
+          "[sim][engine][versions]") {
     kt::fake_cluster cluster;
     cluster.limit_version(proto::FetchRequest::api_key, 11);
     cluster.limit_version(proto::MetadataRequest::api_key, 8);

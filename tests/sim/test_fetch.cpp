@@ -12,7 +12,8 @@ using namespace sim_support;
 // ---------------------------------------------------------------------------------------------
 // Leaders.
 
-TEST_CASE("engine sim: a partition without a leader is consumed again once its leader is back", "[sim][engine][fetch]") {
+TEST_CASE("engine sim: a partition without a leader is consumed again once its leader is back",
+          "[sim][engine][fetch]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 2);  // partition p led by node p
     seen_records seen;

@@ -57,7 +57,8 @@ TEST_CASE("engine sim: a member gets every partition, consumes all, commits; a s
     REQUIRE(seen_b.count() == 0);
     seen_records new_a, new_b;
     for (int p = 0; p < 4; ++p) cluster.produce("orders", p, "f", "g", "h");
-    REQUIRE(poll_until(cluster, {{a.get(), &new_a}, {b.get(), &new_b}}, [&] { return new_a.count() + new_b.count() == 12; }));
+    REQUIRE(poll_until(cluster, {{a.get(), &new_a}, {b.get(), &new_b}},
+                       [&] { return new_a.count() + new_b.count() == 12; }));
     for (auto const& tp : partitions_of("orders", 4)) {
         bool mine = a->assignment().count(tp) != 0;
         CHECK((mine ? new_a : new_b).contiguous(tp, 5, 8));
@@ -81,7 +82,8 @@ TEST_CASE("engine sim: a member gets every partition, consumes all, commits; a s
 // ---------------------------------------------------------------------------------------------
 // Coordinator error paths.
 
-TEST_CASE("engine sim: coordinator moved or NOT_COORDINATOR leads to FindCoordinator again", "[sim][engine][coordinator]") {
+TEST_CASE("engine sim: coordinator moved or NOT_COORDINATOR leads to FindCoordinator again",
+          "[sim][engine][coordinator]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 2);
     auto c = make_consumer(cluster);
@@ -143,7 +145,9 @@ TEST_CASE("engine sim: UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION: partitions lost
     cluster.on_request([&](const kt::request_info& info) {
         if (info.api_key == join_key) join_ids.push_back(decode_join_member_id(info));
     });
-    auto rejoined = [&] { return log.saw("lost:") && c->assignment().size() == 3 && !c->member_id().empty() && c->generation() > 0; };
+    auto rejoined = [&] {
+        return log.saw("lost:") && c->assignment().size() == 3 && !c->member_id().empty() && c->generation() > 0;
+    };
 
     SECTION("injected UNKNOWN_MEMBER_ID on a heartbeat") {
         cluster.inject(heartbeat_key, errc::unknown_member_id);
@@ -159,8 +163,9 @@ TEST_CASE("engine sim: UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION: partitions lost
     }
     SECTION("ILLEGAL_GENERATION on a commit: commitSync throws commit_failed_error, then the member rejoins") {
         cluster.inject(commit_key, errc::illegal_generation);
-        CHECK_THROWS_AS(c->commitSync(std::map<topic_partition, kafka::offset_and_metadata>{{{"t", 0}, {0, "", std::nullopt}}}),
-                        kafka::commit_failed_error);
+        CHECK_THROWS_AS(
+            c->commitSync(std::map<topic_partition, kafka::offset_and_metadata>{{{"t", 0}, {0, "", std::nullopt}}}),
+            kafka::commit_failed_error);
         REQUIRE(poll_until(cluster, *c, seen, rejoined));
     }
     REQUIRE_FALSE(join_ids.empty());
@@ -170,7 +175,8 @@ TEST_CASE("engine sim: UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION: partitions lost
     cluster.on_request({});
 }
 
-TEST_CASE("engine sim: REBALANCE_IN_PROGRESS on a heartbeat: rejoin, revoked then assigned (eager)", "[sim][engine][coordinator]") {
+TEST_CASE("engine sim: REBALANCE_IN_PROGRESS on a heartbeat: rejoin, revoked then assigned (eager)",
+          "[sim][engine][coordinator]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 2);
     auto c = make_consumer(cluster);
@@ -186,7 +192,8 @@ TEST_CASE("engine sim: REBALANCE_IN_PROGRESS on a heartbeat: rejoin, revoked the
     CHECK(c->generation() == generation + 1);
 }
 
-TEST_CASE("engine sim: a member that does not rejoin within the rebalance timeout is removed", "[sim][engine][coordinator]") {
+TEST_CASE("engine sim: a member that does not rejoin within the rebalance timeout is removed",
+          "[sim][engine][coordinator]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 4);
     // Sessions outlast the rebalance timeout (max.poll.interval.ms), so that only the latter can act.
@@ -205,7 +212,8 @@ TEST_CASE("engine sim: a member that does not rejoin within the rebalance timeou
     cluster.trigger_rebalance("g");
     auto start = cluster.now();
     // Only a polls (and rejoins); b is silent.
-    REQUIRE(poll_until(cluster, *a, seen_a, [&] { return a->assignment().size() == 4; }, 50s));
+    REQUIRE(poll_until(
+        cluster, *a, seen_a, [&] { return a->assignment().size() == 4; }, 50s));
     auto took = cluster.now() - start;
     CHECK(seconds(took) >= 19.9);
     CHECK(seconds(took) < 30.0);

@@ -116,7 +116,8 @@ TEST_CASE("engine sim api: groupMetadata and enforceRebalance", "[sim][engine][a
         if (!proto::decode_request(info.frame, req, v, corr)) reasons.push_back(req.reason.value_or(""));
     });
     c->enforceRebalance("a test asked");
-    REQUIRE(poll_until(cluster, *c, seen, [&] { return c->generation() > m.generation_id && c->assignment().size() == 2; }));
+    REQUIRE(poll_until(cluster, *c, seen,
+                       [&] { return c->generation() > m.generation_id && c->assignment().size() == 2; }));
     REQUIRE_FALSE(reasons.empty());
     CHECK(reasons.front() == "rebalance enforced by the user: a test asked");
 
@@ -150,7 +151,8 @@ TEST_CASE("engine sim api: ConsumerRecords::records(topic)", "[sim][engine][api]
     CHECK(bs == std::vector<std::string>{"b0"});
 }
 
-TEST_CASE("engine sim api: close(close_options) leaves, or remains in, the group as asked (KIP-1092)", "[sim][engine][api]") {
+TEST_CASE("engine sim api: close(close_options) leaves, or remains in, the group as asked (KIP-1092)",
+          "[sim][engine][api]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 2);
     seen_records seen;

@@ -52,12 +52,14 @@ TEST_CASE("engine sim log: a refused connection is one warning naming the addres
     auto first = log.with("connection to sim:1", kafka::log_level::warn);
     INFO(log.all());
     REQUIRE(first.size() == 1);
-    CHECK(contains(first[0], "[Consumer clientId=sim] connection to sim:1 (bootstrap server) failed: Connection refused"));
+    CHECK(contains(first[0],
+                   "[Consumer clientId=sim] connection to sim:1 (bootstrap server) failed: Connection refused"));
     CHECK(contains(first[0], "next attempt in"));
     CHECK(cluster.now() - start < 1s);
     // 35 s of attempts (reconnect backoff 50 ms growing to 1 s: about 35 of them) log 4 lines: at
     // 0, 10, 20 and 30 s; each after the first says how many were left out.
-    REQUIRE_FALSE(poll_until(cluster, *c, seen, [] { return false; }, 35s));
+    REQUIRE_FALSE(poll_until(
+        cluster, *c, seen, [] { return false; }, 35s));
     auto lines = log.with("connection to sim:1", kafka::log_level::warn);
     CHECK(lines.size() == 4);
     for (std::size_t i = 1; i < lines.size(); ++i) CHECK(contains(lines[i], " more like this in the last 1"));
@@ -72,9 +74,11 @@ TEST_CASE("engine sim log: a subscribed topic that does not exist is a warning p
     log.attach(*c);
     c->subscribe({"later"});
     seen_records seen;
-    REQUIRE_FALSE(poll_until(cluster, *c, seen, [] { return false; }, 25s));
+    REQUIRE_FALSE(poll_until(
+        cluster, *c, seen, [] { return false; }, 25s));
     INFO(log.all());
-    auto missing = log.with("[Consumer clientId=sim, groupId=g] topic 'later' does not exist (yet)", kafka::log_level::warn);
+    auto missing =
+        log.with("[Consumer clientId=sim, groupId=g] topic 'later' does not exist (yet)", kafka::log_level::warn);
     CHECK(missing.size() == 3);  // at 0, 10 and 20 s, though metadata was refreshed every second
     cluster.create_topic("later", 2);
     cluster.produce("later", 0, "x");
@@ -94,7 +98,8 @@ TEST_CASE("engine sim log: rebalances, lost partitions and fencing", "[sim][engi
         log.attach(*c);
         join(cluster, *c, seen, listener, "t", 2);
         INFO(log.all());
-        CHECK(log.with("[Consumer clientId=sim, groupId=g] assigned partitions: t-0, t-1", kafka::log_level::info).size() == 1);
+        CHECK(log.with("[Consumer clientId=sim, groupId=g] assigned partitions: t-0, t-1", kafka::log_level::info)
+                  .size() == 1);
         cluster.remove_member("g", c->member_id());
         REQUIRE(poll_until(cluster, *c, seen, [&] { return listener.saw("lost:") && c->assignment().size() == 2; }));
         CHECK(log.with("lost partitions: t-0, t-1 (the group membership was lost", kafka::log_level::warn).size() == 1);
@@ -108,13 +113,16 @@ TEST_CASE("engine sim log: rebalances, lost partitions and fencing", "[sim][engi
         cluster.inject(heartbeat_key, errc::fenced_instance_id);
         bool thrown = false;
         try {
-            poll_until(cluster, *c, seen, [] { return false; }, 10s);
+            poll_until(
+                cluster, *c, seen, [] { return false; }, 10s);
         } catch (const kafka::kafka_error& e) {
             thrown = e.code() == errc::fenced_instance_id;
         }
         INFO(log.all());
         CHECK(thrown);
-        CHECK(log.with("this static member was fenced by another with the same group.instance.id", kafka::log_level::error).size() == 1);
+        CHECK(log.with("this static member was fenced by another with the same group.instance.id",
+                       kafka::log_level::error)
+                  .size() == 1);
     }
 }
 
@@ -141,9 +149,11 @@ TEST_CASE("engine sim log: offset resets and commit failures", "[sim][engine][lo
     glog.attach(*g);
     g->assign({{"t", 0}});
     cluster.inject(commit_key, errc::group_authorization_failed);
-    CHECK_THROWS(g->commitSync(std::map<topic_partition, kafka::offset_and_metadata>{{{"t", 0}, {2, "", std::nullopt}}}));
+    CHECK_THROWS(
+        g->commitSync(std::map<topic_partition, kafka::offset_and_metadata>{{{"t", 0}, {2, "", std::nullopt}}}));
     INFO(glog.all());
-    CHECK(glog.with("[Consumer clientId=sim, groupId=g] commit of offsets t-0@2 failed:", kafka::log_level::warn).size() == 1);
+    CHECK(glog.with("[Consumer clientId=sim, groupId=g] commit of offsets t-0@2 failed:", kafka::log_level::warn)
+              .size() == 1);
 }
 
 TEST_CASE("engine sim log: the configuration's warnings reach the sink when it is set", "[sim][engine][logging]") {
@@ -152,5 +162,6 @@ TEST_CASE("engine sim log: the configuration's warnings reach the sink when it i
     auto c = make_consumer(cluster, {{"reconnect.backoff.ms", "100"}});
     log.attach(*c);
     INFO(log.all());
-    CHECK(log.with("reconnect.backoff.ms is set but reconnect.backoff.max.ms is not", kafka::log_level::warn).size() == 1);
+    CHECK(log.with("reconnect.backoff.ms is set but reconnect.backoff.max.ms is not", kafka::log_level::warn).size() ==
+          1);
 }

@@ -8,7 +8,8 @@
 
 using namespace sim_support;
 
-TEST_CASE("engine sim: wakeup() from another thread interrupts a poll blocked in simulated time", "[sim][engine][threads]") {
+TEST_CASE("engine sim: wakeup() from another thread interrupts a poll blocked in simulated time",
+          "[sim][engine][threads]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 1);
     auto c = make_consumer(cluster);

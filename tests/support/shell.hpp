@@ -74,7 +74,8 @@ inline std::map<std::string, std::string> read_env_file(const std::string& path)
         auto eq = line.find('=');
         if (eq == std::string::npos) continue;
         auto value = line.substr(eq + 1);
-        if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
+        if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
+            value = value.substr(1, value.size() - 2);
         out[line.substr(0, eq)] = value;
     }
     return out;

@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <unistd.h>
 
 using namespace std::chrono_literals;
 using kafka::config_error;
@@ -33,7 +33,8 @@ void require_config_error(F&& make, const std::string& key, std::initializer_lis
     }
 }
 
-void require_error(std::map<std::string, std::string> props, const std::string& key, std::initializer_list<std::string> fragments) {
+void require_error(std::map<std::string, std::string> props, const std::string& key,
+                   std::initializer_list<std::string> fragments) {
     props.insert(bootstrap);
     require_config_error([&] { consumer_config{props}; }, key, fragments);
 }
@@ -115,7 +116,8 @@ TEST_CASE("every supported key defaults to the Java consumer's default", "[confi
 
     // Every supported key of the table is covered above (or is bootstrap.servers / client.id /
     // enable.auto.commit / partition.assignment.strategy, checked separately).
-    std::set<std::string> covered{"bootstrap.servers", "client.id", "enable.auto.commit", "partition.assignment.strategy"};
+    std::set<std::string> covered{"bootstrap.servers", "client.id", "enable.auto.commit",
+                                  "partition.assignment.strategy"};
     for (auto& [key, value] : java) covered.insert(key);
     for (auto& k : kafka::consumer_config_keys)
         if (k.status == config_status::supported) {
@@ -197,7 +199,8 @@ TEST_CASE("the table is consistent: unique names, and defaults pass their own ch
 
 TEST_CASE("isolation_level values are the ones sent on the wire", "[config]") {
     CHECK(with({{"isolation.level", "read_committed"}}).isolation_level() == kafka::isolation_level::read_committed);
-    CHECK(with({{"isolation.level", "read_uncommitted"}}).isolation_level() == kafka::isolation_level::read_uncommitted);
+    CHECK(with({{"isolation.level", "read_uncommitted"}}).isolation_level() ==
+          kafka::isolation_level::read_uncommitted);
     CHECK(static_cast<int>(kafka::isolation_level::read_uncommitted) == 0);
     CHECK(static_cast<int>(kafka::isolation_level::read_committed) == 1);
 }
@@ -253,26 +256,67 @@ TEST_CASE("bootstrap.servers: host:port lists, IPv6, schemes", "[config]") {
     CHECK(consumer_config{{"bootstrap.servers", "[::1]:9092,[fe80::1%eth0]:9093"}}.bootstrap_servers() ==
           servers{{"::1", 9092}, {"fe80::1%eth0", 9093}});
     CHECK(consumer_config{{"bootstrap.servers", "::1:9092"}}.bootstrap_servers() == servers{{"::1", 9092}});
-    CHECK(consumer_config{{"bootstrap.servers", "SASL_SSL://broker:9094"}}.bootstrap_servers() == servers{{"broker", 9094}});
-    CHECK(consumer_config{{"bootstrap.servers", "a:1,,b:2"}}.bootstrap_servers() == servers{{"a", 1}, {"b", 2}});  // Java skips empties
+    CHECK(consumer_config{{"bootstrap.servers", "SASL_SSL://broker:9094"}}.bootstrap_servers() ==
+          servers{{"broker", 9094}});
+    CHECK(consumer_config{{"bootstrap.servers", "a:1,,b:2"}}.bootstrap_servers() ==
+          servers{{"a", 1}, {"b", 2}});  // Java skips empties
 
-    require_config_error([] { consumer_config{{"group.id", "g"}}; }, "bootstrap.servers", {"missing required configuration"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "  "}}; }, "bootstrap.servers", {"missing required configuration"});
+    require_config_error(
+        [] {
+            consumer_config{{"group.id", "g"}};
+        },
+        "bootstrap.servers", {"missing required configuration"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "  "}};
+        },
+        "bootstrap.servers", {"missing required configuration"});
     require_config_error([] { consumer_config{{"bootstrap.servers", " , "}}; }, "bootstrap.servers", {"no host:port"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "localhost"}}; }, "bootstrap.servers", {"'localhost'", "no port"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "localhost:99999"}}; }, "bootstrap.servers", {"invalid port"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "localhost:0"}}; }, "bootstrap.servers", {"invalid port"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "localhost:x"}}; }, "bootstrap.servers", {"invalid port"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "[::1:9092"}}; }, "bootstrap.servers", {"[ipv6-address]:port"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "bad/host:9092"}}; }, "bootstrap.servers", {"host name"});
-    require_config_error([] { consumer_config{{"bootstrap.servers", "a:1,a:1"}}; }, "bootstrap.servers", {"listed twice"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "localhost"}};
+        },
+        "bootstrap.servers", {"'localhost'", "no port"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "localhost:99999"}};
+        },
+        "bootstrap.servers", {"invalid port"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "localhost:0"}};
+        },
+        "bootstrap.servers", {"invalid port"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "localhost:x"}};
+        },
+        "bootstrap.servers", {"invalid port"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "[::1:9092"}};
+        },
+        "bootstrap.servers", {"[ipv6-address]:port"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "bad/host:9092"}};
+        },
+        "bootstrap.servers", {"host name"});
+    require_config_error(
+        [] {
+            consumer_config{{"bootstrap.servers", "a:1,a:1"}};
+        },
+        "bootstrap.servers", {"listed twice"});
 }
 
 TEST_CASE("unknown keys are named, with a suggestion when one is close", "[config]") {
-    require_error({{"fetch.mni.bytes", "1"}}, "fetch.mni.bytes", {"unknown configuration 'fetch.mni.bytes'", "did you mean 'fetch.min.bytes'?"});
-    require_error({{"sasl.mechanisms", "PLAIN"}}, "sasl.mechanisms", {"did you mean 'sasl.mechanism'?"});  // librdkafka's plural
+    require_error({{"fetch.mni.bytes", "1"}}, "fetch.mni.bytes",
+                  {"unknown configuration 'fetch.mni.bytes'", "did you mean 'fetch.min.bytes'?"});
+    require_error({{"sasl.mechanisms", "PLAIN"}}, "sasl.mechanisms",
+                  {"did you mean 'sasl.mechanism'?"});  // librdkafka's plural
     require_error({{"max_poll_records", "5"}}, "max_poll_records", {"did you mean 'max.poll.records'?"});
-    require_error({{"Group.Id", "g"}}, "Group.Id", {"did you mean 'group.id'?"});  // keys are case-sensitive, as in Java
+    require_error({{"Group.Id", "g"}}, "Group.Id",
+                  {"did you mean 'group.id'?"});  // keys are case-sensitive, as in Java
     try {
         with({{"statistics.interval.ms", "1000"}});
         FAIL("accepted an unknown key");
@@ -281,7 +325,8 @@ TEST_CASE("unknown keys are named, with a suggestion when one is close", "[confi
         CHECK_FALSE(contains(e.what(), "did you mean"));
     }
     // get() and find() also refuse keys that do not exist.
-    require_config_error([] { consumer_config{bootstrap}.get("no.such.key"); }, "no.such.key", {"unknown configuration"});
+    require_config_error([] { consumer_config{bootstrap}.get("no.such.key"); }, "no.such.key",
+                         {"unknown configuration"});
 }
 
 TEST_CASE("bad values: type, Java range, allowed strings", "[config]") {
@@ -297,13 +342,16 @@ TEST_CASE("bad values: type, Java range, allowed strings", "[config]") {
     require_error({{"retry.backoff.ms", "-5"}}, "retry.backoff.ms", {"must be at least 0"});
     require_error({{"metrics.num.samples", "0"}}, "metrics.num.samples", {"must be at least 1"});
     require_error({{"enable.auto.commit", "yes"}}, "enable.auto.commit", {"'yes'", "expected true or false"});
-    require_error({{"isolation.level", "READ_COMMITTED"}}, "isolation.level", {"must be one of: read_uncommitted, read_committed"});
+    require_error({{"isolation.level", "READ_COMMITTED"}}, "isolation.level",
+                  {"must be one of: read_uncommitted, read_committed"});
     require_error({{"security.protocol", "TLS"}}, "security.protocol", {"PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"});
     require_error({{"group.protocol", "eager"}}, "group.protocol", {"must be one of: classic, consumer"});
-    require_error({{"client.dns.lookup", "default"}}, "client.dns.lookup", {"use_all_dns_ips, resolve_canonical_bootstrap_servers_only"});
+    require_error({{"client.dns.lookup", "default"}}, "client.dns.lookup",
+                  {"use_all_dns_ips, resolve_canonical_bootstrap_servers_only"});
     require_error({{"metrics.recording.level", "info"}}, "metrics.recording.level", {"INFO, DEBUG, TRACE"});
     require_error({{"metadata.recovery.strategy", "retry"}}, "metadata.recovery.strategy", {"none, rebootstrap"});
-    require_error({{"ssl.endpoint.identification.algorithm", "none"}}, "ssl.endpoint.identification.algorithm", {"'https' or empty"});
+    require_error({{"ssl.endpoint.identification.algorithm", "none"}}, "ssl.endpoint.identification.algorithm",
+                  {"'https' or empty"});
     require_error({{"ssl.enabled.protocols", "TLSv1.2,SSLv3"}}, "ssl.enabled.protocols", {"'SSLv3'"});
     require_error({{"group.id", " "}}, "group.id", {"must not be empty"});
     require_error({{"group.instance.id", ""}}, "group.instance.id", {"must not be empty"});
@@ -311,8 +359,10 @@ TEST_CASE("bad values: type, Java range, allowed strings", "[config]") {
     require_error({{"group.instance.id", ".."}}, "group.instance.id", {"'.' or '..'"});
     require_error({{"group.instance.id", std::string(250, 'x')}}, "group.instance.id", {"249"});
     // Accepted-and-ignored keys are still checked the way Java checks them.
-    require_error({{"sasl.login.refresh.window.factor", "0.3"}}, "sasl.login.refresh.window.factor", {"must be between 0.5 and 1"});
-    require_error({{"sasl.login.refresh.buffer.seconds", "40000"}}, "sasl.login.refresh.buffer.seconds", {"not a 16-bit integer"});
+    require_error({{"sasl.login.refresh.window.factor", "0.3"}}, "sasl.login.refresh.window.factor",
+                  {"must be between 0.5 and 1"});
+    require_error({{"sasl.login.refresh.buffer.seconds", "40000"}}, "sasl.login.refresh.buffer.seconds",
+                  {"not a 16-bit integer"});
     require_error({{"enable.metrics.push", "maybe"}}, "enable.metrics.push", {"expected true or false"});
     CHECK(with({{"sasl.login.refresh.window.factor", "0.75"}}).get("sasl.login.refresh.window.factor") == "0.75");
 }
@@ -334,16 +384,21 @@ TEST_CASE("auto.offset.reset: earliest, latest, none and by_duration", "[config]
     require_error({{"auto.offset.reset", "by_duration"}}, "auto.offset.reset", {"needs a duration"});
     require_error({{"auto.offset.reset", "by_duration:-PT1H"}}, "auto.offset.reset", {"must not be negative"});
     CHECK(reset("by_duration:PT1.S").auto_offset_reset_duration() == 1s);  // an empty fraction, as Java allows
-    for (auto bad : {"1H", "P", "PT", "PT1", "P1H", "PT1D", "PT1.1234567890S", "PT1H2", "P1DT", "PT99999999999999999999S", "P106751991167301D"}) {
+    for (auto bad : {"1H", "P", "PT", "PT1", "P1H", "PT1D", "PT1.1234567890S", "PT1H2", "P1DT",
+                     "PT99999999999999999999S", "P106751991167301D"}) {
         INFO(bad);
         require_error({{"auto.offset.reset", std::string("by_duration:") + bad}}, "auto.offset.reset", {"ISO-8601"});
     }
 }
 
 TEST_CASE("partition.assignment.strategy: wire names and Java class names", "[config]") {
-    auto strategy = [](std::string v) { return with({{"partition.assignment.strategy", v}}).partition_assignment_strategy(); };
-    CHECK(strategy("org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.RoundRobinAssignor,"
-                   "org.apache.kafka.clients.consumer.StickyAssignor,org.apache.kafka.clients.consumer.CooperativeStickyAssignor") ==
+    auto strategy = [](std::string v) {
+        return with({{"partition.assignment.strategy", v}}).partition_assignment_strategy();
+    };
+    CHECK(strategy(
+              "org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.RoundRobinAssignor,"
+              "org.apache.kafka.clients.consumer.StickyAssignor,org.apache.kafka.clients.consumer."
+              "CooperativeStickyAssignor") ==
           std::vector<std::string>{"range", "roundrobin", "sticky", "cooperative-sticky"});
     CHECK(strategy("cooperative-sticky,range") == std::vector<std::string>{"cooperative-sticky", "range"});
     CHECK(strategy("my-rack-aware") == std::vector<std::string>{"my-rack-aware"});  // a custom assignor policy's name()
@@ -351,20 +406,27 @@ TEST_CASE("partition.assignment.strategy: wire names and Java class names", "[co
 
     require_error({{"partition.assignment.strategy", "com.example.MyAssignor"}}, "partition.assignment.strategy",
                   {"'com.example.MyAssignor' names a Java class", "custom assignor"});
-    require_error({{"partition.assignment.strategy", "roundrobbin"}}, "partition.assignment.strategy", {"did you mean 'roundrobin'?"});
-    require_error({{"partition.assignment.strategy", "Range"}}, "partition.assignment.strategy", {"did you mean 'range'?"});
+    require_error({{"partition.assignment.strategy", "roundrobbin"}}, "partition.assignment.strategy",
+                  {"did you mean 'roundrobin'?"});
+    require_error({{"partition.assignment.strategy", "Range"}}, "partition.assignment.strategy",
+                  {"did you mean 'range'?"});
     require_error({{"partition.assignment.strategy", "range,org.apache.kafka.clients.consumer.RangeAssignor"}},
                   "partition.assignment.strategy", {"'range' is listed twice"});
     require_error({{"partition.assignment.strategy", "range,,sticky"}}, "partition.assignment.strategy", {"empty"});
 }
 
 TEST_CASE("rejected keys say why and what to use instead; blank values pass", "[config]") {
-    require_error({{"interceptor.classes", "com.example.Audit"}}, "interceptor.classes", {"not supported by this client"});
-    require_error({{"metric.reporters", "org.apache.kafka.common.metrics.JmxReporter"}}, "metric.reporters", {"not supported by this client"});
-    require_error({{"ssl.truststore.location", "/tmp/t.jks"}}, "ssl.truststore.location", {"not supported", "ssl.ca.location"});
-    require_error({{"ssl.keystore.location", "/tmp/k.jks"}}, "ssl.keystore.location", {"ssl.certificate.location", "ssl.key.location"});
+    require_error({{"interceptor.classes", "com.example.Audit"}}, "interceptor.classes",
+                  {"not supported by this client"});
+    require_error({{"metric.reporters", "org.apache.kafka.common.metrics.JmxReporter"}}, "metric.reporters",
+                  {"not supported by this client"});
+    require_error({{"ssl.truststore.location", "/tmp/t.jks"}}, "ssl.truststore.location",
+                  {"not supported", "ssl.ca.location"});
+    require_error({{"ssl.keystore.location", "/tmp/k.jks"}}, "ssl.keystore.location",
+                  {"ssl.certificate.location", "ssl.key.location"});
     require_error({{"ssl.truststore.type", "PEM"}}, "ssl.truststore.type", {"ssl.ca.location"});
-    require_error({{"sasl.login.callback.handler.class", "x.Y"}}, "sasl.login.callback.handler.class", {"sasl.username"});
+    require_error({{"sasl.login.callback.handler.class", "x.Y"}}, "sasl.login.callback.handler.class",
+                  {"sasl.username"});
     require_error({{"share.acknowledgement.mode", "explicit"}}, "share.acknowledgement.mode", {"share"});
     auto cfg = with({{"interceptor.classes", ""}, {"metric.reporters", " "}});
     CHECK_FALSE(cfg.is_set("interceptor.classes"));
@@ -404,21 +466,23 @@ TEST_CASE("enable.auto.commit without group.id, as Java's maybeOverrideEnableAut
 }
 
 TEST_CASE("group protocol rules, as Java's ConsumerConfig post-processing", "[config]") {
-    require_error({{"group.id", "g"}, {"group.remote.assignor", "uniform"}}, "group.remote.assignor", {"group.protocol=classic"});
+    require_error({{"group.id", "g"}, {"group.remote.assignor", "uniform"}}, "group.remote.assignor",
+                  {"group.protocol=classic"});
     auto kip848 = with({{"group.id", "g"}, {"group.protocol", "consumer"}, {"group.remote.assignor", "uniform"}});
     CHECK(kip848.group_protocol() == kafka::group_protocol::consumer);
     CHECK(kip848.group_remote_assignor() == "uniform");
 
-    require_error({{"group.id", "g"}, {"group.protocol", "consumer"}, {"session.timeout.ms", "10000"}}, "session.timeout.ms",
-                  {"cannot be set when group.protocol=consumer"});
-    require_error({{"group.id", "g"}, {"group.protocol", "consumer"}, {"heartbeat.interval.ms", "1000"}}, "heartbeat.interval.ms",
-                  {"group.protocol=consumer"});
+    require_error({{"group.id", "g"}, {"group.protocol", "consumer"}, {"session.timeout.ms", "10000"}},
+                  "session.timeout.ms", {"cannot be set when group.protocol=consumer"});
+    require_error({{"group.id", "g"}, {"group.protocol", "consumer"}, {"heartbeat.interval.ms", "1000"}},
+                  "heartbeat.interval.ms", {"group.protocol=consumer"});
     require_error({{"group.id", "g"},
                    {"group.protocol", "consumer"},
                    {"partition.assignment.strategy", "range"},
                    {"heartbeat.interval.ms", "1000"},
                    {"session.timeout.ms", "10000"}},
-                  "partition.assignment.strategy", {"partition.assignment.strategy, heartbeat.interval.ms, session.timeout.ms"});
+                  "partition.assignment.strategy",
+                  {"partition.assignment.strategy, heartbeat.interval.ms, session.timeout.ms"});
     // Blank counts as unset, as in Java.
     CHECK_NOTHROW(with({{"group.id", "g"}, {"group.protocol", "consumer"}, {"partition.assignment.strategy", " "}}));
     // A blank remote assignor under classic is fine too.
@@ -446,7 +510,8 @@ TEST_CASE("warnings where Java only logs", "[config]") {
     CHECK(with({{"reconnect.backoff.ms", "200"}, {"reconnect.backoff.max.ms", "5000"}}).reconnect_backoff_max() == 5s);
 
     CHECK(has_warning(with({{"retry.backoff.ms", "2000"}}), "retry.backoff.max.ms"));
-    CHECK(has_warning(with({{"socket.connection.setup.timeout.ms", "60000"}}), "socket.connection.setup.timeout.max.ms"));
+    CHECK(
+        has_warning(with({{"socket.connection.setup.timeout.ms", "60000"}}), "socket.connection.setup.timeout.max.ms"));
     CHECK(has_warning(with({{"group.instance.id", "i1"}}), "group.instance.id is set but group.id is not"));
     CHECK(has_warning(with({{"sasl.mechanism", "PLAIN"}}), "sasl.* settings are unused"));
     CHECK(has_warning(with({{"ssl.ca.location", "/ca.pem"}}), "does not use TLS"));
@@ -471,39 +536,52 @@ TEST_CASE("SASL: mechanisms, credentials and sasl.jaas.config", "[config]") {
         return p;
     };
     require_error(sasl({{"sasl.mechanism", "GSSAPI"}}), "sasl.mechanism", {"'GSSAPI' is not supported by this client"});
-    require_error(sasl({{"sasl.mechanism", "OAUTHBEARER"}}), "sasl.mechanism", {"'OAUTHBEARER' is not supported by this client", "PLAIN"});
-    require_error(sasl({{"sasl.mechanism", "plain"}}), "sasl.mechanism", {"not supported"});  // mechanism names are case-sensitive
-    require_error(sasl({{"sasl.username", "u"}, {"sasl.password", "p"}}), "sasl.mechanism", {"needs sasl.mechanism", "GSSAPI"});
+    require_error(sasl({{"sasl.mechanism", "OAUTHBEARER"}}), "sasl.mechanism",
+                  {"'OAUTHBEARER' is not supported by this client", "PLAIN"});
+    require_error(sasl({{"sasl.mechanism", "plain"}}), "sasl.mechanism",
+                  {"not supported"});  // mechanism names are case-sensitive
+    require_error(sasl({{"sasl.username", "u"}, {"sasl.password", "p"}}), "sasl.mechanism",
+                  {"needs sasl.mechanism", "GSSAPI"});
     require_error(sasl({{"sasl.mechanism", "PLAIN"}}), "sasl.username", {"needs credentials"});
-    require_error(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.username", "u"}}), "sasl.password", {"sasl.password is not"});
-    require_error(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.password", "p"}}), "sasl.username", {"sasl.username is not"});
+    require_error(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.username", "u"}}), "sasl.password",
+                  {"sasl.password is not"});
+    require_error(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.password", "p"}}), "sasl.username",
+                  {"sasl.username is not"});
 
-    const std::string plain = R"(org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="p@ss \"quoted\"";)";
+    const std::string plain =
+        R"(org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="p@ss \"quoted\"";)";
     auto cfg = with(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.jaas.config", plain}}));
     CHECK(cfg.sasl_mechanism() == kafka::sasl_mechanism::plain);
     CHECK(cfg.sasl_username() == "alice");
     CHECK(cfg.sasl_password() == "p@ss \"quoted\"");
 
     auto scram = with(sasl({{"sasl.mechanism", "SCRAM-SHA-256"},
-                            {"sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required\n"
-                                                 "  username=bob\n  password=\"hunter2\";"}}));
+                            {"sasl.jaas.config",
+                             "org.apache.kafka.common.security.scram.ScramLoginModule required\n"
+                             "  username=bob\n  password=\"hunter2\";"}}));
     CHECK(scram.sasl_mechanism() == kafka::sasl_mechanism::scram_sha_256);
     CHECK(scram.sasl_username() == "bob");
     CHECK(scram.sasl_password() == "hunter2");
 
-    require_error(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.jaas.config", plain}, {"sasl.username", "u"}, {"sasl.password", "p"}}),
-                  "sasl.jaas.config", {"not both"});
-    require_error({{"sasl.jaas.config", "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;"}}, "sasl.jaas.config",
-                  {"Krb5LoginModule", "not supported by this client"});
-    require_error({{"sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\""}},
-                  "sasl.jaas.config", {"ended by ';'"});
-    require_error({{"sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule mandatory username=u password=p;"}},
-                  "sasl.jaas.config", {"control flag"});
-    require_error({{"sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=u;"}},
-                  "sasl.jaas.config", {"password option is missing"});
+    require_error(
+        sasl(
+            {{"sasl.mechanism", "PLAIN"}, {"sasl.jaas.config", plain}, {"sasl.username", "u"}, {"sasl.password", "p"}}),
+        "sasl.jaas.config", {"not both"});
+    require_error({{"sasl.jaas.config", "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;"}},
+                  "sasl.jaas.config", {"Krb5LoginModule", "not supported by this client"});
     require_error({{"sasl.jaas.config",
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required username=u password=p tokenauth=true;"}},
-                  "sasl.jaas.config", {"tokenauth"});
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\""}},
+                  "sasl.jaas.config", {"ended by ';'"});
+    require_error({{"sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule mandatory username=u password=p;"}},
+                  "sasl.jaas.config", {"control flag"});
+    require_error(
+        {{"sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=u;"}},
+        "sasl.jaas.config", {"password option is missing"});
+    require_error(
+        {{"sasl.jaas.config",
+          "org.apache.kafka.common.security.scram.ScramLoginModule required username=u password=p tokenauth=true;"}},
+        "sasl.jaas.config", {"tokenauth"});
 }
 
 TEST_CASE("TLS: PEM files in pairs", "[config]") {
@@ -516,12 +594,15 @@ TEST_CASE("TLS: PEM files in pairs", "[config]") {
     CHECK(tls.ssl_certificate_location() == "/etc/client.pem");
     CHECK(tls.ssl_key_location() == "/etc/client.key");
     CHECK(tls.ssl_key_password() == "kp");
-    require_error({{"security.protocol", "SSL"}, {"ssl.certificate.location", "/etc/client.pem"}}, "ssl.key.location", {"set together"});
-    require_error({{"security.protocol", "SSL"}, {"ssl.key.location", "/etc/client.key"}}, "ssl.certificate.location", {"set together"});
+    require_error({{"security.protocol", "SSL"}, {"ssl.certificate.location", "/etc/client.pem"}}, "ssl.key.location",
+                  {"set together"});
+    require_error({{"security.protocol", "SSL"}, {"ssl.key.location", "/etc/client.key"}}, "ssl.certificate.location",
+                  {"set together"});
 }
 
 TEST_CASE("secrets never appear in to_string() or in errors", "[config]") {
-    const std::string jaas = R"(org.apache.kafka.common.security.scram.ScramLoginModule required username="svc" password="jaas-secret";)";
+    const std::string jaas =
+        R"(org.apache.kafka.common.security.scram.ScramLoginModule required username="svc" password="jaas-secret";)";
     auto cfg = with({{"security.protocol", "SASL_SSL"},
                      {"sasl.mechanism", "SCRAM-SHA-512"},
                      {"sasl.jaas.config", jaas},
@@ -536,14 +617,18 @@ TEST_CASE("secrets never appear in to_string() or in errors", "[config]") {
     CHECK(contains(dump, "ssl.key.password = [hidden]"));
     CHECK(contains(dump, "security.protocol = SASL_SSL"));
 
-    auto direct = with({{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "PLAIN"}, {"sasl.username", "u"}, {"sasl.password", "pw-secret"}});
+    auto direct = with({{"security.protocol", "SASL_PLAINTEXT"},
+                        {"sasl.mechanism", "PLAIN"},
+                        {"sasl.username", "u"},
+                        {"sasl.password", "pw-secret"}});
     CHECK_FALSE(contains(direct.to_string(), "pw-secret"));
     CHECK(contains(direct.to_string(), "sasl.password = [hidden]"));
     CHECK(contains(direct.to_string(), "sasl.username = u"));
 
     // A malformed JAAS text: the error names the key but not the text (it holds a password).
     try {
-        with({{"sasl.jaas.config", R"(org.apache.kafka.common.security.plain.PlainLoginModule required password="leak-me" username=)"}});
+        with({{"sasl.jaas.config",
+               R"(org.apache.kafka.common.security.plain.PlainLoginModule required password="leak-me" username=)"}});
         FAIL("accepted a malformed sasl.jaas.config");
     } catch (const config_error& e) {
         CHECK(e.key() == "sasl.jaas.config");
@@ -668,14 +753,17 @@ TEST_CASE("the builder produces the same properties and the same validation", "[
     CHECK(from_builder.sasl_username() == "alice");
 
     // Same validation path: the same errors.
-    require_config_error([] { consumer_config_builder{}.bootstrap_servers("h:1").max_poll_records(0).build(); }, "max.poll.records",
-                         {"must be at least 1"});
-    require_config_error([] { consumer_config_builder{}.bootstrap_servers("h:1").enable_auto_commit(true).build(); }, "enable.auto.commit",
-                         {"group.id"});
-    require_config_error([] { consumer_config_builder{}.group_id("g").build(); }, "bootstrap.servers", {"missing required"});
+    require_config_error([] { consumer_config_builder{}.bootstrap_servers("h:1").max_poll_records(0).build(); },
+                         "max.poll.records", {"must be at least 1"});
+    require_config_error([] { consumer_config_builder{}.bootstrap_servers("h:1").enable_auto_commit(true).build(); },
+                         "enable.auto.commit", {"group.id"});
+    require_config_error([] { consumer_config_builder{}.group_id("g").build(); }, "bootstrap.servers",
+                         {"missing required"});
 
     // by_duration written as ISO-8601.
-    auto by = [](std::chrono::milliseconds d) { return consumer_config_builder{}.bootstrap_servers("h:1").auto_offset_reset_by_duration(d); };
+    auto by = [](std::chrono::milliseconds d) {
+        return consumer_config_builder{}.bootstrap_servers("h:1").auto_offset_reset_by_duration(d);
+    };
     CHECK(by(90min).properties().at("auto.offset.reset") == "by_duration:PT5400S");
     CHECK(by(1500ms).properties().at("auto.offset.reset") == "by_duration:PT1.500S");
     CHECK(by(50ms).properties().at("auto.offset.reset") == "by_duration:PT0.050S");
@@ -684,8 +772,9 @@ TEST_CASE("the builder produces the same properties and the same validation", "[
     require_config_error([&] { by(-1s).build(); }, "auto.offset.reset", {"negative"});
 }
 
-TEST_CASE("a properties file shared with a producer, admin client or Kafka Streams: their keys are accepted with a warning",
-          "[config]") {
+TEST_CASE(
+    "a properties file shared with a producer, admin client or Kafka Streams: their keys are accepted with a warning",
+    "[config]") {
     auto cfg = kafka::consumer_config::from_properties_file([] {
         auto path = std::filesystem::temp_directory_path() / ("shared-" + std::to_string(::getpid()) + ".properties");
         std::ofstream(path) << "bootstrap.servers=127.0.0.1:9092\n"
@@ -705,7 +794,8 @@ TEST_CASE("a properties file shared with a producer, admin client or Kafka Strea
     CHECK(cfg.other_client_keys().at("acks") == "all");
     auto warned = [&](const std::string& key, const std::string& client) {
         for (auto const& w : cfg.warnings())
-            if (contains(w, "configuration '" + key + "' was supplied but is not used: it is a " + client + " setting")) return true;
+            if (contains(w, "configuration '" + key + "' was supplied but is not used: it is a " + client + " setting"))
+                return true;
         return false;
     };
     CHECK(warned("acks", "producer"));

@@ -6,7 +6,6 @@
 
 #include <catch2/catch.hpp>
 
-
 TEST_CASE("sensor: a rate covers at least samples - 1 full windows, as Kafka's Rate", "[metrics]") {
     kafka::sensor s({1000, 2});
     s.record(10, 0);
@@ -47,7 +46,8 @@ TEST_CASE("sensor: the oldest window is reused when all are taken", "[metrics]")
 
 TEST_CASE("to_prometheus: families, labels, counters and NaN", "[metrics]") {
     std::vector<kafka::metric> all{
-        {{"records-consumed-total", "consumer-fetch-manager-metrics", {{"client-id", "c1"}, {"topic", "t"}}, "Records"}, 5},
+        {{"records-consumed-total", "consumer-fetch-manager-metrics", {{"client-id", "c1"}, {"topic", "t"}}, "Records"},
+         5},
         {{"records-lag-max", "consumer-fetch-manager-metrics", {{"client-id", "c1"}}, "Lag"}, std::nan("")},
         {{"records-consumed-total", "consumer-fetch-manager-metrics", {{"client-id", "c\"1"}}, "Records"}, 7},
     };

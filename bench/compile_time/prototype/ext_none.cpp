@@ -1,8 +1,15 @@
 // Does extern template spare a TU the instantiation? (ext_none: see README.md)
 #include <regex>
 #include <string>
-template <class T> struct S {
-    bool f(const std::string& s) { std::basic_regex<T> r(s); return std::regex_match(s, r); }
+template <class T>
+struct S {
+    bool f(const std::string& s) {
+        std::basic_regex<T> r(s);
+        return std::regex_match(s, r);
+    }
 };
 
-int main() { S<char> s; return s.f("a"); }
+int main() {
+    S<char> s;
+    return s.f("a");
+}

@@ -19,10 +19,19 @@
 #include <kafka/topic_partition.hpp>
 
 namespace kafka {
-namespace transports { class tcp; }
-namespace assignors { struct range; template <class...> struct list; }
+namespace transports {
+class tcp;
+}
+namespace assignors {
+struct range;
+template <class...>
+struct list;
+}  // namespace assignors
 enum class log_level { debug, info, warn, error };
-struct topic_pattern { explicit topic_pattern(std::string r) : regex(std::move(r)) {} std::string regex; };
+struct topic_pattern {
+    explicit topic_pattern(std::string r) : regex(std::move(r)) {}
+    std::string regex;
+};
 struct rebalance_listener {
     std::function<void(const std::vector<topic_partition>&)> on_partitions_revoked;
     std::function<void(const std::vector<topic_partition>&)> on_partitions_assigned;
@@ -59,6 +68,7 @@ public:
     void resume(const std::vector<topic_partition>& partitions);
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
     void wakeup();
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

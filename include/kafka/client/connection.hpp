@@ -83,8 +83,12 @@ public:
 
     connection(asio::any_io_executor executor, Transport& transport, broker_address address, std::string client_id,
                std::chrono::milliseconds request_timeout, std::optional<sasl_credentials> sasl = std::nullopt)
-        : executor_(std::move(executor)), transport_(transport), address_(std::move(address)), client_id_(std::move(client_id)),
-          request_timeout_(request_timeout), sasl_credentials_(std::move(sasl)) {}
+        : executor_(std::move(executor)),
+          transport_(transport),
+          address_(std::move(address)),
+          client_id_(std::move(client_id)),
+          request_timeout_(request_timeout),
+          sasl_credentials_(std::move(sasl)) {}
 
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -154,7 +158,8 @@ public:
         byte_buffer frame;
         req.encode_frame(frame, version, id, client_id_);
         last_frame_bytes_ = frame.size();
-        in_flight_.push_back({id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
+        in_flight_.push_back(
+            {id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
         write_queue_.push_back(std::move(frame));
         if (!writing_) write_next();
     }
@@ -225,7 +230,8 @@ private:
                 protocol::ApiVersionsResponse v0;
                 if (!protocol::decode_response(*body, 0, id, v0))
                     for (auto const& k : v0.api_keys)
-                        if (k.api_key == protocol::api_versions_key) next = std::min<std::int16_t>(k.max_version, version - 1);
+                        if (k.api_key == protocol::api_versions_key)
+                            next = std::min<std::int16_t>(k.max_version, version - 1);
                 return self->negotiate(next);
             }
             if (dec) return self->close(dec);
@@ -246,7 +252,8 @@ private:
     void start_sasl() {
         state_ = state::authenticating;
         auto hs_version = pick_version(protocol::SaslHandshakeRequest::api_key, {1, 1});
-        auto auth_version = pick_version(protocol::SaslAuthenticateRequest::api_key, protocol::SaslAuthenticateRequest::valid);
+        auto auth_version =
+            pick_version(protocol::SaslAuthenticateRequest::api_key, protocol::SaslAuthenticateRequest::valid);
         if (!hs_version || !auth_version) {
             close_detail_ = "the broker does not serve SaslHandshake v1 / SaslAuthenticate";
             return close(client_errc::unsupported_version);
@@ -254,20 +261,22 @@ private:
         sasl_.emplace(*sasl_credentials_);
         protocol::SaslHandshakeRequest hs;
         hs.mechanism = std::string(sasl_->mechanism());
-        send(hs, *hs_version, [self = this->shared_from_this(), v = *hs_version, av = *auth_version](std::error_code ec, frame_ptr body) {
-            if (ec) return;
-            protocol::SaslHandshakeResponse resp;
-            auto id = protocol::peek_correlation_id(*body).value_or(0);
-            if (auto dec = protocol::decode_response(*body, v, id, resp)) return self->close(dec);
-            if (resp.error_code != 0) {
-                self->close_detail_ = "the broker offers:";
-                for (auto const& m : resp.mechanisms) self->close_detail_ += " " + m;
-                return self->close(static_cast<errc>(resp.error_code));
-            }
-            byte_buffer first;
-            if (auto e = self->sasl_->initial(first)) return self->close(e);
-            self->send_sasl(std::move(first), av);
-        });
+        send(
+            hs, *hs_version,
+            [self = this->shared_from_this(), v = *hs_version, av = *auth_version](std::error_code ec, frame_ptr body) {
+                if (ec) return;
+                protocol::SaslHandshakeResponse resp;
+                auto id = protocol::peek_correlation_id(*body).value_or(0);
+                if (auto dec = protocol::decode_response(*body, v, id, resp)) return self->close(dec);
+                if (resp.error_code != 0) {
+                    self->close_detail_ = "the broker offers:";
+                    for (auto const& m : resp.mechanisms) self->close_detail_ += " " + m;
+                    return self->close(static_cast<errc>(resp.error_code));
+                }
+                byte_buffer first;
+                if (auto e = self->sasl_->initial(first)) return self->close(e);
+                self->send_sasl(std::move(first), av);
+            });
     }
 
     void send_sasl(byte_buffer bytes, std::int16_t version) {
@@ -311,18 +320,24 @@ private:
     }
 
     void read_next() {
-        asio::async_read(*stream_, asio::buffer(size_buf_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
-            if (self->state_ == state::closed) return;
-            if (ec) return self->close(ec == asio::error::eof ? make_error_code(client_errc::disconnected) : ec);
-            auto n = protocol::from_big_endian<std::int32_t>(reinterpret_cast<const std::byte*>(self->size_buf_.data()));
-            if (n < 4 || n > max_response_size) return self->close(client_errc::malformed_response);
-            auto body = self->frames_->get(static_cast<std::size_t>(n));
-            asio::async_read(*self->stream_, asio::buffer(body->data(), body->size()), [self, body](std::error_code ec2, std::size_t) {
+        asio::async_read(
+            *stream_, asio::buffer(size_buf_), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
                 if (self->state_ == state::closed) return;
-                if (ec2) return self->close(ec2 == asio::error::eof ? make_error_code(client_errc::disconnected) : ec2);
-                self->deliver(body);
+                if (ec) return self->close(ec == asio::error::eof ? make_error_code(client_errc::disconnected) : ec);
+                auto n =
+                    protocol::from_big_endian<std::int32_t>(reinterpret_cast<const std::byte*>(self->size_buf_.data()));
+                if (n < 4 || n > max_response_size) return self->close(client_errc::malformed_response);
+                auto body = self->frames_->get(static_cast<std::size_t>(n));
+                asio::async_read(*self->stream_, asio::buffer(body->data(), body->size()),
+                                 [self, body](std::error_code ec2, std::size_t) {
+                                     if (self->state_ == state::closed) return;
+                                     if (ec2)
+                                         return self->close(ec2 == asio::error::eof
+                                                                ? make_error_code(client_errc::disconnected)
+                                                                : ec2);
+                                     self->deliver(body);
+                                 });
             });
-        });
     }
 
     void deliver(std::shared_ptr<frame_buffer> body) {

@@ -56,7 +56,8 @@ public:
 
     /// A frame of `size` bytes whose contents are unspecified until the caller writes them.
     std::shared_ptr<frame_buffer> get(std::size_t size) {
-        if (size < pooled_from) return std::make_shared<frame_buffer>(std::make_unique_for_overwrite<std::byte[]>(size), size, size);
+        if (size < pooled_from)
+            return std::make_shared<frame_buffer>(std::make_unique_for_overwrite<std::byte[]>(size), size, size);
         std::unique_ptr<frame_buffer> buf = take(size);
         if (!buf) {
             // Round up so that responses of nearly the same size share blocks.
@@ -64,7 +65,8 @@ public:
             buf = std::make_unique<frame_buffer>(std::make_unique_for_overwrite<std::byte[]>(capacity), capacity, size);
         }
         buf->size_ = size;
-        return {buf.release(), [pool = shared_from_this()](frame_buffer* b) { pool->give_back(std::unique_ptr<frame_buffer>(b)); }};
+        return {buf.release(),
+                [pool = shared_from_this()](frame_buffer* b) { pool->give_back(std::unique_ptr<frame_buffer>(b)); }};
     }
 
     std::size_t kept() const {
@@ -80,7 +82,8 @@ private:
         std::lock_guard lock(mutex_);
         auto best = kept_.end();
         for (auto it = kept_.begin(); it != kept_.end(); ++it)
-            if ((*it)->capacity() >= size && (best == kept_.end() || (*it)->capacity() < (*best)->capacity())) best = it;
+            if ((*it)->capacity() >= size && (best == kept_.end() || (*it)->capacity() < (*best)->capacity()))
+                best = it;
         if (best == kept_.end()) return nullptr;
         auto buf = std::move(*best);
         kept_.erase(best);
@@ -93,8 +96,8 @@ private:
         if (buf->capacity() > max_kept_bytes) return;
         // Full: the smallest kept buffer makes room (the big ones are the costly ones to refault).
         while (!kept_.empty() && (kept_.size() >= max_kept || kept_bytes_ + buf->capacity() > max_kept_bytes)) {
-            auto smallest = std::min_element(kept_.begin(), kept_.end(),
-                                             [](auto const& a, auto const& b) { return a->capacity() < b->capacity(); });
+            auto smallest = std::min_element(
+                kept_.begin(), kept_.end(), [](auto const& a, auto const& b) { return a->capacity() < b->capacity(); });
             if ((*smallest)->capacity() >= buf->capacity()) return;  // drop the newcomer instead
             kept_bytes_ -= (*smallest)->capacity();
             kept_.erase(smallest);

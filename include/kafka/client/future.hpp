@@ -36,8 +36,9 @@ public:
     std::error_code error() const noexcept { return s_->error; }
     /// The value of a succeeded future.
     T& value() {
-        if (!succeeded()) throw kafka_error(s_->error ? s_->error : make_error_code(client_errc::illegal_state),
-                                            "request_future::value() on a future that did not succeed");
+        if (!succeeded())
+            throw kafka_error(s_->error ? s_->error : make_error_code(client_errc::illegal_state),
+                              "request_future::value() on a future that did not succeed");
         return *s_->value;
     }
 

@@ -50,7 +50,7 @@ public:
     using duration = typename Clock::duration;
 
     explicit basic_metadata(std::chrono::milliseconds max_age = std::chrono::minutes(5),
-                      std::chrono::milliseconds refresh_backoff = std::chrono::milliseconds(100))
+                            std::chrono::milliseconds refresh_backoff = std::chrono::milliseconds(100))
         : max_age_(max_age), refresh_backoff_(refresh_backoff) {}
 
     /// Asks for a refresh at the next opportunity; returns the version that will satisfy it.
@@ -148,7 +148,8 @@ public:
     }
     std::optional<partition_metadata> partition(const topic_partition& tp) const {
         auto t = topic(tp.topic);
-        if (!t || tp.partition < 0 || static_cast<std::size_t>(tp.partition) >= t->partitions.size()) return std::nullopt;
+        if (!t || tp.partition < 0 || static_cast<std::size_t>(tp.partition) >= t->partitions.size())
+            return std::nullopt;
         return t->partitions[static_cast<std::size_t>(tp.partition)];
     }
     /// Number of partitions of a topic, or nullopt if unknown (or the topic has an error).

@@ -42,10 +42,10 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
-#include <kafka/exceptions.hpp>
 #include <kafka/client/connection.hpp>
 #include <kafka/client/future.hpp>
 #include <kafka/client/transport.hpp>
+#include <kafka/exceptions.hpp>
 
 namespace kafka {
 
@@ -75,7 +75,7 @@ struct disconnect_event {
     std::int32_t node = -1;
     broker_address address;
     std::error_code error;
-    std::string detail;       // the broker's words, when it gave any (a SASL failure)
+    std::string detail;        // the broker's words, when it gave any (a SASL failure)
     bool established = false;  // false: the connection never became ready (connect, TLS, SASL failed)
     Duration backoff{};        // until the next attempt to connect to this node
 };
@@ -87,7 +87,7 @@ struct client_event {
     kind what = kind::request_sent;
     std::int32_t node = -1;
     std::int16_t api_key = -1;
-    std::size_t bytes = 0;              // request_sent: the frame written; response_received: the frame read
+    std::size_t bytes = 0;               // request_sent: the frame written; response_received: the frame read
     std::chrono::nanoseconds latency{};  // response_received: from queueing the write to the response
 };
 
@@ -161,7 +161,9 @@ private:
 }  // namespace detail
 
 inline constexpr std::int32_t coordinator_node_base = INT32_MAX;
-constexpr std::int32_t coordinator_node_id(std::int32_t broker_id) noexcept { return coordinator_node_base - broker_id; }
+constexpr std::int32_t coordinator_node_id(std::int32_t broker_id) noexcept {
+    return coordinator_node_base - broker_id;
+}
 
 template <transport Transport>
 class network_client {
@@ -221,9 +223,9 @@ public:
     /// Queues `req` for `node`. The future completes from a later poll(). The version is the
     /// highest both sides support, at most `version` when given (unsupported_version if none).
     template <protocol::api_message Req>
-    request_future<response<typename Req::response_type>> send(
-        std::int32_t node, Req req, std::optional<std::int16_t> version = {},
-        std::optional<std::chrono::milliseconds> timeout = {}) {
+    request_future<response<typename Req::response_type>> send(std::int32_t node, Req req,
+                                                               std::optional<std::int16_t> version = {},
+                                                               std::optional<std::chrono::milliseconds> timeout = {}) {
         auto call = std::make_shared<detail::call_of<Req>>(std::move(req));
         auto fut = call->future();
         enqueue(node, std::move(call), version, timeout);
@@ -270,8 +272,10 @@ public:
             if (id < 0 && !include_bootstrap) continue;
             if (t < n.retry_at) continue;
             auto load = n.unsent.size() + (n.conn ? n.conn->in_flight() : 0);
-            if (n.conn && n.conn->ready()) load = load * 2;  // prefer connected nodes
-            else load = load * 2 + 1;
+            if (n.conn && n.conn->ready())
+                load = load * 2;  // prefer connected nodes
+            else
+                load = load * 2 + 1;
             if (load < best_load) {
                 best = id;
                 best_load = load;
@@ -417,20 +421,23 @@ private:
         auto const& call = u.call;
         // `forced` caps the version (the highest both sides serve at or below it); a cap below
         // what the broker serves yields no version, so forcing an exact version works too.
-        auto chosen = c.pick_version(call->api_key(),
-                                     u.forced ? protocol::versions{call->valid().lo, *u.forced} : call->valid());
+        auto chosen =
+            c.pick_version(call->api_key(), u.forced ? protocol::versions{call->valid().lo, *u.forced} : call->valid());
         if (!chosen) return false;
         auto sent_at = now();
-        c.send(call->api_key(), *call, *chosen, [this, call, node = u.node, v = *chosen, sent_at](std::error_code ec, frame_ptr body) {
-            // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
-            pending_.push([this, call, node, v, ec, sent_at, body = std::move(body)]() mutable {
-                if (ec) return call->fail(ec);
-                if (on_event_)
-                    on_event_({client_event::kind::response_received, node, call->api_key(), body->size() + 4,
-                               std::chrono::duration_cast<std::chrono::nanoseconds>(now() - sent_at)});
-                call->complete(std::move(body), v, node);
-            });
-        }, u.timeout);
+        c.send(
+            call->api_key(), *call, *chosen,
+            [this, call, node = u.node, v = *chosen, sent_at](std::error_code ec, frame_ptr body) {
+                // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
+                pending_.push([this, call, node, v, ec, sent_at, body = std::move(body)]() mutable {
+                    if (ec) return call->fail(ec);
+                    if (on_event_)
+                        on_event_({client_event::kind::response_received, node, call->api_key(), body->size() + 4,
+                                   std::chrono::duration_cast<std::chrono::nanoseconds>(now() - sent_at)});
+                    call->complete(std::move(body), v, node);
+                });
+            },
+            u.timeout);
         if (on_event_) on_event_({client_event::kind::request_sent, u.node, call->api_key(), c.last_frame_bytes(), {}});
         call->release_request();
         return true;
@@ -481,8 +488,8 @@ private:
     }
 
     void connect(std::int32_t id, node_state& n) {
-        auto conn = std::make_shared<connection_type>(executor_, transport_, n.address, opts_.client_id, opts_.request_timeout,
-                                                      opts_.sasl);
+        auto conn = std::make_shared<connection_type>(executor_, transport_, n.address, opts_.client_id,
+                                                      opts_.request_timeout, opts_.sasl);
         n.conn = conn;
         std::weak_ptr<connection_type> weak = conn;
         conn->open([this, id, weak, established = false](std::error_code ec) mutable {
@@ -507,8 +514,9 @@ private:
             if (auto c = weak.lock()) node.last_detail = c->close_detail();
             if (is_authentication_error(ec) && !auth_error_) {
                 auth_error_ = ec;
-                auth_error_text_ = "authentication with " + node.address.host + ":" + std::to_string(node.address.port) +
-                                   " failed" + (node.last_detail.empty() ? "" : " (" + node.last_detail + ")");
+                auth_error_text_ = "authentication with " + node.address.host + ":" +
+                                   std::to_string(node.address.port) + " failed" +
+                                   (node.last_detail.empty() ? "" : " (" + node.last_detail + ")");
             }
             ++node.failures;
             auto backoff = opts_.reconnect_backoff * (1 << std::min(node.failures - 1, 10));
@@ -519,8 +527,9 @@ private:
             // callers retry against fresh metadata.
             fail_unsent(node, ec);
             if (on_disconnect_) {
-                disconnect_info e{id, node.address, ec, node.last_detail, established,
-                                  std::chrono::duration_cast<duration>(node.retry_at - now())};
+                disconnect_info e{id,          node.address,
+                                  ec,          node.last_detail,
+                                  established, std::chrono::duration_cast<duration>(node.retry_at - now())};
                 pending_.push([cb = on_disconnect_, e = std::move(e)] { cb(e); });
             }
         });

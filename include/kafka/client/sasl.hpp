@@ -32,9 +32,12 @@ struct sasl_credentials {
 
 constexpr std::string_view sasl_mechanism_name(kafka::sasl_mechanism m) noexcept {
     switch (m) {
-    case kafka::sasl_mechanism::plain: return "PLAIN";
-    case kafka::sasl_mechanism::scram_sha_256: return "SCRAM-SHA-256";
-    case kafka::sasl_mechanism::scram_sha_512: return "SCRAM-SHA-512";
+        case kafka::sasl_mechanism::plain:
+            return "PLAIN";
+        case kafka::sasl_mechanism::scram_sha_256:
+            return "SCRAM-SHA-256";
+        case kafka::sasl_mechanism::scram_sha_512:
+            return "SCRAM-SHA-512";
     }
     return "UNKNOWN";
 }
@@ -98,9 +101,12 @@ inline std::optional<byte_buffer> base64_decode(std::string_view in) {
 inline std::string sasl_name(std::string_view user) {
     std::string out;
     for (char c : user) {
-        if (c == '=') out += "=3D";
-        else if (c == ',') out += "=2C";
-        else out += c;
+        if (c == '=')
+            out += "=3D";
+        else if (c == ',')
+            out += "=2C";
+        else
+            out += c;
     }
     return out;
 }
@@ -141,7 +147,8 @@ public:
 #ifdef KAFKA_HAVE_OPENSSL
         if (nonce_.empty()) {
             std::array<unsigned char, 24> raw{};
-            if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) return make_error_code(client_errc::illegal_state);
+            if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1)
+                return make_error_code(client_errc::illegal_state);
             nonce_ = sasl_detail::base64_encode(bytes_view(reinterpret_cast<const std::byte*>(raw.data()), raw.size()));
         }
         client_first_bare_ = "n=" + sasl_detail::sasl_name(creds_.username) + ",r=" + nonce_;

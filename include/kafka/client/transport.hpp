@@ -41,11 +41,16 @@ namespace detail {
 
 // The pieces of kafka::transport, one concept each, so that check_transport can name what is missing.
 template <class T>
-concept transport_has_stream_type = requires { typename T::stream_type; };
+concept transport_has_stream_type = requires {
+    typename T::stream_type;
+};
 
 template <class T>
-concept transport_has_clock_type =
-    requires { typename T::clock_type; typename T::clock_type::duration; typename T::clock_type::time_point; };
+concept transport_has_clock_type = requires {
+    typename T::clock_type;
+    typename T::clock_type::duration;
+    typename T::clock_type::time_point;
+};
 
 template <class T>
 concept transport_has_make_stream = transport_has_stream_type<T> && requires(T& t, const asio::any_io_executor& ex) {
@@ -55,8 +60,8 @@ concept transport_has_make_stream = transport_has_stream_type<T> && requires(T& 
 template <class T>
 concept transport_has_async_connect = transport_has_stream_type<T> &&
     requires(T& t, typename T::stream_type& s, const std::string& host, std::uint16_t port) {
-        t.async_connect(s, host, port, [](std::error_code) {});
-    };
+    t.async_connect(s, host, port, [](std::error_code) {});
+};
 
 template <class T>
 concept transport_has_now = transport_has_clock_type<T> && requires(T& t) {
@@ -65,7 +70,9 @@ concept transport_has_now = transport_has_clock_type<T> && requires(T& t) {
 
 template <class T>
 concept transport_has_run_for = transport_has_clock_type<T> &&
-    requires(T& t, asio::io_context& io, typename T::clock_type::duration d) { t.run_for(io, d); };
+    requires(T& t, asio::io_context& io, typename T::clock_type::duration d) {
+    t.run_for(io, d);
+};
 
 template <class T>
 concept transport_has_close = transport_has_stream_type<T> && requires(T& t, typename T::stream_type& s) {
@@ -112,9 +119,9 @@ namespace transports {
 /// TLS settings of the tcp transport (from ssl.* in the consumer's configuration).
 struct tls_options {
     bool enabled = false;
-    std::string ca_file;          // PEM; empty: the system's default trust store
-    std::string cert_file;        // PEM client certificate (mutual TLS), optional
-    std::string key_file;         // PEM private key of cert_file
+    std::string ca_file;    // PEM; empty: the system's default trust store
+    std::string cert_file;  // PEM client certificate (mutual TLS), optional
+    std::string key_file;   // PEM private key of cert_file
     std::string key_password;
     bool verify_hostname = true;  // ssl.endpoint.identification.algorithm=https (Java's default)
 };
@@ -239,8 +246,10 @@ public:
 
     /// Waits for I/O for at most `d`: returns after one ready handler ran, or when `d` passed.
     void run_for(asio::io_context& io, clock_type::duration d) {
-        if (d <= clock_type::duration::zero()) io.poll();
-        else io.run_one_for(d);
+        if (d <= clock_type::duration::zero())
+            io.poll();
+        else
+            io.run_one_for(d);
         if (io.stopped()) io.restart();
     }
 

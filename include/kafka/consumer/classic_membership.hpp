@@ -51,10 +51,14 @@ constexpr bool valid_transition(classic_state from, classic_state to) noexcept {
     using enum classic_state;
     if (to == unjoined) return true;
     switch (from) {
-    case unjoined: return to == joining;
-    case joining: return to == syncing;
-    case syncing: return to == stable;
-    case stable: return to == joining;
+        case unjoined:
+            return to == joining;
+        case joining:
+            return to == syncing;
+        case syncing:
+            return to == stable;
+        case stable:
+            return to == joining;
     }
     return false;
 }
@@ -68,11 +72,15 @@ public:
     using assignor_list = assignors::as_list<AssignorPolicy>;
 
     classic_membership(group_parts<Transport>& parts, assignor_list assignors = {})
-        : parts_(parts), opts_(parts.opts), assignors_(std::move(assignors)),
+        : parts_(parts),
+          opts_(parts.opts),
+          assignors_(std::move(assignors)),
           heartbeat_(opts_.session_timeout, opts_.heartbeat_interval, opts_.max_poll_interval, opts_.retry_backoff) {
         parts_.commits.on_member_error([this](errc e, const std::string& why) {
-            if (e == errc::rebalance_in_progress) request_rejoin("commit during a rebalance");
-            else reset_generation(why);
+            if (e == errc::rebalance_in_progress)
+                request_rejoin("commit during a rebalance");
+            else
+                reset_generation(why);
         });
     }
     classic_membership(const classic_membership&) = delete;
@@ -152,8 +160,8 @@ private:
         if (to == classic_state::joining || to == classic_state::unjoined) ++round_;
         if (!valid_transition(state_, to)) {
             fatal_ = error_report{make_error_code(client_errc::illegal_state),
-                                  "classic group membership: invalid transition from " + std::string(to_string(state_)) +
-                                      " to " + std::string(to_string(to))};
+                                  "classic group membership: invalid transition from " +
+                                      std::string(to_string(state_)) + " to " + std::string(to_string(to))};
             to = classic_state::unjoined;
         }
         state_ = to;
@@ -167,8 +175,9 @@ private:
 
     /// Sends LeaveGroup (by default dynamic members; static members stay, as Java's close does).
     void leave_group(const std::string& reason) {
-        bool send = opts_.on_leave == leave_operation::default_operation ? !opts_.group_instance_id
-                                                                          : opts_.on_leave == leave_operation::leave_group;
+        bool send = opts_.on_leave == leave_operation::default_operation
+                        ? !opts_.group_instance_id
+                        : opts_.on_leave == leave_operation::leave_group;
         if (auto node = parts_.locator.node(); node && !member_id_.empty() && send) {
             protocol::LeaveGroupRequest req;
             req.group_id = opts_.group_id;
@@ -271,16 +280,25 @@ private:
         if (e != errc::none) {
             back_to_unjoined();
             switch (e) {
-            case errc::member_id_required: member_id_ = r.member_id; return;  // rejoin at once with the id given
-            case errc::unknown_member_id: member_id_.clear(); return;
-            case errc::not_coordinator:
-            case errc::coordinator_not_available: parts_.locator.mark_unknown(); return;
-            case errc::coordinator_load_in_progress:
-            case errc::rebalance_in_progress: join_retry_at_ = parts_.client.now() + opts_.retry_backoff; return;
-            case errc::fenced_instance_id:
-                return fail(e, "another consumer with group.instance.id '" + opts_.group_instance_id.value_or("") +
-                                   "' joined group '" + opts_.group_id + "': this one is fenced");
-            default: return fail(e, "JoinGroup to group '" + opts_.group_id + "' failed");
+                case errc::member_id_required:
+                    member_id_ = r.member_id;
+                    return;  // rejoin at once with the id given
+                case errc::unknown_member_id:
+                    member_id_.clear();
+                    return;
+                case errc::not_coordinator:
+                case errc::coordinator_not_available:
+                    parts_.locator.mark_unknown();
+                    return;
+                case errc::coordinator_load_in_progress:
+                case errc::rebalance_in_progress:
+                    join_retry_at_ = parts_.client.now() + opts_.retry_backoff;
+                    return;
+                case errc::fenced_instance_id:
+                    return fail(e, "another consumer with group.instance.id '" + opts_.group_instance_id.value_or("") +
+                                       "' joined group '" + opts_.group_id + "': this one is fenced");
+                default:
+                    return fail(e, "JoinGroup to group '" + opts_.group_id + "' failed");
             }
         }
         member_id_ = r.member_id;
@@ -321,7 +339,8 @@ private:
     }
 
     // The leader's assignment; nullopt when it cannot be made (the reason is in fatal_).
-    std::optional<group_assignment> run_assignor(const std::vector<protocol::JoinGroupResponse::JoinGroupResponseMember>& members) {
+    std::optional<group_assignment> run_assignor(
+        const std::vector<protocol::JoinGroupResponse::JoinGroupResponseMember>& members) {
         std::vector<member_subscription> subs;
         std::set<std::string> all_topics;
         for (auto const& m : members) {
@@ -348,8 +367,10 @@ private:
         std::map<std::string, std::int32_t> counts;
         bool missing = false;
         for (auto const& t : all_topics) {
-            if (auto n = parts_.metadata.partition_count(t)) counts[t] = *n;
-            else if (!parts_.metadata.topic(t)) missing = true;
+            if (auto n = parts_.metadata.partition_count(t))
+                counts[t] = *n;
+            else if (!parts_.metadata.topic(t))
+                missing = true;
         }
         if (missing) {
             auto wanted = parts_.metadata.topics();
@@ -357,7 +378,8 @@ private:
             wanted.insert(all_topics.begin(), all_topics.end());
             if (wanted.size() != before) parts_.metadata.set_topics(wanted, parts_.metadata.wants_all_topics());
         }
-        auto result = assignors_.assign(protocol_name_.empty() ? assignor_list::names[0] : protocol_name_, counts, subs);
+        auto result =
+            assignors_.assign(protocol_name_.empty() ? assignor_list::names[0] : protocol_name_, counts, subs);
         if (!result) {
             fatal_ = error_report{make_error_code(errc::inconsistent_group_protocol),
                                   "no assignor called '" + protocol_name_ + "' in this consumer"};
@@ -375,14 +397,18 @@ private:
         if (e != errc::none) {
             back_to_unjoined();
             switch (e) {
-            case errc::rebalance_in_progress: return;
-            case errc::unknown_member_id:
-            case errc::illegal_generation: return reset_generation("SyncGroup: " + make_error_code(e).message());
-            case errc::not_coordinator:
-            case errc::coordinator_not_available: return parts_.locator.mark_unknown();
-            case errc::fenced_instance_id:
-                return fail(e, "this static member was fenced by another with the same group.instance.id");
-            default: return fail(e, "SyncGroup to group '" + opts_.group_id + "' failed");
+                case errc::rebalance_in_progress:
+                    return;
+                case errc::unknown_member_id:
+                case errc::illegal_generation:
+                    return reset_generation("SyncGroup: " + make_error_code(e).message());
+                case errc::not_coordinator:
+                case errc::coordinator_not_available:
+                    return parts_.locator.mark_unknown();
+                case errc::fenced_instance_id:
+                    return fail(e, "this static member was fenced by another with the same group.instance.id");
+                default:
+                    return fail(e, "SyncGroup to group '" + opts_.group_id + "' failed");
             }
         }
         std::vector<topic_partition> assigned;
@@ -408,7 +434,8 @@ private:
         heartbeat_.reset(parts_.client.now());
         last_assignment_ = assigned;
         last_generation_ = generation_;
-        assignors_.on_assignment(protocol_name_.empty() ? assignor_list::names[0] : protocol_name_, assigned, generation_);
+        assignors_.on_assignment(protocol_name_.empty() ? assignor_list::names[0] : protocol_name_, assigned,
+                                 generation_);
         auto change = parts_.applier.apply(assigned);
         // Cooperative: what moved was given up; its new owner gets it in a follow-up rebalance.
         if (!change.revoked.empty()) request_rejoin("partitions revoked in a cooperative rebalance");
@@ -451,22 +478,28 @@ private:
             if (gen != generation_) return;  // an answer about a generation we already left
             auto e = static_cast<errc>(f.value().body.error_code);
             switch (e) {
-            case errc::none: heartbeat_.received(at); return;
-            case errc::rebalance_in_progress:
-                heartbeat_.received(at);
-                request_rejoin("the group is rebalancing");
-                return;
-            case errc::illegal_generation:
-            case errc::unknown_member_id: reset_generation("heartbeat: " + make_error_code(e).message()); return;
-            case errc::fenced_instance_id:
-                fail(e, "this static member was fenced by another with the same group.instance.id");
-                return;
-            case errc::not_coordinator:
-            case errc::coordinator_not_available:
-                heartbeat_.failed(at);
-                parts_.locator.mark_unknown();
-                return;
-            default: heartbeat_.failed(at); return;
+                case errc::none:
+                    heartbeat_.received(at);
+                    return;
+                case errc::rebalance_in_progress:
+                    heartbeat_.received(at);
+                    request_rejoin("the group is rebalancing");
+                    return;
+                case errc::illegal_generation:
+                case errc::unknown_member_id:
+                    reset_generation("heartbeat: " + make_error_code(e).message());
+                    return;
+                case errc::fenced_instance_id:
+                    fail(e, "this static member was fenced by another with the same group.instance.id");
+                    return;
+                case errc::not_coordinator:
+                case errc::coordinator_not_available:
+                    heartbeat_.failed(at);
+                    parts_.locator.mark_unknown();
+                    return;
+                default:
+                    heartbeat_.failed(at);
+                    return;
             }
         });
     }
@@ -477,10 +510,10 @@ private:
     heartbeat_timer<typename Transport::clock_type> heartbeat_;
 
     classic_state state_ = classic_state::unjoined;
-    std::uint64_t round_ = 0;        // bumped by transition(): see there
-    bool rejoin_needed_ = true;      // a rebalance was asked for (subscription, partition counts, broker)
-    std::string rejoin_reason_;      // sent in JoinGroup (v5+)
-    bool join_prepared_ = false;     // this round's onJoinPrepare (commit, eager revocation) ran
+    std::uint64_t round_ = 0;     // bumped by transition(): see there
+    bool rejoin_needed_ = true;   // a rebalance was asked for (subscription, partition counts, broker)
+    std::string rejoin_reason_;   // sent in JoinGroup (v5+)
+    bool join_prepared_ = false;  // this round's onJoinPrepare (commit, eager revocation) ran
     time_point join_retry_at_{};
     std::string member_id_;
     std::int32_t generation_ = -1;
@@ -488,7 +521,7 @@ private:
     std::string protocol_name_;
     std::vector<topic_partition> last_assignment_;  // for the assignor's user data (sticky)
     std::int32_t last_generation_ = -1;
-    std::vector<topic_partition> lost_pending_;     // reported lost at the next join
+    std::vector<topic_partition> lost_pending_;                // reported lost at the next join
     std::map<std::string, std::int32_t> assignment_snapshot_;  // partition counts at assignment time
     std::optional<client::request_future<bool>> leave_future_;
     std::optional<error_report> fatal_;

@@ -87,9 +87,11 @@ public:
             auto take = [&](const std::string& topic, std::int32_t partition, std::int64_t offset, std::int32_t epoch,
                             const std::optional<std::string>& meta, std::int16_t err) {
                 if (err != 0 && group_error == 0) group_error = err;
-                if (offset < 0) res[{topic, partition}] = std::nullopt;
-                else res[{topic, partition}] = offset_and_metadata{offset, meta.value_or(""),
-                                                                   epoch >= 0 ? std::optional<std::int32_t>(epoch) : std::nullopt};
+                if (offset < 0)
+                    res[{topic, partition}] = std::nullopt;
+                else
+                    res[{topic, partition}] = offset_and_metadata{
+                        offset, meta.value_or(""), epoch >= 0 ? std::optional<std::int32_t>(epoch) : std::nullopt};
             };
             if (r.version >= 8) {
                 for (auto const& grp : r.body.groups) {
@@ -97,14 +99,16 @@ public:
                     for (auto const& t : grp.topics) {
                         auto name = r.version >= 10 ? metadata_.topic_name(t.topic_id).value_or(t.name) : t.name;
                         for (auto const& p : t.partitions)
-                            take(name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata, p.error_code);
+                            take(name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
+                                 p.error_code);
                     }
                 }
             } else {
                 group_error = r.body.error_code;
                 for (auto const& t : r.body.topics)
                     for (auto const& p : t.partitions)
-                        take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata, p.error_code);
+                        take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
+                             p.error_code);
             }
             if (group_error) return fail(out, make_error_code(static_cast<errc>(group_error)));
             out.complete(std::move(res));
@@ -134,8 +138,10 @@ public:
                 if (it == epochs.end() || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != it->second ||
                     subs_.position(tp))
                     continue;
-                if (o && o->offset >= 0) subs_.seek(tp, {o->offset, o->leader_epoch});
-                else subs_.request_reset(tp, subs_.default_reset());
+                if (o && o->offset >= 0)
+                    subs_.seek(tp, {o->offset, o->leader_epoch});
+                else
+                    subs_.request_reset(tp, subs_.default_reset());
             }
         });
         return false;
@@ -197,9 +203,9 @@ public:
             if (first) {
                 auto e = static_cast<errc>(first.value());
                 locator_.forget_if_moved(first);
-                if (member_error_ && (e == errc::unknown_member_id || e == errc::illegal_generation ||
-                                      e == errc::fenced_instance_id || e == errc::stale_member_epoch ||
-                                      e == errc::rebalance_in_progress))
+                if (member_error_ &&
+                    (e == errc::unknown_member_id || e == errc::illegal_generation || e == errc::fenced_instance_id ||
+                     e == errc::stale_member_epoch || e == errc::rebalance_in_progress))
                     member_error_(e, "commit failed: " + first.message());
                 return out.raise(first);
             }

@@ -43,8 +43,8 @@ namespace kafka::engine {
 enum class consumer_state { unjoined, joining, reconciling, acknowledging, stable, fenced, stale, fatal };
 
 constexpr std::string_view to_string(consumer_state s) noexcept {
-    constexpr std::array<std::string_view, 8> names{"unjoined", "joining",  "reconciling", "acknowledging",
-                                                    "stable",   "fenced",   "stale",       "fatal"};
+    constexpr std::array<std::string_view, 8> names{"unjoined", "joining", "reconciling", "acknowledging",
+                                                    "stable",   "fenced",  "stale",       "fatal"};
     return names[static_cast<std::size_t>(s)];
 }
 
@@ -55,14 +55,21 @@ constexpr bool valid_transition(consumer_state from, consumer_state to) noexcept
     if (from == fatal) return false;
     if (to == fatal || to == unjoined) return true;
     switch (from) {
-    case unjoined: return to == joining;
-    case joining: return to == reconciling || to == stable || to == fenced;
-    case reconciling: return to == reconciling || to == acknowledging || to == fenced || to == stale;
-    case acknowledging: return to == stable || to == reconciling || to == fenced || to == stale;
-    case stable: return to == reconciling || to == fenced || to == stale;
-    case fenced:
-    case stale: return to == joining;
-    case fatal: return false;
+        case unjoined:
+            return to == joining;
+        case joining:
+            return to == reconciling || to == stable || to == fenced;
+        case reconciling:
+            return to == reconciling || to == acknowledging || to == fenced || to == stale;
+        case acknowledging:
+            return to == stable || to == reconciling || to == fenced || to == stale;
+        case stable:
+            return to == reconciling || to == fenced || to == stale;
+        case fenced:
+        case stale:
+            return to == joining;
+        case fatal:
+            return false;
     }
     return false;
 }
@@ -96,7 +103,10 @@ public:
 
     /// `remote_assignor`: group.remote.assignor (nullopt lets the broker choose).
     consumer_membership(group_parts<Transport>& parts, std::optional<std::string> remote_assignor = std::nullopt)
-        : parts_(parts), opts_(parts.opts), remote_assignor_(std::move(remote_assignor)), member_id_(random_member_id()) {
+        : parts_(parts),
+          opts_(parts.opts),
+          remote_assignor_(std::move(remote_assignor)),
+          member_id_(random_member_id()) {
         parts_.commits.on_member_error([this](errc e, const std::string& why) {
             // STALE_MEMBER_EPOCH: the commit is retried with the epoch of the next heartbeat.
             if (e == errc::unknown_member_id || e == errc::fenced_member_epoch) fence(why);
@@ -175,7 +185,8 @@ public:
         using enum consumer_state;
         auto backoff = std::chrono::duration_cast<duration>(opts_.retry_backoff);
         if (in_flight_) return std::chrono::duration_cast<duration>(interval_);  // the answer wakes the client
-        if (!(state_ == joining || this->stable()) || heartbeat_now_ || state_ == joining || state_ == acknowledging) return backoff;
+        if (!(state_ == joining || this->stable()) || heartbeat_now_ || state_ == joining || state_ == acknowledging)
+            return backoff;
         auto next = std::max(next_heartbeat_, retry_at_);
         return next <= now ? duration::zero() : next - now;
     }
@@ -205,8 +216,8 @@ private:
         if (to == joining || to == unjoined || to == fenced || to == stale) ++round_;
         if (!valid_transition(state_, to)) {
             fatal_ = error_report{make_error_code(client_errc::illegal_state),
-                                  "consumer group membership: invalid transition from " + std::string(to_string(state_)) +
-                                      " to " + std::string(to_string(to))};
+                                  "consumer group membership: invalid transition from " +
+                                      std::string(to_string(state_)) + " to " + std::string(to_string(to))};
             to = fatal;
         }
         state_ = to;
@@ -281,7 +292,8 @@ private:
                 sent_.topics = names;
             }
         }
-        if (remote_assignor_ && (all || sent_.assignor != remote_assignor_)) req.server_assignor = sent_.assignor = remote_assignor_;
+        if (remote_assignor_ && (all || sent_.assignor != remote_assignor_))
+            req.server_assignor = sent_.assignor = remote_assignor_;
         auto owned = owned_by_id();
         if (all || sent_.owned != owned) {
             req.topic_partitions.emplace();
@@ -325,12 +337,15 @@ private:
         }
         if (r.assignment) {
             by_id t;
-            for (auto const& tp : r.assignment->topic_partitions) t[tp.topic_id].insert(tp.partitions.begin(), tp.partitions.end());
+            for (auto const& tp : r.assignment->topic_partitions)
+                t[tp.topic_id].insert(tp.partitions.begin(), tp.partitions.end());
             target_ = std::move(t);
         }
         using enum consumer_state;
-        if (state_ == joining) transition(target_reconciled() ? stable : reconciling);
-        else if (state_ == stable && !target_reconciled()) transition(reconciling);
+        if (state_ == joining)
+            transition(target_reconciled() ? stable : reconciling);
+        else if (state_ == stable && !target_reconciled())
+            transition(reconciling);
     }
 
     void on_error(errc e, const std::string& message, std::int16_t version) {
@@ -338,33 +353,41 @@ private:
         auto now = parts_.client.now();
         auto why = [&](std::string s) { return message.empty() ? s : s + " (broker: " + message + ")"; };
         switch (e) {
-        case errc::fenced_member_epoch:
-        case errc::unknown_member_id: return fence("heartbeat: " + make_error_code(e).message());
-        case errc::not_coordinator:
-        case errc::coordinator_not_available:
-            parts_.locator.mark_unknown();
-            retry_at_ = now + opts_.retry_backoff;
-            return;
-        case errc::coordinator_load_in_progress: retry_at_ = now + opts_.retry_backoff; return;
-        case errc::unsupported_version: return fail(e, why(unsupported_text()));
-        case errc::unreleased_instance_id:
-            return fail(e, why("group.instance.id '" + opts_.group_instance_id.value_or("") + "' is still held by another member "
-                               "of group '" + opts_.group_id + "' that has not left"));
-        case errc::group_max_size_reached:
-            return fail(e, why("group '" + opts_.group_id + "' is full (the broker's group.consumer.max.size)"));
-        case errc::unsupported_assignor:
-            return fail(e, why("the broker has no assignor named '" + remote_assignor_.value_or("") +
-                               "' (group.remote.assignor; Kafka ships uniform and range)"));
-        case errc::invalid_regular_expression:
-            return fail(e, why("the broker refused the subscription regex '" + server_regex().value_or("") + "' (RE2/J syntax)"));
-        case errc::group_authorization_failed:
-            return fail(e, why("not authorized to use group '" + opts_.group_id + "'"));
-        default:
-            if (is_retriable(e)) {
+            case errc::fenced_member_epoch:
+            case errc::unknown_member_id:
+                return fence("heartbeat: " + make_error_code(e).message());
+            case errc::not_coordinator:
+            case errc::coordinator_not_available:
+                parts_.locator.mark_unknown();
                 retry_at_ = now + opts_.retry_backoff;
                 return;
-            }
-            return fail(e, why("ConsumerGroupHeartbeat v" + std::to_string(version) + " to group '" + opts_.group_id + "' failed"));
+            case errc::coordinator_load_in_progress:
+                retry_at_ = now + opts_.retry_backoff;
+                return;
+            case errc::unsupported_version:
+                return fail(e, why(unsupported_text()));
+            case errc::unreleased_instance_id:
+                return fail(e, why("group.instance.id '" + opts_.group_instance_id.value_or("") +
+                                   "' is still held by another member "
+                                   "of group '" +
+                                   opts_.group_id + "' that has not left"));
+            case errc::group_max_size_reached:
+                return fail(e, why("group '" + opts_.group_id + "' is full (the broker's group.consumer.max.size)"));
+            case errc::unsupported_assignor:
+                return fail(e, why("the broker has no assignor named '" + remote_assignor_.value_or("") +
+                                   "' (group.remote.assignor; Kafka ships uniform and range)"));
+            case errc::invalid_regular_expression:
+                return fail(e, why("the broker refused the subscription regex '" + server_regex().value_or("") +
+                                   "' (RE2/J syntax)"));
+            case errc::group_authorization_failed:
+                return fail(e, why("not authorized to use group '" + opts_.group_id + "'"));
+            default:
+                if (is_retriable(e)) {
+                    retry_at_ = now + opts_.retry_backoff;
+                    return;
+                }
+                return fail(e, why("ConsumerGroupHeartbeat v" + std::to_string(version) + " to group '" +
+                                   opts_.group_id + "' failed"));
         }
     }
 
@@ -394,8 +417,8 @@ private:
         req.group_id = opts_.group_id;
         req.member_id = member_id_;
         req.member_epoch = opts_.on_leave == leave_operation::leave_group ? leave_epoch
-                           : is_static                                   ? static_leave_epoch
-                                                                         : leave_epoch;
+                           : is_static                                    ? static_leave_epoch
+                                                                          : leave_epoch;
         req.instance_id = opts_.group_instance_id;
         epoch_ = req.member_epoch;
         leave_future_ = parts_.client.send(*node, std::move(req)).template then<bool>([](auto&) { return true; });
@@ -461,9 +484,9 @@ private:
     std::string member_id_;
     std::int32_t epoch_ = 0;
     std::chrono::milliseconds interval_{opts_.heartbeat_interval};
-    std::optional<by_id> target_;                 // the broker's last assignment (by topic id)
-    std::optional<by_id> applied_;                // the last target reconciled in full
-    std::map<std::string, kafka::uuid> ids_;      // topic names resolved from the target's ids
+    std::optional<by_id> target_;             // the broker's last assignment (by topic id)
+    std::optional<by_id> applied_;            // the last target reconciled in full
+    std::map<std::string, kafka::uuid> ids_;  // topic names resolved from the target's ids
     sent_fields sent_;
     bool in_flight_ = false;
     bool heartbeat_now_ = false;

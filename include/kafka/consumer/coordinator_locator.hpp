@@ -52,7 +52,8 @@ public:
 
     /// The coordinator moved or its connection failed: close that connection and look again.
     void mark_unknown() {
-        if (coordinator_) client_.disconnect(client::coordinator_node_id(*coordinator_), make_error_code(errc::not_coordinator));
+        if (coordinator_)
+            client_.disconnect(client::coordinator_node_id(*coordinator_), make_error_code(errc::not_coordinator));
         coordinator_.reset();
     }
 

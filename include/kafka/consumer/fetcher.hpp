@@ -29,10 +29,10 @@
 #include <string>
 #include <vector>
 
-#include <kafka/exceptions.hpp>
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
 #include <kafka/consumer/subscription_state.hpp>
+#include <kafka/exceptions.hpp>
 #include <kafka/protocol/messages/fetch.hpp>
 #include <kafka/protocol/messages/list_offsets.hpp>
 #include <kafka/protocol/record_batch.hpp>
@@ -98,7 +98,8 @@ public:
             if (in_flight_.count(*leader)) continue;
             auto& req = requests[*leader];
             auto topic_id = metadata_.topic_id(tp.topic);
-            auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.topic == tp.topic; });
+            auto it =
+                std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.topic == tp.topic; });
             if (it == req.topics.end()) {
                 protocol::FetchRequest::FetchTopic t;
                 t.topic = tp.topic;
@@ -129,10 +130,12 @@ public:
             req.session_epoch = -1;  // a full fetch without a session
             req.rack_id = opts_.client_rack;
             // Versions 13+ name topics by id: a topic without a known id cannot use them.
-            bool all_ids = std::all_of(req.topics.begin(), req.topics.end(), [](auto const& t) { return !t.topic_id.is_zero(); });
+            bool all_ids =
+                std::all_of(req.topics.begin(), req.topics.end(), [](auto const& t) { return !t.topic_id.is_zero(); });
             std::optional<std::int16_t> forced;
             if (!all_ids) {
-                auto v = client_.version_for(node, protocol::FetchRequest::api_key, {protocol::FetchRequest::valid.lo, 12});
+                auto v =
+                    client_.version_for(node, protocol::FetchRequest::api_key, {protocol::FetchRequest::valid.lo, 12});
                 forced = v ? *v : std::int16_t{12};
             }
             in_flight_.insert(node);
@@ -258,7 +261,8 @@ public:
                     return;
                 }
                 for (auto const& [tp, r] : f.value()) {
-                    if (!subs_.is_assigned(tp) || subs_.seek_epoch(tp) != epochs.at(tp) || !subs_.pending_reset(tp)) continue;
+                    if (!subs_.is_assigned(tp) || subs_.seek_epoch(tp) != epochs.at(tp) || !subs_.pending_reset(tp))
+                        continue;
                     if (r.error) {
                         metadata_.request_update();
                         resets_retry_at_ = client_.now() + opts_.retry_backoff;
@@ -271,7 +275,8 @@ public:
                     }
                     subs_.seek(tp, {r.offset, r.leader_epoch});
                     if (reset_observer_)
-                        reset_observer_(false, "reset the offset of partition " + tp.to_string() + " to " + std::to_string(r.offset));
+                        reset_observer_(false, "reset the offset of partition " + tp.to_string() + " to " +
+                                                   std::to_string(r.offset));
                 }
             });
         }
@@ -307,32 +312,34 @@ public:
             if (auto meta = metadata_.partition(tp)) p.current_leader_epoch = meta->leader_epoch;
             it->partitions.push_back(p);
         }
-        return client_.send(node, std::move(req))
-            .template then<std::map<topic_partition, offset_result>>([](auto& r) {
-                std::map<topic_partition, offset_result> out;
-                for (auto const& t : r.body.topics)
-                    for (auto const& p : t.partitions) {
-                        offset_result o;
-                        if (p.error_code) o.error = make_error_code(static_cast<errc>(p.error_code));
-                        o.offset = r.version == 0 ? (p.old_style_offsets.empty() ? -1 : p.old_style_offsets.front()) : p.offset;
-                        o.timestamp = p.timestamp;
-                        if (p.leader_epoch >= 0) o.leader_epoch = p.leader_epoch;
-                        out[{t.name, p.partition_index}] = o;
-                    }
-                return out;
-            });
+        return client_.send(node, std::move(req)).template then<std::map<topic_partition, offset_result>>([](auto& r) {
+            std::map<topic_partition, offset_result> out;
+            for (auto const& t : r.body.topics)
+                for (auto const& p : t.partitions) {
+                    offset_result o;
+                    if (p.error_code) o.error = make_error_code(static_cast<errc>(p.error_code));
+                    o.offset =
+                        r.version == 0 ? (p.old_style_offsets.empty() ? -1 : p.old_style_offsets.front()) : p.offset;
+                    o.timestamp = p.timestamp;
+                    if (p.leader_epoch >= 0) o.leader_epoch = p.leader_epoch;
+                    out[{t.name, p.partition_index}] = o;
+                }
+            return out;
+        });
     }
 
 private:
     std::int64_t reset_timestamp(offset_reset_strategy s) const {
         switch (s) {
-        case offset_reset_strategy::earliest: return earliest_timestamp;
-        case offset_reset_strategy::by_duration: {
-            auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch());
-            return (now - opts_.reset_by_duration).count();
-        }
-        default: return latest_timestamp;
+            case offset_reset_strategy::earliest:
+                return earliest_timestamp;
+            case offset_reset_strategy::by_duration: {
+                auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch());
+                return (now - opts_.reset_by_duration).count();
+            }
+            default:
+                return latest_timestamp;
         }
     }
 
@@ -451,34 +458,38 @@ private:
         if (pos != cf.fetch_offset) return false;
         auto err = static_cast<errc>(cf.error);
         switch (err) {
-        case errc::none: break;
-        case errc::offset_out_of_range:
-            if (subs_.default_reset() == offset_reset_strategy::none)
-                throw offset_out_of_range_error({{cf.tp, cf.fetch_offset}},
-                                                "fetch offset out of range and auto.offset.reset=none for partition");
-            subs_.request_reset(cf.tp, subs_.default_reset());
-            if (reset_observer_)
-                reset_observer_(true, "fetch offset " + std::to_string(cf.fetch_offset) + " is out of range for partition " +
-                                          cf.tp.to_string() + "; resetting it (auto.offset.reset)");
-            return false;
-        case errc::not_leader_or_follower:
-        case errc::replica_not_available:
-        case errc::kafka_storage_error:
-        case errc::fenced_leader_epoch:
-        case errc::offset_not_available:
-        case errc::unknown_topic_or_partition:
-        case errc::unknown_topic_id:
-        case errc::inconsistent_topic_id:
-        case errc::leader_not_available:
-            metadata_.request_update();
-            return false;
-        case errc::unknown_leader_epoch:
-            return false;  // our metadata is ahead of the broker's: retry
-        default:
-            throw kafka_error(make_error_code(err), "fetch of " + cf.tp.to_string() + " failed");
+            case errc::none:
+                break;
+            case errc::offset_out_of_range:
+                if (subs_.default_reset() == offset_reset_strategy::none)
+                    throw offset_out_of_range_error(
+                        {{cf.tp, cf.fetch_offset}},
+                        "fetch offset out of range and auto.offset.reset=none for partition");
+                subs_.request_reset(cf.tp, subs_.default_reset());
+                if (reset_observer_)
+                    reset_observer_(true, "fetch offset " + std::to_string(cf.fetch_offset) +
+                                              " is out of range for partition " + cf.tp.to_string() +
+                                              "; resetting it (auto.offset.reset)");
+                return false;
+            case errc::not_leader_or_follower:
+            case errc::replica_not_available:
+            case errc::kafka_storage_error:
+            case errc::fenced_leader_epoch:
+            case errc::offset_not_available:
+            case errc::unknown_topic_or_partition:
+            case errc::unknown_topic_id:
+            case errc::inconsistent_topic_id:
+            case errc::leader_not_available:
+                metadata_.request_update();
+                return false;
+            case errc::unknown_leader_epoch:
+                return false;  // our metadata is ahead of the broker's: retry
+            default:
+                throw kafka_error(make_error_code(err), "fetch of " + cf.tp.to_string() + " failed");
         }
-        subs_.update_watermarks(cf.tp, cf.high_watermark, cf.last_stable_offset,
-                                cf.log_start_offset >= 0 ? std::optional<std::int64_t>(cf.log_start_offset) : std::nullopt);
+        subs_.update_watermarks(
+            cf.tp, cf.high_watermark, cf.last_stable_offset,
+            cf.log_start_offset >= 0 ? std::optional<std::int64_t>(cf.log_start_offset) : std::nullopt);
         cf.reader.emplace(cf.records, opts_.check_crcs);
         cf.next_offset = pos;
         cf.last_epoch = subs_.position(cf.tp)->leader_epoch;
@@ -497,8 +508,8 @@ private:
                 if (!spare_) spare_ = std::make_shared<byte_buffer>();
                 auto st = cf.reader->next(cf.batch, *spare_, codecs_);
                 if (st == protocol::batch_status::error)
-                    throw kafka_error(cf.reader->error(), "corrupt record data in " + cf.tp.to_string() + " at offset " +
-                                                              std::to_string(cf.next_offset));
+                    throw kafka_error(cf.reader->error(), "corrupt record data in " + cf.tp.to_string() +
+                                                              " at offset " + std::to_string(cf.next_offset));
                 if (st != protocol::batch_status::ok) {
                     cf.exhausted = true;
                     return;
@@ -526,7 +537,8 @@ private:
                     throw kafka_error(cf.cursor->error(), "corrupt record in " + cf.tp.to_string() + " near offset " +
                                                               std::to_string(cf.next_offset));
                 // Batch done: the next position is past the whole batch (compaction may leave gaps).
-                if (cf.batch.header.magic >= 2) cf.next_offset = std::max(cf.next_offset, cf.batch.header.next_offset());
+                if (cf.batch.header.magic >= 2)
+                    cf.next_offset = std::max(cf.next_offset, cf.batch.header.next_offset());
                 cf.cursor.reset();
                 continue;
             }

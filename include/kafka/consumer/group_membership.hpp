@@ -50,8 +50,13 @@ struct group_parts {
     using metadata_type = client::basic_metadata<typename Transport::clock_type>;
 
     group_parts(client_type& c, metadata_type& m, subscription_state& s, group_options o)
-        : client(c), metadata(m), subs(s), opts(std::move(o)), locator(c, opts.group_id, opts.retry_backoff),
-          commits(c, m, s, locator, opts.group_id), applier(s) {}
+        : client(c),
+          metadata(m),
+          subs(s),
+          opts(std::move(o)),
+          locator(c, opts.group_id, opts.retry_backoff),
+          commits(c, m, s, locator, opts.group_id),
+          applier(s) {}
     group_parts(const group_parts&) = delete;
     group_parts& operator=(const group_parts&) = delete;
 

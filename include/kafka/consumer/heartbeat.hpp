@@ -15,7 +15,9 @@ public:
 
     heartbeat_timer(std::chrono::milliseconds session_timeout, std::chrono::milliseconds interval,
                     std::chrono::milliseconds max_poll_interval, std::chrono::milliseconds retry_backoff)
-        : session_timeout_(session_timeout), interval_(interval), max_poll_interval_(max_poll_interval),
+        : session_timeout_(session_timeout),
+          interval_(interval),
+          max_poll_interval_(max_poll_interval),
           retry_backoff_(retry_backoff) {}
 
     /// The member (re)joined: every timer starts from now.

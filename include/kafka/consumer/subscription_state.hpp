@@ -80,7 +80,9 @@ public:
         pattern_text_ = regex;
         kind_ = kind::server_pattern;
     }
-    bool matches_pattern(const std::string& topic) const { return kind_ == kind::pattern && std::regex_match(topic, pattern_); }
+    bool matches_pattern(const std::string& topic) const {
+        return kind_ == kind::pattern && std::regex_match(topic, pattern_);
+    }
     const std::string& pattern() const noexcept { return pattern_text_; }
 
     /// Under a pattern subscription: sets the topics metadata shows to match. True if changed.
@@ -128,7 +130,9 @@ public:
     /// Topics subscribed to (topic or pattern subscription).
     const std::set<std::string>& subscription() const noexcept { return subscription_; }
     /// Topics whose metadata is needed.
-    std::set<std::string> metadata_topics() const { return kind_ == kind::user_assigned ? user_topics_ : subscription_; }
+    std::set<std::string> metadata_topics() const {
+        return kind_ == kind::user_assigned ? user_topics_ : subscription_;
+    }
 
     std::vector<topic_partition> assigned_partitions() const {
         std::vector<topic_partition> out;
@@ -241,10 +245,11 @@ private:
     void ensure_kind(kind wanted) const {
         if (kind_ != kind::none && kind_ != wanted) {
             const char* now = kind_ == kind::user_assigned ? "partitions were assigned with assign()"
-                              : kind_ == kind::pattern || kind_ == kind::server_pattern ? "the consumer is subscribed to a pattern"
-                                                            : "the consumer is subscribed to topics";
-            throw illegal_state_error(std::string("subscribe(), subscribe(pattern) and assign() are exclusive: ") + now +
-                                      "; call unsubscribe() first");
+                              : kind_ == kind::pattern || kind_ == kind::server_pattern
+                                  ? "the consumer is subscribed to a pattern"
+                                  : "the consumer is subscribed to topics";
+            throw illegal_state_error(std::string("subscribe(), subscribe(pattern) and assign() are exclusive: ") +
+                                      now + "; call unsubscribe() first");
         }
     }
     partition_state& assigned_state(const topic_partition& tp, const char* op) {

@@ -66,7 +66,9 @@ public:
 
     consumer_engine(consumer_config config, key_deserializer kd, value_deserializer vd, transport_type transport,
                     assignor_type assignor)
-        : config_(std::move(config)), key_deserializer_(std::move(kd)), value_deserializer_(std::move(vd)),
+        : config_(std::move(config)),
+          key_deserializer_(std::move(kd)),
+          value_deserializer_(std::move(vd)),
           transport_(std::move(transport)),
           client_(io_, transport_, client_options_from(config_)),
           metadata_(config_.metadata_max_age(), config_.retry_backoff()),
@@ -76,7 +78,7 @@ public:
           membership_(make_membership(std::move(assignor))),
           log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)),
           sensors_({config_.metrics_sample_window().count(), config_.metrics_num_samples()}, config_.client_id()) {
-        if constexpr (requires(transport_type& t) { t.set_tls(transports::tls_options{}); }) {
+        if constexpr (requires(transport_type & t) { t.set_tls(transports::tls_options{}); }) {
             if (config_.uses_tls()) {
                 transports::tls_options tls;
                 tls.enabled = true;
@@ -89,8 +91,9 @@ public:
             }
         } else {
             if (config_.uses_tls())
-                throw kafka_error(make_error_code(client_errc::invalid_config),
-                                  "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
+                throw kafka_error(
+                    make_error_code(client_errc::invalid_config),
+                    "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
         }
         check_assignment_strategy();
         std::int32_t id = -1;
@@ -108,7 +111,8 @@ public:
             log_.log(out_of_range ? log_level::warn : log_level::info, what);
         });
         if constexpr (commit_policy::commit_on_revoke)
-            group_.applier.set_before_revoke([this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
+            group_.applier.set_before_revoke(
+                [this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
         next_auto_commit_ = transport_.now() + config_.auto_commit_interval();
     }
 
@@ -131,7 +135,8 @@ public:
         auto g = acquire();
         if (topics.empty()) return unsubscribe_locked();
         for (auto const& t : topics)
-            if (t.empty()) throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
+            if (t.empty())
+                throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
         require_group("subscribe()");
         std::set<std::string> s(topics.begin(), topics.end());
         if (subs_.subscribe(s)) membership_->request_rejoin("subscription changed");
@@ -165,7 +170,8 @@ public:
                               "subscribe(subscription_pattern) asks the broker to evaluate the regex, which only "
                               "group.protocol=consumer does; with group.protocol=classic use subscribe(topic_pattern)");
         if (pattern.regex.empty())
-            throw kafka_error(make_error_code(client_errc::invalid_config), "subscribe(subscription_pattern): the regex is empty");
+            throw kafka_error(make_error_code(client_errc::invalid_config),
+                              "subscribe(subscription_pattern): the regex is empty");
         subs_.subscribe_server_pattern(pattern.regex);
         group_.applier.set_listener(std::move(listener));
         metadata_.set_topics({}, true);  // the topics are what the broker assigns: their names come by id
@@ -178,7 +184,8 @@ public:
         auto g = acquire();
         if (partitions.empty()) return unsubscribe_locked();
         for (auto const& tp : partitions)
-            if (tp.topic.empty()) throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
+            if (tp.topic.empty())
+                throw kafka_error(make_error_code(client_errc::invalid_config), "topic names cannot be empty");
         subs_.assign_from_user({partitions.begin(), partitions.end()});
         fetcher_.drop_unassigned();
         metadata_.set_topics(subs_.metadata_topics());
@@ -273,16 +280,18 @@ public:
     }
 
     /// The committed offsets of `partitions` (nullopt where nothing is committed).
-    std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions) {
+    std::map<topic_partition, std::optional<offset_and_metadata>> committed(
+        const std::set<topic_partition>& partitions) {
         return committed(partitions, config_.default_api_timeout());
     }
     std::map<topic_partition, std::optional<offset_and_metadata>> committed(const std::set<topic_partition>& partitions,
-                                                                           std::chrono::milliseconds timeout) {
+                                                                            std::chrono::milliseconds timeout) {
         auto g = acquire();
         require_group("committed()");
         auto deadline = transport_.now() + timeout;
         for (;;) {
-            if (!ensure_coordinator(deadline)) throw timeout_error("committed(): no group coordinator within the timeout" + cause());
+            if (!ensure_coordinator(deadline))
+                throw timeout_error("committed(): no group coordinator within the timeout" + cause());
             auto f = group_.commits.fetch_committed({partitions.begin(), partitions.end()});
             wait_future(f, deadline);
             if (f.succeeded()) return f.value();
@@ -297,23 +306,30 @@ public:
 
     void seek(const topic_partition& tp, std::int64_t offset) {
         auto g = acquire();
-        if (offset < 0) throw kafka_error(make_error_code(client_errc::invalid_config), "seek offset must not be negative");
+        if (offset < 0)
+            throw kafka_error(make_error_code(client_errc::invalid_config), "seek offset must not be negative");
         subs_.seek(tp, {offset, std::nullopt});
     }
     void seek(const topic_partition& tp, const offset_and_metadata& om) {
         auto g = acquire();
-        if (om.offset < 0) throw kafka_error(make_error_code(client_errc::invalid_config), "seek offset must not be negative");
+        if (om.offset < 0)
+            throw kafka_error(make_error_code(client_errc::invalid_config), "seek offset must not be negative");
         subs_.seek(tp, {om.offset, om.leader_epoch});
     }
-    void seekToBeginning(const std::vector<topic_partition>& partitions) { reset_to(partitions, offset_reset_strategy::earliest); }
-    void seekToEnd(const std::vector<topic_partition>& partitions) { reset_to(partitions, offset_reset_strategy::latest); }
+    void seekToBeginning(const std::vector<topic_partition>& partitions) {
+        reset_to(partitions, offset_reset_strategy::earliest);
+    }
+    void seekToEnd(const std::vector<topic_partition>& partitions) {
+        reset_to(partitions, offset_reset_strategy::latest);
+    }
 
     /// The offset of the next record this consumer will return for `tp` (looked up if unknown).
     std::int64_t position(const topic_partition& tp) { return position(tp, config_.default_api_timeout()); }
     std::int64_t position(const topic_partition& tp, std::chrono::milliseconds timeout) {
         auto g = acquire();
         if (!subs_.is_assigned(tp))
-            throw illegal_state_error("position() of " + tp.to_string() + ": the partition is not assigned to this consumer");
+            throw illegal_state_error("position() of " + tp.to_string() +
+                                      ": the partition is not assigned to this consumer");
         auto deadline = transport_.now() + timeout;
         while (!subs_.position(tp)) {
             update_positions(transport_.now());
@@ -329,14 +345,14 @@ public:
         return beginningOffsets(partitions, config_.default_api_timeout());
     }
     std::map<topic_partition, std::int64_t> beginningOffsets(const std::vector<topic_partition>& partitions,
-                                                            std::chrono::milliseconds timeout) {
+                                                             std::chrono::milliseconds timeout) {
         return plain_offsets(partitions, fetcher_type::earliest_timestamp, timeout, "beginningOffsets()");
     }
     std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions) {
         return endOffsets(partitions, config_.default_api_timeout());
     }
     std::map<topic_partition, std::int64_t> endOffsets(const std::vector<topic_partition>& partitions,
-                                                      std::chrono::milliseconds timeout) {
+                                                       std::chrono::milliseconds timeout) {
         return plain_offsets(partitions, fetcher_type::latest_timestamp, timeout, "endOffsets()");
     }
     /// The earliest offset whose timestamp is at least the given one, per partition (nullopt: none).
@@ -354,27 +370,34 @@ public:
         auto raw = list_offsets_locked(timestamps, timeout, "offsetsForTimes()");
         std::map<topic_partition, std::optional<offset_and_timestamp>> out;
         for (auto const& [tp, r] : raw) {
-            if (r.offset < 0) out[tp] = std::nullopt;
-            else out[tp] = offset_and_timestamp{r.offset, r.timestamp, r.leader_epoch};
+            if (r.offset < 0)
+                out[tp] = std::nullopt;
+            else
+                out[tp] = offset_and_timestamp{r.offset, r.timestamp, r.leader_epoch};
         }
         return out;
     }
 
     /// The partitions of `topic` with their leader, replicas, in-sync and offline replicas, asked of
     /// the cluster (one Metadata request, retried until `timeout`); empty if the topic does not exist.
-    std::vector<partition_info> partitionsFor(const std::string& topic) { return partitionsFor(topic, config_.default_api_timeout()); }
+    std::vector<partition_info> partitionsFor(const std::string& topic) {
+        return partitionsFor(topic, config_.default_api_timeout());
+    }
     std::vector<partition_info> partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
         auto g = acquire();
         std::vector<partition_info> out;
-        lookup_metadata(std::vector<std::string>{topic}, timeout, "partitionsFor(" + topic + ")", [&](const cluster_info& c) {
-            auto p = c.partitions(topic);
-            if (p) out = std::move(*p);
-            return p.has_value();
-        });
+        lookup_metadata(std::vector<std::string>{topic}, timeout, "partitionsFor(" + topic + ")",
+                        [&](const cluster_info& c) {
+                            auto p = c.partitions(topic);
+                            if (p) out = std::move(*p);
+                            return p.has_value();
+                        });
         return out;
     }
     /// Every topic the cluster lets this consumer see, with its partitions (Java's listTopics()).
-    std::map<std::string, std::vector<partition_info>> listTopics() { return listTopics(config_.default_api_timeout()); }
+    std::map<std::string, std::vector<partition_info>> listTopics() {
+        return listTopics(config_.default_api_timeout());
+    }
     std::map<std::string, std::vector<partition_info>> listTopics(std::chrono::milliseconds timeout) {
         auto g = acquire();
         std::map<std::string, std::vector<partition_info>> out;
@@ -390,9 +413,11 @@ public:
     std::optional<std::int64_t> currentLag(const topic_partition& tp) const {
         auto g = acquire();
         if (!subs_.is_assigned(tp))
-            throw illegal_state_error("currentLag() of " + tp.to_string() + ": the partition is not assigned to this consumer");
+            throw illegal_state_error("currentLag() of " + tp.to_string() +
+                                      ": the partition is not assigned to this consumer");
         auto st = subs_.state(tp);
-        auto end = fetcher_.options().isolation == isolation_level::read_committed ? st->last_stable_offset : st->high_watermark;
+        auto end = fetcher_.options().isolation == isolation_level::read_committed ? st->last_stable_offset
+                                                                                   : st->high_watermark;
         if (!st->position || !end) return std::nullopt;
         return *end - st->position->offset;
     }
@@ -409,14 +434,17 @@ public:
     void enforceRebalance(const std::string& reason = {}) {
         auto g = acquire();
         if (!subs_.has_auto_assigned_partitions())
-            throw illegal_state_error("enforceRebalance(): the consumer takes no part in a group rebalance (it is not subscribed)");
+            throw illegal_state_error(
+                "enforceRebalance(): the consumer takes no part in a group rebalance (it is not subscribed)");
         if (config_.group_protocol() == group_protocol::consumer) {
             // As Java's consumer under this protocol: the broker decides when to rebalance.
-            log_.log(log_level::warn, "enforceRebalance() is not supported with group.protocol=consumer (the broker "
-                                      "computes assignments); nothing was done");
+            log_.log(log_level::warn,
+                     "enforceRebalance() is not supported with group.protocol=consumer (the broker "
+                     "computes assignments); nothing was done");
             return;
         }
-        membership_->request_rejoin(reason.empty() ? "rebalance enforced by the user" : "rebalance enforced by the user: " + reason);
+        membership_->request_rejoin(reason.empty() ? "rebalance enforced by the user"
+                                                   : "rebalance enforced by the user: " + reason);
     }
 
     // ---- flow control -------------------------------------------------------------------
@@ -462,7 +490,8 @@ public:
             if (subs_.has_auto_assigned_partitions()) {
                 membership_->revoke_all_and_leave("the consumer is being closed");
             } else if constexpr (commit_policy::commit_on_revoke) {
-                if (!config_.group_id().value_or("").empty()) commit_before_revoke(subs_.assigned_partitions(), deadline);
+                if (!config_.group_id().value_or("").empty())
+                    commit_before_revoke(subs_.assigned_partitions(), deadline);
             }
             if (auto& lf = membership_->leave_future()) wait_future(*lf, deadline);
             run_user_callbacks();
@@ -521,10 +550,12 @@ public:
             for (auto const& w : config_.warnings()) log_.log(log_level::warn, w);
     }
 
-    void set_statistics_callback(std::chrono::milliseconds interval, std::function<void(const metrics_snapshot&)> callback) {
+    void set_statistics_callback(std::chrono::milliseconds interval,
+                                 std::function<void(const metrics_snapshot&)> callback) {
         auto g = acquire();
         if (interval < std::chrono::milliseconds::zero())
-            throw kafka_error(make_error_code(client_errc::invalid_config), "set_statistics_callback(): the interval is negative");
+            throw kafka_error(make_error_code(client_errc::invalid_config),
+                              "set_statistics_callback(): the interval is negative");
         stats_interval_ = interval;
         stats_callback_ = interval > std::chrono::milliseconds::zero() ? std::move(callback) : nullptr;
         next_stats_ = transport_.now() + interval;
@@ -559,8 +590,9 @@ private:
         if (c.uses_sasl()) {
             auto mech = c.sasl_mechanism();
             if (!mech)
-                throw config_error("sasl.mechanism", "security.protocol " + c.get("security.protocol") +
-                                                         " needs sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
+                throw config_error("sasl.mechanism",
+                                   "security.protocol " + c.get("security.protocol") +
+                                       " needs sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
             o.sasl = client::sasl_credentials{*mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
         }
         return o;
@@ -575,7 +607,8 @@ private:
         o.check_crcs = c.check_crcs();
         o.client_rack = c.client_rack();
         o.retry_backoff = c.retry_backoff();
-        if (auto d = c.auto_offset_reset_duration()) o.reset_by_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+        if (auto d = c.auto_offset_reset_duration())
+            o.reset_by_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
         return o;
     }
     static engine::group_options group_options_from(const consumer_config& c) {
@@ -595,23 +628,30 @@ private:
     // engine::group_membership.
     std::unique_ptr<membership_type> make_membership(assignor_type a) {
         switch (config_.group_protocol()) {
-        case group_protocol::classic: {
-            assignor_list list = [&] {
-                if constexpr (std::is_same_v<assignor_type, assignor_list>) return std::move(a);
-                else return assignor_list(std::move(a));
-            }();
-            return std::make_unique<engine::classic_membership<transport_type, assignor_list>>(group_, std::move(list));
-        }
-        case group_protocol::consumer: break;
+            case group_protocol::classic: {
+                assignor_list list = [&] {
+                    if constexpr (std::is_same_v<assignor_type, assignor_list>)
+                        return std::move(a);
+                    else
+                        return assignor_list(std::move(a));
+                }();
+                return std::make_unique<engine::classic_membership<transport_type, assignor_list>>(group_,
+                                                                                                   std::move(list));
+            }
+            case group_protocol::consumer:
+                break;
         }
         // Under the consumer protocol the broker assigns: a client-side assignor other than the
         // ones Kafka ships (which the broker's own assignors replace) would silently not apply.
         for (auto name : assignor_list::names)
             if (name != "range" && name != "roundrobin" && name != "sticky" && name != "cooperative-sticky")
-                throw config_error("group.protocol",
-                                   "group.protocol=consumer assigns partitions on the broker, so this consumer's custom "
-                                   "assignor '" + std::string(name) + "' would not be used; use group.protocol=classic, or "
-                                   "choose a broker assignor with group.remote.assignor");
+                throw config_error(
+                    "group.protocol",
+                    "group.protocol=consumer assigns partitions on the broker, so this consumer's custom "
+                    "assignor '" +
+                        std::string(name) +
+                        "' would not be used; use group.protocol=classic, or "
+                        "choose a broker assignor with group.remote.assignor");
         (void)a;
         return std::make_unique<engine::consumer_membership<transport_type>>(group_, config_.group_remote_assignor());
     }
@@ -645,9 +685,7 @@ private:
         metadata_.set_topics({});
     }
 
-    bool coordinator_ready() const {
-        return !subs_.has_auto_assigned_partitions() || membership_->stable();
-    }
+    bool coordinator_ready() const { return !subs_.has_auto_assigned_partitions() || membership_->stable(); }
 
     // Java's updateAssignmentMetadataIfNeeded: the group step, fresh metadata, positions.
     void update_assignment_metadata(time_point now) {
@@ -657,8 +695,10 @@ private:
             maybe_auto_commit(now);
             membership_->poll(now);
             throw_if_fatal();
-            if (membership_->stable()) sensors_.on_rebalance_end(now_ms(), true);
-            else sensors_.on_rebalance_start(now_ms());
+            if (membership_->stable())
+                sensors_.on_rebalance_end(now_ms(), true);
+            else
+                sensors_.on_rebalance_start(now_ms());
             retry_async_commits(now);
             if (!membership_->stable()) return;
         } else {
@@ -711,13 +751,15 @@ private:
         if (subs_.subscription_kind() == engine::subscription_state::kind::pattern) {
             std::set<std::string> matched;
             for (auto const& [name, t] : metadata_.all_topics())
-                if ((!t.internal || !config_.exclude_internal_topics()) && subs_.matches_pattern(name)) matched.insert(name);
+                if ((!t.internal || !config_.exclude_internal_topics()) && subs_.matches_pattern(name))
+                    matched.insert(name);
             if (subs_.set_pattern_topics(matched)) membership_->request_rejoin("topics matching the pattern changed");
         }
         for (auto const& t : subs_.metadata_topics()) {
             auto tm = metadata_.topic(t);
             if (tm && tm->error == static_cast<std::int16_t>(errc::topic_authorization_failed))
-                throw kafka_error(make_error_code(errc::topic_authorization_failed), "not authorized to read topic '" + t + "'");
+                throw kafka_error(make_error_code(errc::topic_authorization_failed),
+                                  "not authorized to read topic '" + t + "'");
             log_metadata_problems(log_, t, tm, transport_.now());
         }
     }
@@ -730,7 +772,10 @@ private:
         auto left = deadline - now;
         if (left < clock::duration::zero()) left = clock::duration::zero();
         if (subs_.has_auto_assigned_partitions()) left = std::min(left, membership_->time_to_next_heartbeat(now));
-        if (metadata_.has_topics_to_fetch()) left = std::min(left, std::max(metadata_.time_to_next_update(now), std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
+        if (metadata_.has_topics_to_fetch())
+            left = std::min(
+                left, std::max(metadata_.time_to_next_update(now),
+                               std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
         poll_io(left, [&] { return keep_waiting(); });
         if (auto f = client_.take_authentication_failure()) throw_error(*f);  // logged as the connection closed
     }
@@ -778,8 +823,8 @@ private:
     // A Metadata request of its own (not the consumer's metadata), for `topics` (nullopt: all),
     // until `done(answer)` says it is complete or the timeout passes (Java's TopicMetadataFetcher).
     template <class Done>
-    void lookup_metadata(std::optional<std::vector<std::string>> topics, std::chrono::milliseconds timeout, const std::string& what,
-                         Done&& done) {
+    void lookup_metadata(std::optional<std::vector<std::string>> topics, std::chrono::milliseconds timeout,
+                         const std::string& what, Done&& done) {
         auto deadline = transport_.now() + timeout;
         for (;;) {
             if (auto node = client_.least_loaded_node()) {
@@ -902,7 +947,8 @@ private:
             pending_after_poll_.clear();
             std::erase_if(offsets, [&](auto const& e) { return !subs_.is_assigned(e.first); });
             if constexpr (commit::commits_async<commit_policy>) {
-                if (!offsets.empty()) commit_async_locked(std::move(offsets), policy_commit_callback("commit after poll"));
+                if (!offsets.empty())
+                    commit_async_locked(std::move(offsets), policy_commit_callback("commit after poll"));
             } else {
                 commit_sync_locked(offsets, config_.default_api_timeout());
             }
@@ -919,12 +965,13 @@ private:
             auto offsets = subs_.all_consumed();
             if (offsets.empty()) return;
             auto_commit_in_flight_ = true;
-            group_.commits.commit(offsets, membership_->identity(), now).add_listener([this, offsets, sent = now, cb = policy_commit_callback("auto-commit")](auto& f) {
-                auto_commit_in_flight_ = false;
-                if (f.succeeded()) record_commit(sent);
-                auto ec = f.failed() ? f.error() : std::error_code{};
-                user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
-            });
+            group_.commits.commit(offsets, membership_->identity(), now)
+                .add_listener([this, offsets, sent = now, cb = policy_commit_callback("auto-commit")](auto& f) {
+                    auto_commit_in_flight_ = false;
+                    if (f.succeeded()) record_commit(sent);
+                    auto ec = f.failed() ? f.error() : std::error_code{};
+                    user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
+                });
         } else {
             (void)now;
         }
@@ -946,8 +993,9 @@ private:
         if (offsets.empty()) return;
         try {
             auto now = transport_.now();
-            commit_sync_locked(offsets, deadline > now ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
-                                                       : std::chrono::milliseconds(0));
+            commit_sync_locked(offsets, deadline > now
+                                            ? std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now)
+                                            : std::chrono::milliseconds(0));
         } catch (const wakeup_error&) {
             throw;
         } catch (const std::exception& e) {
@@ -955,7 +1003,8 @@ private:
         }
     }
 
-    void commit_sync_locked(const std::map<topic_partition, offset_and_metadata>& offsets, std::chrono::milliseconds timeout) {
+    void commit_sync_locked(const std::map<topic_partition, offset_and_metadata>& offsets,
+                            std::chrono::milliseconds timeout) {
         run_user_callbacks();
         if (offsets.empty()) return;
         require_group("commitSync()");
@@ -1061,14 +1110,17 @@ private:
             std::map<std::int32_t, std::map<topic_partition, std::int64_t>> by_leader;
             for (auto const& [tp, ts] : query) {
                 if (done.count(tp)) continue;
-                if (auto l = metadata_.leader(tp)) by_leader[*l][tp] = ts;
-                else metadata_.request_update();
+                if (auto l = metadata_.leader(tp))
+                    by_leader[*l][tp] = ts;
+                else
+                    metadata_.request_update();
             }
             std::vector<client::request_future<std::map<topic_partition, typename fetcher_type::offset_result>>> fs;
             for (auto const& [node, q] : by_leader) fs.push_back(fetcher_.list_offsets(node, q));
             maybe_update_metadata(transport_.now());
             if (fs.empty()) {
-                if (transport_.now() >= deadline) throw timeout_error(std::string(what) + ": no leader known within the timeout" + cause());
+                if (transport_.now() >= deadline)
+                    throw timeout_error(std::string(what) + ": no leader known within the timeout" + cause());
                 wait_for_io(deadline, [&] { return metadata_.update_requested(); });
                 continue;
             }
@@ -1077,26 +1129,31 @@ private:
                 if (!f.succeeded()) continue;
                 for (auto const& [tp, r] : f.value()) {
                     if (!query.count(tp)) continue;
-                    if (!r.error) done[tp] = r;
+                    if (!r.error)
+                        done[tp] = r;
                     else if (r.error == errc::unknown_topic_or_partition && metadata_.topic(tp.topic) == nullptr)
                         throw kafka_error(r.error, std::string(what) + ": " + tp.to_string() + " does not exist");
                     else if (!retriable(r.error) && r.error != errc::not_leader_or_follower &&
                              r.error != errc::leader_not_available && r.error != errc::fenced_leader_epoch &&
                              r.error != errc::unknown_leader_epoch)
                         throw kafka_error(r.error, std::string(what) + " failed for " + tp.to_string());
-                    else metadata_.request_update();
+                    else
+                        metadata_.request_update();
                 }
             }
             if (done.size() < query.size()) {
-                if (transport_.now() >= deadline) throw timeout_error(std::string(what) + ": not every partition answered within the timeout" + cause());
+                if (transport_.now() >= deadline)
+                    throw timeout_error(std::string(what) + ": not every partition answered within the timeout" +
+                                        cause());
                 backoff(deadline);
             }
         }
         return done;
     }
 
-    std::map<topic_partition, std::int64_t> plain_offsets(const std::vector<topic_partition>& partitions, std::int64_t ts,
-                                                          std::chrono::milliseconds timeout, const char* what) {
+    std::map<topic_partition, std::int64_t> plain_offsets(const std::vector<topic_partition>& partitions,
+                                                          std::int64_t ts, std::chrono::milliseconds timeout,
+                                                          const char* what) {
         auto g = acquire();
         std::map<topic_partition, std::int64_t> query;
         for (auto const& tp : partitions) query[tp] = ts;
@@ -1108,8 +1165,10 @@ private:
     // ---- the heartbeat thread -----------------------------------------------------------
 
     static constexpr bool background_heartbeat_enabled() {
-        if constexpr (requires { Policies::background_heartbeat; }) return Policies::background_heartbeat;
-        else return true;
+        if constexpr (requires { Policies::background_heartbeat; })
+            return Policies::background_heartbeat;
+        else
+            return true;
     }
 
     void ensure_heartbeat_thread() {

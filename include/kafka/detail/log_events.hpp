@@ -28,15 +28,19 @@ namespace kafka::detail {
 /// attempts in between).
 template <class Duration>
 Duration log_window_for(const consumer_config& c) {
-    return std::chrono::duration_cast<Duration>(std::max<std::chrono::milliseconds>(c.reconnect_backoff_max(), std::chrono::seconds(10)));
+    return std::chrono::duration_cast<Duration>(
+        std::max<std::chrono::milliseconds>(c.reconnect_backoff_max(), std::chrono::seconds(10)));
 }
 
 /// "127.0.0.1:9092 (bootstrap server)", "10.0.0.7:9092 (node 2)", "... (group coordinator, node 2)".
 inline std::string describe_node(const client::broker_address& a, std::int32_t node) {
     std::string s = a.host + ":" + std::to_string(a.port) + " (";
-    if (node < 0) s += "bootstrap server";
-    else if (node >= client::coordinator_node_base / 2) s += "group coordinator, node " + std::to_string(client::coordinator_node_base - node);
-    else s += "node " + std::to_string(node);
+    if (node < 0)
+        s += "bootstrap server";
+    else if (node >= client::coordinator_node_base / 2)
+        s += "group coordinator, node " + std::to_string(client::coordinator_node_base - node);
+    else
+        s += "node " + std::to_string(node);
     return s + ")";
 }
 
@@ -48,18 +52,20 @@ void log_disconnect(consumer_logger<Clock>& log, const Event& e, typename Clock:
     auto address = e.address.host + ":" + std::to_string(e.address.port);
     auto reason = e.error.message() + (e.detail.empty() ? "" : " (" + e.detail + ")");
     if (client::is_authentication_error(e.error)) {
-        log.log_limited(log_level::error, "auth:" + address, "authentication with " + describe_node(e.address, e.node) + " failed: " + reason, now);
+        log.log_limited(log_level::error, "auth:" + address,
+                        "authentication with " + describe_node(e.address, e.node) + " failed: " + reason, now);
         return;
     }
     if (!e.established) {
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.backoff).count();
         log.log_limited(log_level::warn, "connect:" + address,
-                        "connection to " + describe_node(e.address, e.node) + " failed: " + reason + "; next attempt in " +
-                            std::to_string(ms) + " ms",
+                        "connection to " + describe_node(e.address, e.node) + " failed: " + reason +
+                            "; next attempt in " + std::to_string(ms) + " ms",
                         now);
         return;
     }
-    log.log_limited(log_level::info, "disconnect:" + address, "disconnected from " + describe_node(e.address, e.node) + ": " + reason, now);
+    log.log_limited(log_level::info, "disconnect:" + address,
+                    "disconnected from " + describe_node(e.address, e.node) + ": " + reason, now);
 }
 
 inline std::string partition_list(const std::vector<topic_partition>& parts) {
@@ -72,12 +78,16 @@ inline std::string partition_list(const std::vector<topic_partition>& parts) {
 /// The assignment's changes, as Java's ConsumerCoordinator logs them; lost partitions are a
 /// warning (the membership was lost: session expired or fenced; nothing was committed for them).
 template <class Clock>
-void log_rebalance(const consumer_logger<Clock>& log, std::string_view what, const std::vector<topic_partition>& parts) {
-    if (what == "assigned") log.log(log_level::info, "assigned partitions: " + partition_list(parts));
-    else if (what == "revoked") log.log(log_level::info, "revoked partitions: " + partition_list(parts));
+void log_rebalance(const consumer_logger<Clock>& log, std::string_view what,
+                   const std::vector<topic_partition>& parts) {
+    if (what == "assigned")
+        log.log(log_level::info, "assigned partitions: " + partition_list(parts));
+    else if (what == "revoked")
+        log.log(log_level::info, "revoked partitions: " + partition_list(parts));
     else if (what == "lost")
-        log.log(log_level::warn, "lost partitions: " + partition_list(parts) +
-                                     " (the group membership was lost, by session expiry or fencing; their offsets were not committed)");
+        log.log(log_level::warn,
+                "lost partitions: " + partition_list(parts) +
+                    " (the group membership was lost, by session expiry or fencing; their offsets were not committed)");
 }
 
 /// A subscribed or assigned topic that metadata does not have, or has without leaders; once per
@@ -92,8 +102,9 @@ void log_metadata_problems(consumer_logger<Clock>& log, const std::string& topic
         return;
     }
     if (tm->error != 0) {
-        log.log_limited(log_level::warn, key,
-                        "metadata for topic '" + topic + "': " + make_error_code(static_cast<errc>(tm->error)).message(), now);
+        log.log_limited(
+            log_level::warn, key,
+            "metadata for topic '" + topic + "': " + make_error_code(static_cast<errc>(tm->error)).message(), now);
         return;
     }
     if (log.active(key)) {
@@ -121,11 +132,13 @@ void log_metadata_problems(consumer_logger<Clock>& log, const std::string& topic
 
 /// A commit that failed, with its offsets; `what` says which commit (auto-commit, commitSync, ...).
 template <class Clock>
-void log_commit_failure(const consumer_logger<Clock>& log, const std::map<topic_partition, offset_and_metadata>& offsets,
-                        std::error_code ec, std::string_view what) {
+void log_commit_failure(const consumer_logger<Clock>& log,
+                        const std::map<topic_partition, offset_and_metadata>& offsets, std::error_code ec,
+                        std::string_view what) {
     if (!log.enabled()) return;
     std::string list;
-    for (auto const& [tp, om] : offsets) list += (list.empty() ? "" : ", ") + tp.to_string() + "@" + std::to_string(om.offset);
+    for (auto const& [tp, om] : offsets)
+        list += (list.empty() ? "" : ", ") + tp.to_string() + "@" + std::to_string(om.offset);
     log.log(log_level::warn, "commit of offsets " + list + " failed: " + ec.message() + " (" + std::string(what) + ")");
 }
 

@@ -75,7 +75,8 @@ public:
         }
         std::string line(message);
         if (l.suppressed > 0)
-            line += " (" + std::to_string(l.suppressed) + " more like this in the last " + seconds_text(now - l.last) + ")";
+            line +=
+                " (" + std::to_string(l.suppressed) + " more like this in the last " + seconds_text(now - l.last) + ")";
         l.last = now;
         l.suppressed = 0;
         log(level, line);

@@ -33,33 +33,33 @@ public:
     void on_client_event(const client::client_event& e, std::int64_t now) {
         using k = client::client_event::kind;
         switch (e.what) {
-        case k::connection_created:
-            connections_.insert(e.node);
-            connection_creation_.record(1, now);
-            break;
-        case k::connection_closed:
-            connections_.erase(e.node);
-            connection_close_.record(1, now);
-            break;
-        case k::request_sent: {
-            auto b = static_cast<double>(e.bytes);
-            requests_.record(b, now);
-            node(e.node).requests.record(b, now);
-            break;
-        }
-        case k::response_received: {
-            auto b = static_cast<double>(e.bytes);
-            auto ms = std::chrono::duration<double, std::milli>(e.latency).count();
-            responses_.record(b, now);
-            auto& n = node(e.node);
-            n.responses.record(b, now);
-            n.latency.record(ms, now);
-            if (e.api_key == fetch_api_key) {
-                fetch_latency_.record(ms, now);
-                fetch_size_.record(b, now);
+            case k::connection_created:
+                connections_.insert(e.node);
+                connection_creation_.record(1, now);
+                break;
+            case k::connection_closed:
+                connections_.erase(e.node);
+                connection_close_.record(1, now);
+                break;
+            case k::request_sent: {
+                auto b = static_cast<double>(e.bytes);
+                requests_.record(b, now);
+                node(e.node).requests.record(b, now);
+                break;
             }
-            break;
-        }
+            case k::response_received: {
+                auto b = static_cast<double>(e.bytes);
+                auto ms = std::chrono::duration<double, std::milli>(e.latency).count();
+                responses_.record(b, now);
+                auto& n = node(e.node);
+                n.responses.record(b, now);
+                n.latency.record(ms, now);
+                if (e.api_key == fetch_api_key) {
+                    fetch_latency_.record(ms, now);
+                    fetch_size_.record(b, now);
+                }
+                break;
+            }
         }
     }
 
@@ -88,8 +88,8 @@ public:
         t.bytes.record(b, now);
     }
     /// After records of `tp` were returned: lag (end offset - position) and lead (position - log start).
-    void on_partition_position(const topic_partition& tp, std::optional<std::int64_t> lag, std::optional<std::int64_t> lead,
-                               std::int64_t now) {
+    void on_partition_position(const topic_partition& tp, std::optional<std::int64_t> lag,
+                               std::optional<std::int64_t> lead, std::int64_t now) {
         auto& p = partitions_.try_emplace(tp, cfg_).first->second;
         if (lag) {
             p.lag.record(static_cast<double>(*lag), now);
@@ -131,27 +131,37 @@ public:
         std::vector<metric> out;
         std::map<std::string, std::string> client{{"client-id", client_id_}};
         auto add = [&](const char* group, const char* name, const std::map<std::string, std::string>& tags, double v,
-                       const char* what) { out.push_back({{name, group, tags, what}, v}); };
+                       const char* what) {
+            out.push_back({{name, group, tags, what}, v});
+        };
 
         const char* fm = "consumer-fetch-manager-metrics";
-        add(fm, "records-consumed-rate", client, records_consumed_.rate(now), "The average number of records consumed per second");
+        add(fm, "records-consumed-rate", client, records_consumed_.rate(now),
+            "The average number of records consumed per second");
         add(fm, "records-consumed-total", client, records_consumed_.total(), "The total number of records consumed");
-        add(fm, "bytes-consumed-rate", client, bytes_consumed_.rate(now), "The average number of bytes consumed per second");
+        add(fm, "bytes-consumed-rate", client, bytes_consumed_.rate(now),
+            "The average number of bytes consumed per second");
         add(fm, "bytes-consumed-total", client, bytes_consumed_.total(), "The total number of bytes consumed");
         add(fm, "fetch-rate", client, fetch_latency_.count_rate(now), "The number of fetch requests per second");
         add(fm, "fetch-total", client, fetch_latency_.total_count(), "The total number of fetch requests");
-        add(fm, "fetch-latency-avg", client, fetch_latency_.avg(now), "The average time taken for a fetch request (ms)");
+        add(fm, "fetch-latency-avg", client, fetch_latency_.avg(now),
+            "The average time taken for a fetch request (ms)");
         add(fm, "fetch-latency-max", client, fetch_latency_.max(now), "The max time taken for any fetch request (ms)");
         add(fm, "fetch-size-avg", client, fetch_size_.avg(now), "The average number of bytes fetched per request");
         add(fm, "fetch-size-max", client, fetch_size_.max(now), "The maximum number of bytes fetched per request");
-        add(fm, "records-lag-max", client, records_lag_.max(now), "The maximum lag in terms of number of records for any partition in this window");
-        add(fm, "records-lead-min", client, records_lead_.min(now), "The minimum lead in terms of number of records for any partition in this window");
+        add(fm, "records-lag-max", client, records_lag_.max(now),
+            "The maximum lag in terms of number of records for any partition in this window");
+        add(fm, "records-lead-min", client, records_lead_.min(now),
+            "The minimum lead in terms of number of records for any partition in this window");
         for (auto& [topic, t] : topics_) {
             auto tags = client;
             tags["topic"] = topic;
-            add(fm, "records-consumed-rate", tags, t.records.rate(now), "The average number of records consumed per second for a topic");
-            add(fm, "records-consumed-total", tags, t.records.total(), "The total number of records consumed for a topic");
-            add(fm, "bytes-consumed-rate", tags, t.bytes.rate(now), "The average number of bytes consumed per second for a topic");
+            add(fm, "records-consumed-rate", tags, t.records.rate(now),
+                "The average number of records consumed per second for a topic");
+            add(fm, "records-consumed-total", tags, t.records.total(),
+                "The total number of records consumed for a topic");
+            add(fm, "bytes-consumed-rate", tags, t.bytes.rate(now),
+                "The average number of bytes consumed per second for a topic");
             add(fm, "bytes-consumed-total", tags, t.bytes.total(), "The total number of bytes consumed for a topic");
         }
         for (auto& [tp, p] : partitions_) {
@@ -175,27 +185,42 @@ public:
         add(cm, "commit-latency-max", client, commit_.max(now), "The max time taken for a commit request (ms)");
         add(cm, "commit-rate", client, commit_.count_rate(now), "The number of commit calls per second");
         add(cm, "commit-total", client, commit_.total_count(), "The total number of commit calls");
-        add(cm, "rebalance-latency-avg", client, rebalance_.avg(now), "The average time taken for a group to complete a rebalance (ms)");
-        add(cm, "rebalance-latency-max", client, rebalance_.max(now), "The max time taken for a group to complete a rebalance (ms)");
-        add(cm, "rebalance-latency-total", client, rebalance_.total(), "The total number of milliseconds spent in rebalances");
+        add(cm, "rebalance-latency-avg", client, rebalance_.avg(now),
+            "The average time taken for a group to complete a rebalance (ms)");
+        add(cm, "rebalance-latency-max", client, rebalance_.max(now),
+            "The max time taken for a group to complete a rebalance (ms)");
+        add(cm, "rebalance-latency-total", client, rebalance_.total(),
+            "The total number of milliseconds spent in rebalances");
         add(cm, "rebalance-total", client, rebalance_.total_count(), "The total number of successful rebalance events");
-        add(cm, "rebalance-rate-per-hour", client, rebalance_.count_rate(now, 3600), "The number of successful rebalance events per hour");
-        add(cm, "failed-rebalance-total", client, failed_rebalance_.total_count(), "The total number of failed rebalance events");
-        add(cm, "failed-rebalance-rate-per-hour", client, failed_rebalance_.count_rate(now, 3600), "The number of failed rebalance events per hour");
+        add(cm, "rebalance-rate-per-hour", client, rebalance_.count_rate(now, 3600),
+            "The number of successful rebalance events per hour");
+        add(cm, "failed-rebalance-total", client, failed_rebalance_.total_count(),
+            "The total number of failed rebalance events");
+        add(cm, "failed-rebalance-rate-per-hour", client, failed_rebalance_.count_rate(now, 3600),
+            "The number of failed rebalance events per hour");
         add(cm, "last-rebalance-seconds-ago", client,
             last_rebalance_end_ < 0 ? -1.0 : static_cast<double>(now - last_rebalance_end_) / 1000.0,
             "The number of seconds since the last successful rebalance event (-1: none yet)");
-        add(cm, "assigned-partitions", client, static_cast<double>(assigned_partitions), "The number of partitions currently assigned to this consumer");
+        add(cm, "assigned-partitions", client, static_cast<double>(assigned_partitions),
+            "The number of partitions currently assigned to this consumer");
 
         const char* c = "consumer-metrics";
-        add(c, "last-poll-seconds-ago", client, last_poll_start_ < 0 ? -1.0 : static_cast<double>(now - last_poll_start_) / 1000.0,
+        add(c, "last-poll-seconds-ago", client,
+            last_poll_start_ < 0 ? -1.0 : static_cast<double>(now - last_poll_start_) / 1000.0,
             "The number of seconds since the last poll() invocation (-1: none yet)");
-        add(c, "time-between-poll-avg", client, time_between_poll_.avg(now), "The average delay between invocations of poll() (ms)");
-        add(c, "time-between-poll-max", client, time_between_poll_.max(now), "The max delay between invocations of poll() (ms)");
-        add(c, "poll-idle-ratio-avg", client, poll_idle_ratio_.avg(now), "The average fraction of time the consumer's poll() is idle as opposed to waiting for the user code to process records");
-        add(c, "connection-count", client, static_cast<double>(connections_.size()), "The current number of active connections");
-        add(c, "connection-creation-rate", client, connection_creation_.count_rate(now), "New connections established per second");
-        add(c, "connection-creation-total", client, connection_creation_.total_count(), "Total new connections established");
+        add(c, "time-between-poll-avg", client, time_between_poll_.avg(now),
+            "The average delay between invocations of poll() (ms)");
+        add(c, "time-between-poll-max", client, time_between_poll_.max(now),
+            "The max delay between invocations of poll() (ms)");
+        add(c, "poll-idle-ratio-avg", client, poll_idle_ratio_.avg(now),
+            "The average fraction of time the consumer's poll() is idle as opposed to waiting for the user code to "
+            "process records");
+        add(c, "connection-count", client, static_cast<double>(connections_.size()),
+            "The current number of active connections");
+        add(c, "connection-creation-rate", client, connection_creation_.count_rate(now),
+            "New connections established per second");
+        add(c, "connection-creation-total", client, connection_creation_.total_count(),
+            "Total new connections established");
         add(c, "connection-close-rate", client, connection_close_.count_rate(now), "Connections closed per second");
         add(c, "connection-close-total", client, connection_close_.total_count(), "Total connections closed");
         meters(out, c, client, requests_, responses_, now);
@@ -204,8 +229,10 @@ public:
             auto tags = client;
             tags["node-id"] = "node-" + std::to_string(id);
             meters(out, "consumer-node-metrics", tags, n.requests, n.responses, now);
-            add("consumer-node-metrics", "request-latency-avg", tags, n.latency.avg(now), "The average request latency in ms");
-            add("consumer-node-metrics", "request-latency-max", tags, n.latency.max(now), "The maximum request latency in ms");
+            add("consumer-node-metrics", "request-latency-avg", tags, n.latency.avg(now),
+                "The average request latency in ms");
+            add("consumer-node-metrics", "request-latency-max", tags, n.latency.max(now),
+                "The maximum request latency in ms");
         }
         return out;
     }
@@ -229,8 +256,8 @@ private:
 
     node_sensors& node(std::int32_t id) { return nodes_.try_emplace(id, cfg_).first->second; }
 
-    void meters(std::vector<metric>& out, const char* group, const std::map<std::string, std::string>& tags, sensor& req,
-                sensor& resp, std::int64_t now) {
+    void meters(std::vector<metric>& out, const char* group, const std::map<std::string, std::string>& tags,
+                sensor& req, sensor& resp, std::int64_t now) {
         auto add = [&](const char* name, double v, const char* what) { out.push_back({{name, group, tags, what}, v}); };
         add("request-rate", req.count_rate(now), "The number of requests sent per second");
         add("request-total", req.total_count(), "The total number of requests sent");

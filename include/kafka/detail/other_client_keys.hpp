@@ -108,7 +108,8 @@ inline constexpr other_client_key other_client_keys[] = {
 /// The row of another client's configuration that `name` is, or nullptr.
 constexpr const other_client_key* find_other_client_key(std::string_view name) noexcept {
     for (auto const& k : other_client_keys)
-        if (k.prefix ? (name.size() > k.name.size() && name.substr(0, k.name.size()) == k.name) : name == k.name) return &k;
+        if (k.prefix ? (name.size() > k.name.size() && name.substr(0, k.name.size()) == k.name) : name == k.name)
+            return &k;
     return nullptr;
 }
 

@@ -32,11 +32,17 @@ struct assignor_policy_check<assignors::list<A...>> {
 };
 
 template <class C>
-concept has_commit_on_interval = requires { { C::commit_on_interval } -> std::convertible_to<bool>; };
+concept has_commit_on_interval = requires {
+    { C::commit_on_interval } -> std::convertible_to<bool>;
+};
 template <class C>
-concept has_commit_after_poll = requires { { C::commit_after_poll } -> std::convertible_to<bool>; };
+concept has_commit_after_poll = requires {
+    { C::commit_after_poll } -> std::convertible_to<bool>;
+};
 template <class C>
-concept has_commit_on_revoke = requires { { C::commit_on_revoke } -> std::convertible_to<bool>; };
+concept has_commit_on_revoke = requires {
+    { C::commit_on_revoke } -> std::convertible_to<bool>;
+};
 
 /// The three switches of kafka::offset_commit_policy, each named when missing.
 template <class C>
@@ -57,14 +63,14 @@ constexpr bool check_offset_commit() {
 template <class P, class T>
 struct key_deserializer_of : deserializers::default_for<T> {};
 template <class P, class T>
-    requires requires { typename P::key_deserializer; }
+requires requires { typename P::key_deserializer; }
 struct key_deserializer_of<P, T> {
     using type = typename P::key_deserializer;
 };
 template <class P, class T>
 struct value_deserializer_of : deserializers::default_for<T> {};
 template <class P, class T>
-    requires requires { typename P::value_deserializer; }
+requires requires { typename P::value_deserializer; }
 struct value_deserializer_of<P, T> {
     using type = typename P::value_deserializer;
 };
@@ -133,9 +139,8 @@ struct checked_policies {
     using assignor = std::conditional_t<assignor_ok, typename P::assignor, stand_in<assignors::range>>;
     using offset_commit = std::conditional_t<offset_commit_ok, typename P::offset_commit, commit::manual>;
     // key_deserializer_of<P, K>::type may not exist: named only when chosen.
-    using key_deserializer =
-        typename std::conditional_t<key_deserializer_ok, key_deserializer_of<P, K>,
-                                    std::type_identity<stand_in<deserializer_returning<K>>>>::type;
+    using key_deserializer = typename std::conditional_t<key_deserializer_ok, key_deserializer_of<P, K>,
+                                                         std::type_identity<stand_in<deserializer_returning<K>>>>::type;
     using value_deserializer =
         typename std::conditional_t<value_deserializer_ok, value_deserializer_of<P, V>,
                                     std::type_identity<stand_in<deserializer_returning<V>>>>::type;

@@ -93,7 +93,8 @@ void KafkaConsumer<K, V, P>::commitSync(const std::map<topic_partition, offset_a
 }
 
 template <class K, class V, class P>
-void KafkaConsumer<K, V, P>::commitSync(const std::map<topic_partition, offset_and_metadata>& offsets, std::chrono::milliseconds timeout) {
+void KafkaConsumer<K, V, P>::commitSync(const std::map<topic_partition, offset_and_metadata>& offsets,
+                                        std::chrono::milliseconds timeout) {
     engine_->commitSync(offsets, timeout);
 }
 
@@ -103,17 +104,20 @@ void KafkaConsumer<K, V, P>::commitAsync(commit_callback callback) {
 }
 
 template <class K, class V, class P>
-void KafkaConsumer<K, V, P>::commitAsync(const std::map<topic_partition, offset_and_metadata>& offsets, commit_callback callback) {
+void KafkaConsumer<K, V, P>::commitAsync(const std::map<topic_partition, offset_and_metadata>& offsets,
+                                         commit_callback callback) {
     engine_->commitAsync(offsets, std::move(callback));
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::optional<offset_and_metadata>> KafkaConsumer<K, V, P>::committed(const std::set<topic_partition>& partitions) {
+std::map<topic_partition, std::optional<offset_and_metadata>> KafkaConsumer<K, V, P>::committed(
+    const std::set<topic_partition>& partitions) {
     return engine_->committed(partitions);
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::optional<offset_and_metadata>> KafkaConsumer<K, V, P>::committed(const std::set<topic_partition>& partitions, std::chrono::milliseconds timeout) {
+std::map<topic_partition, std::optional<offset_and_metadata>> KafkaConsumer<K, V, P>::committed(
+    const std::set<topic_partition>& partitions, std::chrono::milliseconds timeout) {
     return engine_->committed(partitions, timeout);
 }
 
@@ -148,32 +152,38 @@ std::int64_t KafkaConsumer<K, V, P>::position(const topic_partition& tp, std::ch
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::beginningOffsets(const std::vector<topic_partition>& partitions) {
+std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::beginningOffsets(
+    const std::vector<topic_partition>& partitions) {
     return engine_->beginningOffsets(partitions);
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::beginningOffsets(const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout) {
+std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::beginningOffsets(
+    const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout) {
     return engine_->beginningOffsets(partitions, timeout);
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::endOffsets(const std::vector<topic_partition>& partitions) {
+std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::endOffsets(
+    const std::vector<topic_partition>& partitions) {
     return engine_->endOffsets(partitions);
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::endOffsets(const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout) {
+std::map<topic_partition, std::int64_t> KafkaConsumer<K, V, P>::endOffsets(
+    const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout) {
     return engine_->endOffsets(partitions, timeout);
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::optional<offset_and_timestamp>> KafkaConsumer<K, V, P>::offsetsForTimes(const std::map<topic_partition, std::int64_t>& timestamps) {
+std::map<topic_partition, std::optional<offset_and_timestamp>> KafkaConsumer<K, V, P>::offsetsForTimes(
+    const std::map<topic_partition, std::int64_t>& timestamps) {
     return engine_->offsetsForTimes(timestamps);
 }
 
 template <class K, class V, class P>
-std::map<topic_partition, std::optional<offset_and_timestamp>> KafkaConsumer<K, V, P>::offsetsForTimes(const std::map<topic_partition, std::int64_t>& timestamps, std::chrono::milliseconds timeout) {
+std::map<topic_partition, std::optional<offset_and_timestamp>> KafkaConsumer<K, V, P>::offsetsForTimes(
+    const std::map<topic_partition, std::int64_t>& timestamps, std::chrono::milliseconds timeout) {
     return engine_->offsetsForTimes(timestamps, timeout);
 }
 
@@ -188,7 +198,8 @@ std::map<std::string, std::vector<partition_info>> KafkaConsumer<K, V, P>::listT
 }
 
 template <class K, class V, class P>
-std::map<std::string, std::vector<partition_info>> KafkaConsumer<K, V, P>::listTopics(std::chrono::milliseconds timeout) {
+std::map<std::string, std::vector<partition_info>> KafkaConsumer<K, V, P>::listTopics(
+    std::chrono::milliseconds timeout) {
     return engine_->listTopics(timeout);
 }
 
@@ -213,7 +224,8 @@ consumer_group_metadata KafkaConsumer<K, V, P>::groupMetadata() const {
 }
 
 template <class K, class V, class P>
-std::vector<partition_info> KafkaConsumer<K, V, P>::partitionsFor(const std::string& topic, std::chrono::milliseconds timeout) {
+std::vector<partition_info> KafkaConsumer<K, V, P>::partitionsFor(const std::string& topic,
+                                                                  std::chrono::milliseconds timeout) {
     return engine_->partitionsFor(topic, timeout);
 }
 

@@ -70,12 +70,12 @@ enum class rebalance_protocol : std::int8_t { eager = 0, cooperative = 1 };
 /// One member's subscription as the leader sees it: decoded from its JoinGroup metadata.
 struct member_subscription {
     std::string member_id;
-    std::optional<std::string> group_instance_id;    // static membership (KIP-345)
+    std::optional<std::string> group_instance_id;  // static membership (KIP-345)
     std::vector<std::string> topics;
-    byte_buffer user_data;                           // assignor-specific (empty when null)
-    std::vector<topic_partition> owned_partitions;   // subscription v1+
-    std::int32_t generation_id = -1;                 // subscription v2+; -1: unknown
-    std::optional<std::string> rack_id;              // subscription v3+
+    byte_buffer user_data;                          // assignor-specific (empty when null)
+    std::vector<topic_partition> owned_partitions;  // subscription v1+
+    std::int32_t generation_id = -1;                // subscription v2+; -1: unknown
+    std::optional<std::string> rack_id;             // subscription v3+
     friend bool operator==(const member_subscription&, const member_subscription&) = default;
 };
 
@@ -85,17 +85,24 @@ using group_assignment = std::map<std::string /*member id*/, std::vector<topic_p
 namespace detail {
 
 template <class A>
-concept has_protocols_function = requires { A::supported_protocols(); };
+concept has_protocols_function = requires {
+    A::supported_protocols();
+};
 
 template <class A>
-    requires has_protocols_function<A> || requires { A::supported_protocols; }
+requires has_protocols_function<A> || requires { A::supported_protocols; }
 constexpr auto protocols_of() {
-    if constexpr (has_protocols_function<A>) return A::supported_protocols();
-    else return A::supported_protocols;
+    if constexpr (has_protocols_function<A>)
+        return A::supported_protocols();
+    else
+        return A::supported_protocols;
 }
 
 template <class A>
-concept has_supported_protocols = requires { protocols_of<A>(); } && requires {
+concept has_supported_protocols = requires {
+    protocols_of<A>();
+}
+&&requires {
     requires std::ranges::input_range<decltype(protocols_of<A>())>;
     requires std::convertible_to<std::ranges::range_value_t<decltype(protocols_of<A>())>, rebalance_protocol>;
 };
@@ -119,17 +126,17 @@ concept assignor = detail::has_name<A> && detail::has_supported_protocols<A> && 
 
 /// True when A provides the optional subscription user data hook.
 template <class A>
-concept assignor_with_user_data =
-    requires(const A& a, const std::vector<topic_partition>& current, std::int32_t generation) {
-        { a.user_data(current, generation) } -> std::convertible_to<byte_buffer>;
-    };
+concept assignor_with_user_data = requires(const A& a, const std::vector<topic_partition>& current,
+                                           std::int32_t generation) {
+    { a.user_data(current, generation) } -> std::convertible_to<byte_buffer>;
+};
 
 /// True when A provides the optional on_assignment hook.
 template <class A>
-concept assignor_with_on_assignment =
-    requires(A& a, const std::vector<topic_partition>& assignment, std::int32_t generation) {
-        a.on_assignment(assignment, generation);
-    };
+concept assignor_with_on_assignment = requires(A& a, const std::vector<topic_partition>& assignment,
+                                               std::int32_t generation) {
+    a.on_assignment(assignment, generation);
+};
 
 /// The rebalance protocols A supports, in its order of preference.
 template <assignor A>
@@ -148,8 +155,9 @@ constexpr bool supports(rebalance_protocol p) {
 /// `static_assert(kafka::check_assignor<A>());` reports, one sentence each, what A lacks.
 template <class A>
 constexpr bool check_assignor() {
-    static_assert(detail::has_name<A>, "assignor type needs `static constexpr std::string_view name` "
-                                       "(the protocol name other members know it by, e.g. \"range\")");
+    static_assert(detail::has_name<A>,
+                  "assignor type needs `static constexpr std::string_view name` "
+                  "(the protocol name other members know it by, e.g. \"range\")");
     static_assert(detail::has_supported_protocols<A>,
                   "assignor type needs `static constexpr std::array supported_protocols` of "
                   "kafka::rebalance_protocol (or a static function returning one), e.g. "
@@ -196,8 +204,10 @@ class list {
     static constexpr bool valid = (assignor<A> && ...);
 
     static constexpr bool all_support(rebalance_protocol p) {
-        if constexpr (valid) return (supports<A>(p) && ...);
-        else return true;
+        if constexpr (valid)
+            return (supports<A>(p) && ...);
+        else
+            return true;
     }
     static constexpr bool names_unique() {
         if constexpr (valid) {
@@ -248,8 +258,7 @@ public:
     }
 
     /// Tells the assignor the group used (`name`) what this member was given.
-    void on_assignment(std::string_view name, const std::vector<topic_partition>& assignment,
-                       std::int32_t generation) {
+    void on_assignment(std::string_view name, const std::vector<topic_partition>& assignment, std::int32_t generation) {
         visit(name, [&](auto& a) {
             if constexpr (assignor_with_on_assignment<std::remove_cvref_t<decltype(a)>>)
                 a.on_assignment(assignment, generation);
@@ -259,8 +268,7 @@ public:
     /// Calls f with the assignor called `name`; false when there is none.
     template <class F>
     bool visit(std::string_view name, F&& f) {
-        return std::apply([&](auto&... a) { return ((a.name == name ? (f(a), true) : false) || ...); },
-                          assignors_);
+        return std::apply([&](auto&... a) { return ((a.name == name ? (f(a), true) : false) || ...); }, assignors_);
     }
     template <class F>
     bool visit(std::string_view name, F&& f) const {
@@ -270,9 +278,13 @@ public:
 
     /// The assignor instance of type B.
     template <class B>
-    B& get() noexcept { return std::get<B>(assignors_); }
+    B& get() noexcept {
+        return std::get<B>(assignors_);
+    }
     template <class B>
-    const B& get() const noexcept { return std::get<B>(assignors_); }
+    const B& get() const noexcept {
+        return std::get<B>(assignors_);
+    }
 
 private:
     std::tuple<A...> assignors_;

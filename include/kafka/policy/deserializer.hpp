@@ -91,7 +91,7 @@ struct ignore {
 template <class D>
 struct optional {
     template <class R = decltype(std::declval<const D&>().deserialize(std::string_view{}, headers_view{},
-                                                                       std::optional<bytes_view>{}))>
+                                                                      std::optional<bytes_view>{}))>
     std::optional<R> deserialize(std::string_view topic, const headers_view& h, std::optional<bytes_view> d) const {
         if (!d) return std::nullopt;
         return inner.deserialize(topic, h, d);
@@ -106,18 +106,39 @@ struct optional {
 template <class T>
 struct default_for {};
 template <class T>
-concept has_default = requires { typename default_for<T>::type; };
-template <> struct default_for<std::string> { using type = string; };
-template <> struct default_for<std::string_view> { using type = string_view; };
-template <> struct default_for<kafka::byte_buffer> { using type = byte_buffer; };
-template <> struct default_for<std::optional<bytes_view>> { using type = bytes; };
-template <> struct default_for<std::monostate> { using type = ignore; };
+concept has_default = requires {
+    typename default_for<T>::type;
+};
+template <>
+struct default_for<std::string> {
+    using type = string;
+};
+template <>
+struct default_for<std::string_view> {
+    using type = string_view;
+};
+template <>
+struct default_for<kafka::byte_buffer> {
+    using type = byte_buffer;
+};
+template <>
+struct default_for<std::optional<bytes_view>> {
+    using type = bytes;
+};
+template <>
+struct default_for<std::monostate> {
+    using type = ignore;
+};
 template <class T>
-    requires std::is_arithmetic_v<T>
-struct default_for<T> { using type = number<T>; };
+requires std::is_arithmetic_v<T>
+struct default_for<T> {
+    using type = number<T>;
+};
 template <class T>
-    requires has_default<T>
-struct default_for<std::optional<T>> { using type = optional<typename default_for<T>::type>; };
+requires has_default<T>
+struct default_for<std::optional<T>> {
+    using type = optional<typename default_for<T>::type>;
+};
 
 }  // namespace deserializers
 }  // namespace kafka

@@ -35,11 +35,16 @@ enum class compression_type : std::int8_t { none = 0, gzip = 1, snappy = 2, lz4 
 
 constexpr std::string_view to_string(compression_type c) noexcept {
     switch (c) {
-    case compression_type::none: return "none";
-    case compression_type::gzip: return "gzip";
-    case compression_type::snappy: return "snappy";
-    case compression_type::lz4: return "lz4";
-    case compression_type::zstd: return "zstd";
+        case compression_type::none:
+            return "none";
+        case compression_type::gzip:
+            return "gzip";
+        case compression_type::snappy:
+            return "snappy";
+        case compression_type::lz4:
+            return "lz4";
+        case compression_type::zstd:
+            return "zstd";
     }
     return "unknown";
 }
@@ -47,20 +52,26 @@ constexpr std::string_view to_string(compression_type c) noexcept {
 /// Whether this build can decompress `c`.
 constexpr bool codec_built(compression_type c) noexcept {
     switch (c) {
-    case compression_type::none: return true;
+        case compression_type::none:
+            return true;
 #ifdef KAFKA_HAVE_GZIP
-    case compression_type::gzip: return true;
+        case compression_type::gzip:
+            return true;
 #endif
 #ifdef KAFKA_HAVE_SNAPPY
-    case compression_type::snappy: return true;
+        case compression_type::snappy:
+            return true;
 #endif
 #ifdef KAFKA_HAVE_LZ4
-    case compression_type::lz4: return true;
+        case compression_type::lz4:
+            return true;
 #endif
 #ifdef KAFKA_HAVE_ZSTD
-    case compression_type::zstd: return true;
+        case compression_type::zstd:
+            return true;
 #endif
-    default: return false;
+        default:
+            return false;
     }
 }
 
@@ -85,11 +96,17 @@ public:
         // `out` keeps its old size while the codec writes from offset 0 (a reused buffer is not
         // zero-filled again), and is cut to the decompressed size at the end.
         switch (type) {
-        case compression_type::none: out.assign(in.begin(), in.end()); return {};
-        case compression_type::gzip: return gunzip(in, out, max_size);
-        case compression_type::snappy: return unsnappy(in, out, max_size);
-        case compression_type::lz4: return unlz4(in, out, max_size);
-        case compression_type::zstd: return unzstd(in, out, max_size);
+            case compression_type::none:
+                out.assign(in.begin(), in.end());
+                return {};
+            case compression_type::gzip:
+                return gunzip(in, out, max_size);
+            case compression_type::snappy:
+                return unsnappy(in, out, max_size);
+            case compression_type::lz4:
+                return unlz4(in, out, max_size);
+            case compression_type::zstd:
+                return unzstd(in, out, max_size);
         }
         return client_errc::unsupported_compression;
     }
@@ -97,11 +114,17 @@ public:
     /// Appends the compression of `in` to `out` (tests, fake brokers, benchmarks).
     std::error_code compress(compression_type type, bytes_view in, byte_buffer& out) {
         switch (type) {
-        case compression_type::none: out.insert(out.end(), in.begin(), in.end()); return {};
-        case compression_type::gzip: return gzip(in, out);
-        case compression_type::snappy: return snappy(in, out);
-        case compression_type::lz4: return lz4(in, out);
-        case compression_type::zstd: return zstd(in, out);
+            case compression_type::none:
+                out.insert(out.end(), in.begin(), in.end());
+                return {};
+            case compression_type::gzip:
+                return gzip(in, out);
+            case compression_type::snappy:
+                return snappy(in, out);
+            case compression_type::lz4:
+                return lz4(in, out);
+            case compression_type::zstd:
+                return zstd(in, out);
         }
         return client_errc::unsupported_compression;
     }
@@ -286,8 +309,8 @@ private:
             auto rc = ZSTD_decompressStream(zstd_.get(), &dst, &src);
             if (ZSTD_isError(rc)) return client_errc::decompression_failed;
             used += dst.pos;
-            if (rc == 0 && src.pos == src.size) break;           // frame(s) complete
-            if (src.pos == src.size && dst.pos < dst.size)        // input ended mid-frame
+            if (rc == 0 && src.pos == src.size) break;      // frame(s) complete
+            if (src.pos == src.size && dst.pos < dst.size)  // input ended mid-frame
                 return client_errc::decompression_failed;
         }
         out.resize(used);

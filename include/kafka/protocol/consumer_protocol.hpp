@@ -55,10 +55,10 @@ struct subscription {
     static constexpr versions valid{0, highest_version};
 
     std::vector<std::string> topics;
-    std::optional<byte_buffer> user_data;         // assignor-specific; null by default
+    std::optional<byte_buffer> user_data;            // assignor-specific; null by default
     std::vector<topic_partitions> owned_partitions;  // v1+: what the member holds now
-    std::int32_t generation_id = -1;              // v2+: the generation those were assigned in
-    std::optional<std::string> rack_id;           // v3+: the member's client.rack
+    std::int32_t generation_id = -1;                 // v2+: the generation those were assigned in
+    std::optional<std::string> rack_id;              // v3+: the member's client.rack
 
     static constexpr auto fields() {
         using protocol::all_versions;
@@ -66,8 +66,8 @@ struct subscription {
         using protocol::since;
         using S = subscription;
         return protocol::field_list{field(&S::topics), field(&S::user_data, all_versions, all_versions),
-                          field(&S::owned_partitions, since(1)), field(&S::generation_id, since(2)),
-                          field(&S::rack_id, since(3), since(3))};
+                                    field(&S::owned_partitions, since(1)), field(&S::generation_id, since(2)),
+                                    field(&S::rack_id, since(3), since(3))};
     }
     friend bool operator==(const subscription&, const subscription&) = default;
 };

@@ -106,7 +106,8 @@ __attribute__((target("sse4.2"))) inline std::uint32_t update_sse42_1(std::uint3
 // Three independent streams over three equal blocks hide the instruction's
 // 3-cycle latency; the block registers are then shifted into place and xored.
 template <std::size_t Block>
-__attribute__((target("sse4.2"))) inline std::uint32_t update_sse42_3(std::uint32_t crc, const unsigned char* p) noexcept {
+__attribute__((target("sse4.2"))) inline std::uint32_t update_sse42_3(std::uint32_t crc,
+                                                                      const unsigned char* p) noexcept {
     static_assert(Block % 8 == 0);
     std::uint64_t a = crc, b = 0, c = 0;
     for (std::size_t i = 0; i < Block; i += 8) {

@@ -115,7 +115,9 @@ template <class... F>
 field_list(F...) -> field_list<F...>;
 
 template <class T>
-concept described = requires { T::fields(); };
+concept described = requires {
+    T::fields();
+};
 
 namespace detail {
 template <class... F>
@@ -142,10 +144,14 @@ concept api_message = described<T> && requires {
 
 namespace detail {
 
-template <class T> struct is_vector : std::false_type {};
-template <class T> struct is_vector<std::vector<T>> : std::true_type {};
-template <class T> struct is_optional : std::false_type {};
-template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
 
 struct ctx {
     std::int16_t version;
@@ -163,7 +169,8 @@ void put_length(Sink& w, ctx c, std::int64_t n, bool wide) {
         w.int16(static_cast<std::int16_t>(n));
 }
 
-template <class T> constexpr bool is_wide_v = !std::is_same_v<T, std::string>;  // only strings have int16 lengths
+template <class T>
+constexpr bool is_wide_v = !std::is_same_v<T, std::string>;  // only strings have int16 lengths
 
 template <class Sink, class T>
 void put(Sink& w, const T& v, ctx c, bool nullable = false);
@@ -181,10 +188,14 @@ void put_struct(Sink& w, const C& obj, ctx c);
 
 template <class Sink, class T>
 void put(Sink& w, const T& v, ctx c, bool nullable) {
-    if constexpr (std::is_same_v<T, bool>) w.boolean(v);
-    else if constexpr (std::is_same_v<T, double>) w.float64(v);
-    else if constexpr (std::is_same_v<T, kafka::uuid>) w.uuid(v);
-    else if constexpr (std::is_integral_v<T>) w.fixed(v);
+    if constexpr (std::is_same_v<T, bool>)
+        w.boolean(v);
+    else if constexpr (std::is_same_v<T, double>)
+        w.float64(v);
+    else if constexpr (std::is_same_v<T, kafka::uuid>)
+        w.uuid(v);
+    else if constexpr (std::is_integral_v<T>)
+        w.fixed(v);
     else if constexpr (std::is_same_v<T, std::string>) {
         put_length(w, c, static_cast<std::int64_t>(v.size()), false);
         w.raw(as_bytes_view(v));
@@ -228,8 +239,10 @@ const C& defaults_of() {
 // A tagged field is written only when it differs from the value its class gives it.
 template <class C, class F>
 bool is_default(const C& obj, const F& f) {
-    if constexpr (requires { obj.*(f.member) == obj.*(f.member); }) return obj.*(f.member) == defaults_of<C>().*(f.member);
-    else return false;
+    if constexpr (requires { obj.*(f.member) == obj.*(f.member); })
+        return obj.*(f.member) == defaults_of<C>().*(f.member);
+    else
+        return false;
 }
 
 // Kafka requires tagged fields in ascending tag order; the description must list them so.
@@ -277,10 +290,14 @@ void get_struct(reader& r, C& obj, ctx c);
 
 template <class T>
 void get(reader& r, T& v, ctx c, bool nullable) {
-    if constexpr (std::is_same_v<T, bool>) v = r.boolean();
-    else if constexpr (std::is_same_v<T, double>) v = r.float64();
-    else if constexpr (std::is_same_v<T, kafka::uuid>) v = r.uuid();
-    else if constexpr (std::is_integral_v<T>) v = r.template fixed<T>();
+    if constexpr (std::is_same_v<T, bool>)
+        v = r.boolean();
+    else if constexpr (std::is_same_v<T, double>)
+        v = r.float64();
+    else if constexpr (std::is_same_v<T, kafka::uuid>)
+        v = r.uuid();
+    else if constexpr (std::is_integral_v<T>)
+        v = r.template fixed<T>();
     else if constexpr (std::is_same_v<T, std::string>) {
         auto n = r.length(c.flexible, false, false);
         auto b = r.take(n < 0 ? 0 : static_cast<std::size_t>(n));
@@ -373,8 +390,10 @@ void get_struct(reader& r, C& obj, ctx c) {
             known = true;
             reader sub(body);
             get(sub, obj.*(f.member), c, f.nullable.contains(c.version));
-            if (!sub.ok()) r.fail(sub.error());
-            else if (!sub.empty()) r.fail(client_errc::malformed_response);
+            if (!sub.ok())
+                r.fail(sub.error());
+            else if (!sub.empty())
+                r.fail(client_errc::malformed_response);
         };
         fields_of<C>.apply([&](auto const&... f) { (try_field(f), ...); });
         // Unknown tags were skipped by take(): a newer peer may add fields we do not know.

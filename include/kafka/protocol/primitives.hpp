@@ -243,7 +243,9 @@ class size_counter {
 public:
     std::size_t size() const noexcept { return n_; }
     template <class T>
-    void fixed(T) noexcept { n_ += sizeof(T); }
+    void fixed(T) noexcept {
+        n_ += sizeof(T);
+    }
     void int8(std::int8_t) noexcept { n_ += 1; }
     void int16(std::int16_t) noexcept { n_ += 2; }
     void int32(std::int32_t) noexcept { n_ += 4; }

@@ -57,7 +57,8 @@ struct batch_header {
     // Wrapping arithmetic: the decoder rejects batches whose offsets overflow, and a caller
     // handed a hostile header still gets a value, never undefined behaviour.
     std::int64_t last_offset() const noexcept {
-        return static_cast<std::int64_t>(static_cast<std::uint64_t>(base_offset) + static_cast<std::uint64_t>(last_offset_delta));
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(base_offset) +
+                                         static_cast<std::uint64_t>(last_offset_delta));
     }
     std::int64_t next_offset() const noexcept {
         return static_cast<std::int64_t>(static_cast<std::uint64_t>(last_offset()) + 1u);
@@ -74,8 +75,8 @@ inline constexpr std::size_t log_overhead = 12;
 /// A batch ready for record iteration.
 struct decoded_batch {
     batch_header header;
-    bytes_view records;  // magic 2: the records after the count (decompressed if needed)
-                         // magic 0/1: one message (uncompressed wrapper) or the inner message set
+    bytes_view records;           // magic 2: the records after the count (decompressed if needed)
+                                  // magic 0/1: one message (uncompressed wrapper) or the inner message set
     bool legacy_wrapped = false;  // magic 0/1: `records` is a decompressed inner message set
 };
 
@@ -135,10 +136,13 @@ public:
         out.header.batch_length = length;
         out.header.magic = magic;
         switch (magic) {
-        case 2: return decode_v2(whole, out, scratch, codecs);
-        case 0:
-        case 1: return decode_legacy(whole, out, scratch, codecs);
-        default: return fail(client_errc::unsupported_magic);
+            case 2:
+                return decode_v2(whole, out, scratch, codecs);
+            case 0:
+            case 1:
+                return decode_legacy(whole, out, scratch, codecs);
+            default:
+                return fail(client_errc::unsupported_magic);
         }
     }
 
@@ -248,7 +252,10 @@ private:
 class record_cursor {
 public:
     explicit record_cursor(const decoded_batch& b, bool check_crc = true) noexcept
-        : h_(b.header), r_(b.records), left_(b.header.records_count), legacy_wrapped_(b.legacy_wrapped),
+        : h_(b.header),
+          r_(b.records),
+          left_(b.header.records_count),
+          legacy_wrapped_(b.legacy_wrapped),
           check_crc_(check_crc) {}
 
     /// The next record, or false at the end of the batch or on corruption (see error()).
@@ -297,11 +304,14 @@ private:
         out.headers = headers_view(bytes_view(reinterpret_cast<const std::byte*>(headers_start),
                                               static_cast<std::size_t>(end - headers_start)),
                                    static_cast<std::int32_t>(header_count));
-        if (offset_delta < 0 || offset_delta > INT32_MAX || __builtin_add_overflow(h_.base_offset, offset_delta, &out.offset))
+        if (offset_delta < 0 || offset_delta > INT32_MAX ||
+            __builtin_add_overflow(h_.base_offset, offset_delta, &out.offset))
             return false;
         out.timestamp_type = h_.timestamp_type();
-        if (out.timestamp_type == timestamp_type::log_append_time) out.timestamp = h_.max_timestamp;
-        else if (__builtin_add_overflow(h_.base_timestamp, ts_delta, &out.timestamp)) return false;
+        if (out.timestamp_type == timestamp_type::log_append_time)
+            out.timestamp = h_.max_timestamp;
+        else if (__builtin_add_overflow(h_.base_timestamp, ts_delta, &out.timestamp))
+            return false;
         out.leader_epoch = h_.partition_leader_epoch;
         return true;
     }
@@ -336,7 +346,7 @@ private:
     }
     /// A nullable key/value of `len` bytes (-1: null).
     [[gnu::always_inline]] static inline bool take(const unsigned char*& p, const unsigned char* end, std::int64_t len,
-                     std::optional<bytes_view>& out) noexcept {
+                                                   std::optional<bytes_view>& out) noexcept {
         if (len < -1 || len > end - p) return false;
         if (len < 0) {
             out.reset();
@@ -382,12 +392,16 @@ private:
         if (magic == 1) ts = m.int64();
         auto key_len = m.int32();
         if (key_len < -1) return false;
-        if (key_len >= 0) out.key = m.take(static_cast<std::size_t>(key_len));
-        else out.key.reset();
+        if (key_len >= 0)
+            out.key = m.take(static_cast<std::size_t>(key_len));
+        else
+            out.key.reset();
         auto value_len = m.int32();
         if (value_len < -1) return false;
-        if (value_len >= 0) out.value = m.take(static_cast<std::size_t>(value_len));
-        else out.value.reset();
+        if (value_len >= 0)
+            out.value = m.take(static_cast<std::size_t>(value_len));
+        else
+            out.value.reset();
         if (!m.ok() || !m.empty()) return false;
         out.offset = offset;
         out.headers = {};

@@ -17,9 +17,12 @@ enum class timestamp_type : std::int8_t { no_timestamp = -1, create_time = 0, lo
 
 constexpr std::string_view to_string(timestamp_type t) noexcept {
     switch (t) {
-    case timestamp_type::create_time: return "CreateTime";
-    case timestamp_type::log_append_time: return "LogAppendTime";
-    default: return "NoTimestampType";
+        case timestamp_type::create_time:
+            return "CreateTime";
+        case timestamp_type::log_append_time:
+            return "LogAppendTime";
+        default:
+            return "NoTimestampType";
     }
 }
 
@@ -62,8 +65,10 @@ public:
             auto k = r_.take(kn < 0 ? 0 : static_cast<std::size_t>(kn));
             auto vn = r_.varint();
             cur_.key = as_string_view(k);
-            if (vn < 0) cur_.value.reset();
-            else cur_.value = r_.take(static_cast<std::size_t>(vn));
+            if (vn < 0)
+                cur_.value.reset();
+            else
+                cur_.value = r_.take(static_cast<std::size_t>(vn));
             // The headers were validated when the record was decoded; a failure here cannot happen.
             if (!r_.ok() || kn < 0) done_ = true;
         }
@@ -99,7 +104,7 @@ struct record_view {
     std::optional<bytes_view> key;    // nullopt: a null key
     std::optional<bytes_view> value;  // nullopt: a null value (a tombstone)
     headers_view headers;
-    std::int32_t leader_epoch = -1;   // the batch's partition leader epoch; -1 for magic 0/1
+    std::int32_t leader_epoch = -1;  // the batch's partition leader epoch; -1 for magic 0/1
 };
 
 }  // namespace kafka

@@ -86,11 +86,14 @@ public:
     static constexpr std::int64_t wall_clock_base_ms = fake::wall_clock_base_ms;
 
     explicit fake_cluster(fake_cluster_options opts = {})
-        : wire_(std::make_shared<fake::wire>(fake::wire_options{opts.brokers, opts.host, opts.base_port, opts.latency})),
-          logs_(*wire_, fake::log_options{opts.auto_create_topics, opts.auto_create_partitions, opts.check_leader_epochs}),
+        : wire_(
+              std::make_shared<fake::wire>(fake::wire_options{opts.brokers, opts.host, opts.base_port, opts.latency})),
+          logs_(*wire_,
+                fake::log_options{opts.auto_create_topics, opts.auto_create_partitions, opts.check_leader_epochs}),
           coordinator_(*wire_, logs_),
           classic_(*wire_, coordinator_, opts.initial_rebalance_delay),
-          consumer_(*wire_, logs_, coordinator_, fake::consumer_group_options{opts.consumer_session_timeout, opts.consumer_heartbeat_interval}) {
+          consumer_(*wire_, logs_, coordinator_,
+                    fake::consumer_group_options{opts.consumer_session_timeout, opts.consumer_heartbeat_interval}) {
         wire_->start();
     }
     fake_cluster(const fake_cluster&) = delete;
@@ -136,13 +139,14 @@ public:
     }
     /// Appends one batch of values (null keys); returns the offset of the first.
     template <class... Values>
-        requires(sizeof...(Values) > 0 && (std::convertible_to<Values, std::string_view> && ...))
-    std::int64_t produce(const std::string& topic, std::int32_t partition, Values&&... values) {
+    requires(sizeof...(Values) > 0 && (std::convertible_to<Values, std::string_view> && ...)) std::int64_t
+        produce(const std::string& topic, std::int32_t partition, Values&&... values) {
         std::vector<sim_record> rs;
         (rs.push_back(sim_record{std::nullopt, std::string(std::string_view(values)), std::nullopt, {}}), ...);
         return produce(topic, partition, rs);
     }
-    std::int64_t produce_values(const std::string& topic, std::int32_t partition, const std::vector<std::string>& values) {
+    std::int64_t produce_values(const std::string& topic, std::int32_t partition,
+                                const std::vector<std::string>& values) {
         std::vector<sim_record> rs;
         for (auto const& v : values) rs.push_back(sim_record{std::nullopt, v, std::nullopt, {}});
         return produce(topic, partition, rs);
@@ -180,12 +184,18 @@ public:
 
     /// Moves the coordinator of `group` to `node`.
     void move_coordinator(const std::string& group, std::int32_t node) { coordinator_.move(group, node); }
-    std::optional<std::int32_t> coordinator_of(const std::string& group) const { return coordinator_.coordinator_node(group); }
+    std::optional<std::int32_t> coordinator_of(const std::string& group) const {
+        return coordinator_.coordinator_node(group);
+    }
     std::optional<group_info> describe_group(const std::string& group) const { return classic_.describe(group); }
     /// Removes a member as if its session had expired (a rebalance follows).
-    void remove_member(const std::string& group, const std::string& member_id) { classic_.remove_member(group, member_id); }
+    void remove_member(const std::string& group, const std::string& member_id) {
+        classic_.remove_member(group, member_id);
+    }
     /// A KIP-848 consumer group as its coordinator sees it (epochs, assignments, revocations).
-    std::optional<consumer_group_info> describe_consumer_group(const std::string& group) const { return consumer_.describe(group); }
+    std::optional<consumer_group_info> describe_consumer_group(const std::string& group) const {
+        return consumer_.describe(group);
+    }
     /// Removes a member of a consumer group as if its session had expired (it is fenced next).
     void remove_consumer_member(const std::string& group, const std::string& member_id) {
         consumer_.remove_member(group, member_id);
@@ -204,7 +214,7 @@ public:
         for (int i = 0; i < count; ++i) wire_->inject(api_key, error_code);
     }
     template <class E>
-        requires std::is_enum_v<E>
+    requires std::is_enum_v<E>
     void inject(std::int16_t api_key, E error, int count = 1) {
         inject(api_key, static_cast<std::int16_t>(error), count);
     }

@@ -90,8 +90,8 @@ class posted_handler {
 public:
     posted_handler() = default;
     template <class Handler>
-        requires(!std::is_same_v<std::decay_t<Handler>, posted_handler>)
-    explicit posted_handler(Handler&& h) : p_(std::make_unique<impl<std::decay_t<Handler>>>(std::forward<Handler>(h))) {}
+    requires(!std::is_same_v<std::decay_t<Handler>, posted_handler>) explicit posted_handler(Handler&& h)
+        : p_(std::make_unique<impl<std::decay_t<Handler>>>(std::forward<Handler>(h))) {}
 
     explicit operator bool() const noexcept { return p_ != nullptr; }
 
@@ -237,7 +237,9 @@ public:
         if (at < now_) at = now_;
         events_.emplace(std::pair{at, seq_++}, std::move(fn));
     }
-    void schedule_after(duration d, std::function<void()> fn) { schedule(now_ + std::max(d, duration::zero()), std::move(fn)); }
+    void schedule_after(duration d, std::function<void()> fn) {
+        schedule(now_ + std::max(d, duration::zero()), std::move(fn));
+    }
 
     std::optional<time_point> next_event() const {
         if (events_.empty()) return std::nullopt;
@@ -319,8 +321,7 @@ inline void sim_socket::close() {
     }
     // The server hears of it from an event (it may keep the socket only weakly: then it finds out
     // when it next looks).
-    if (auto sim = sim_.lock(); sim && connected_ && on_close)
-        sim->schedule(sim->now(), [cb = on_close] { cb(); });
+    if (auto sim = sim_.lock(); sim && connected_ && on_close) sim->schedule(sim->now(), [cb = on_close] { cb(); });
 }
 
 }  // namespace detail
@@ -359,7 +360,9 @@ public:
         e.connect_delay = connect_delay;
     }
     /// A down endpoint refuses connections (open ones are the server's business).
-    void set_endpoint_down(const std::string& host, std::uint16_t port, bool down) { state_->endpoints()[{host, port}].down = down; }
+    void set_endpoint_down(const std::string& host, std::uint16_t port, bool down) {
+        state_->endpoints()[{host, port}].down = down;
+    }
     void set_connect_delay(const std::string& host, std::uint16_t port, duration d) {
         state_->endpoints()[{host, port}].connect_delay = d;
     }
@@ -462,19 +465,22 @@ public:
     /// Binds to this thread's active simulation (throws std::logic_error when there is none).
     in_memory_transport() {
         if (!detail::active_simulation)
-            throw std::logic_error("in_memory_transport: no active simulation on this thread (construct a "
-                                   "kafka::testing::sim_network or fake_cluster first)");
+            throw std::logic_error(
+                "in_memory_transport: no active simulation on this thread (construct a "
+                "kafka::testing::sim_network or fake_cluster first)");
         sim_ = detail::active_simulation->shared_from_this();
     }
     explicit in_memory_transport(const sim_network& net) : sim_(net.state()) {}
     /// Binds to a simulation owner such as fake_cluster (anything with network()).
     template <class Simulation>
-        requires requires(Simulation& s) {
-            { s.network() } -> std::convertible_to<const sim_network&>;
-        }
+    requires requires(Simulation& s) {
+        { s.network() } -> std::convertible_to<const sim_network&>;
+    }
     explicit in_memory_transport(Simulation& s) : in_memory_transport(static_cast<const sim_network&>(s.network())) {}
 
-    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) { return std::make_unique<stream_type>(ex, sim_); }
+    std::unique_ptr<stream_type> make_stream(const asio::any_io_executor& ex) {
+        return std::make_unique<stream_type>(ex, sim_);
+    }
 
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {

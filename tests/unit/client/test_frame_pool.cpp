@@ -46,7 +46,10 @@ TEST_CASE("frame_pool: storage still referenced is never handed out again", "[fr
 
 TEST_CASE("frame_pool: small frames are not pooled; the pool keeps a bounded number of blocks", "[frame_pool]") {
     auto pool = frame_pool::create();
-    { auto tiny = pool->get(20); CHECK(tiny->size() == 20); }
+    {
+        auto tiny = pool->get(20);
+        CHECK(tiny->size() == 20);
+    }
     CHECK(pool->kept() == 0);
     {
         std::vector<std::shared_ptr<kafka::client::frame_buffer>> many;

@@ -99,7 +99,7 @@ TEST_CASE("network client: on an executor, poll_step drives it and the wake hand
         if (transport.now() > give_up) break;
     }
     INFO("done " << f.is_done() << " error " << (f.failed() ? f.error().message() : "") << " wakes " << wakes
-                  << " steps " << steps);
+                 << " steps " << steps);
     REQUIRE(f.succeeded());
     CHECK(wakes > 0);
     CHECK(f.value().body.topics.size() == 1);

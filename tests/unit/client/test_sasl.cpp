@@ -41,9 +41,10 @@ TEST_CASE("SCRAM rejects a broker that cannot prove the password, a foreign nonc
     SECTION("wrong server signature") {
         sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, "rOprNGfwEbeRWgbNEkqO");
         REQUIRE_FALSE(s.initial(out));
-        REQUIRE_FALSE(s.step(as_bytes_view(std::string(
-                                 "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
-                             out));
+        REQUIRE_FALSE(s.step(
+            as_bytes_view(
+                std::string("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
+            out));
         CHECK(s.step(as_bytes_view(std::string("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")), out) ==
               errc::sasl_authentication_failed);
         CHECK_FALSE(s.complete());

@@ -32,9 +32,12 @@ struct sim_manual : kafka::default_policies {
 /// A client, metadata, subscription and group parts wired as the consumer wires them.
 struct group_rig {
     explicit group_rig(kt::fake_cluster& c, std::string group = "g", std::optional<std::string> instance = std::nullopt)
-        : cluster(c), transport(c), client(io, transport, options()),
+        : cluster(c),
+          transport(c),
+          client(io, transport, options()),
           metadata(std::chrono::milliseconds(300000), std::chrono::milliseconds(100)),
-          subs(kafka::offset_reset_strategy::earliest), parts(client, metadata, subs, group_options(group, std::move(instance))) {
+          subs(kafka::offset_reset_strategy::earliest),
+          parts(client, metadata, subs, group_options(group, std::move(instance))) {
         client.set_node(-1, "sim", 9092);
     }
     static kc::client_options options() {

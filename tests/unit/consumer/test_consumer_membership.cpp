@@ -33,7 +33,9 @@ struct member {
                     std::optional<std::string> assignor = std::nullopt)
         : rig(c, "g", std::move(instance)), m(rig.parts, std::move(assignor)) {
         kafka::rebalance_listener l;
-        l.on_partitions_assigned = [this](auto const& ps) { events.push_back("assigned:" + std::to_string(ps.size())); };
+        l.on_partitions_assigned = [this](auto const& ps) {
+            events.push_back("assigned:" + std::to_string(ps.size()));
+        };
         l.on_partitions_revoked = [this](auto const& ps) { events.push_back("revoked:" + std::to_string(ps.size())); };
         l.on_partitions_lost = [this](auto const& ps) { events.push_back("lost:" + std::to_string(ps.size())); };
         rig.parts.applier.set_listener(l);
@@ -122,7 +124,9 @@ TEST_CASE("consumer membership: joins with epoch 0 and its own member id, reconc
     CHECK(a.m.member_id().size() == 22);  // Java's Uuid string: 16 bytes in base64url
     CHECK(a.m.identity().generation_or_epoch == -1);
 
-    REQUIRE(a.run_until([&] { return a.m.state() == ke::consumer_state::stable && a.owned().size() == 3 && log.requests.size() >= 2; }));
+    REQUIRE(a.run_until([&] {
+        return a.m.state() == ke::consumer_state::stable && a.owned().size() == 3 && log.requests.size() >= 2;
+    }));
     CHECK(a.events == std::vector<std::string>{"assigned:3"});
     CHECK(a.m.member_epoch() > 0);
     CHECK(a.m.identity().generation_or_epoch == a.m.member_epoch());
@@ -208,8 +212,9 @@ TEST_CASE("consumer membership: a second member gets partitions only once the fi
     CHECK(a.events.back() == "assigned:2");
 }
 
-TEST_CASE("consumer membership: fenced or unknown: the partitions are lost, and it rejoins with epoch 0 and the same id",
-          "[membership][kip848]") {
+TEST_CASE(
+    "consumer membership: fenced or unknown: the partitions are lost, and it rejoins with epoch 0 and the same id",
+    "[membership][kip848]") {
     kt::fake_cluster cluster(fast_heartbeats());
     cluster.create_topic("t", 2);
     heartbeat_log log(cluster);
@@ -221,7 +226,8 @@ TEST_CASE("consumer membership: fenced or unknown: the partitions are lost, and 
         REQUIRE(a.run_until([&] { return a.events.size() >= 3 && a.m.state() == ke::consumer_state::stable; }));
         CHECK(a.events == std::vector<std::string>{"assigned:2", "lost:2", "assigned:2"});
         CHECK(a.m.member_id() == id);
-        auto rejoin = std::find_if(log.requests.begin() + 1, log.requests.end(), [](auto const& r) { return r.member_epoch == 0; });
+        auto rejoin = std::find_if(log.requests.begin() + 1, log.requests.end(),
+                                   [](auto const& r) { return r.member_epoch == 0; });
         REQUIRE(rejoin != log.requests.end());
         CHECK(rejoin->member_id == id);
     };
@@ -285,7 +291,8 @@ TEST_CASE("consumer membership: a static member leaves with epoch -2 and comes b
     CHECK_THAT(f->what, Catch::Contains("box-1"));
 }
 
-TEST_CASE("consumer membership: errors the user must see are fatal, with a sentence naming the cause", "[membership][kip848]") {
+TEST_CASE("consumer membership: errors the user must see are fatal, with a sentence naming the cause",
+          "[membership][kip848]") {
     kt::fake_cluster cluster(fast_heartbeats());
     cluster.create_topic("t", 1);
 
@@ -297,7 +304,8 @@ TEST_CASE("consumer membership: errors the user must see are fatal, with a sente
         auto f = a.m.take_fatal();
         REQUIRE(f);
         CHECK(f->code == errc::unsupported_version);
-        CHECK_THAT(f->what, Catch::Contains("group.protocol=classic") && Catch::Contains("group.coordinator.rebalance.protocols"));
+        CHECK_THAT(f->what, Catch::Contains("group.protocol=classic") &&
+                                Catch::Contains("group.coordinator.rebalance.protocols"));
         CHECK_FALSE(a.m.take_fatal());  // once
     }
     SECTION("an assignor the broker does not have") {
@@ -353,7 +361,8 @@ TEST_CASE("consumer membership: max.poll.interval.ms expired: leaves at once, lo
 TEST_CASE("the consumer runs group.protocol=consumer with the KIP-848 membership; a custom assignor is refused",
           "[membership][kip848]") {
     kt::fake_cluster cluster;
-    kafka::consumer_config cfg{{"bootstrap.servers", cluster.bootstrap_servers()}, {"group.id", "g"}, {"group.protocol", "consumer"}};
+    kafka::consumer_config cfg{
+        {"bootstrap.servers", cluster.bootstrap_servers()}, {"group.id", "g"}, {"group.protocol", "consumer"}};
     kafka::KafkaConsumer<std::string, std::string, sim_manual> c(cfg, {}, {}, cluster.transport());
     CHECK(c.generation() == 0);
     CHECK(c.member_id().size() == 22);

@@ -71,7 +71,10 @@ void produce_batches(kt::fake_cluster& cluster, std::int32_t p, int batches, int
 /// loaded from the cluster, and the subscription state. Topic "t"; what it fetches is logged.
 struct harness {
     explicit harness(ke::fetch_options fetch = {}, offset_reset_strategy reset = offset_reset_strategy::earliest)
-        : transport(cluster), client(io, transport, client_options()), subs(reset), fetcher(client, metadata, subs, fetch) {
+        : transport(cluster),
+          client(io, transport, client_options()),
+          subs(reset),
+          fetcher(client, metadata, subs, fetch) {
         cluster.on_request([this](const kt::request_info& info) {
             if (info.api_key != fetch_key) return;
             proto::FetchRequest req;
@@ -80,7 +83,8 @@ struct harness {
             REQUIRE_FALSE(proto::decode_request(info.frame, req, v, corr));
             std::vector<sent_partition> parts;
             for (auto const& t : req.topics)
-                for (auto const& p : t.partitions) parts.push_back({p.partition, p.fetch_offset, p.current_leader_epoch});
+                for (auto const& p : t.partitions)
+                    parts.push_back({p.partition, p.fetch_offset, p.current_leader_epoch});
             fetches.emplace_back(info.node, std::move(parts));
         });
     }
@@ -114,14 +118,17 @@ struct harness {
     }
 
     /// Runs the client until no fetch is in flight.
-    void await_fetches() { REQUIRE(client.poll_until(10s, [&] { return !fetcher.has_in_flight(); })); }
+    void await_fetches() {
+        REQUIRE(client.poll_until(10s, [&] { return !fetcher.has_in_flight(); }));
+    }
 
     collected collect(std::size_t max) {
         kafka::record_storage storage;
         collected out;
-        fetcher.collect(max, storage, [&](const std::string* topic, std::int32_t partition, const kafka::record_view& r) {
-            out.push_back({{*topic, partition}, r.offset});
-        });
+        fetcher.collect(max, storage,
+                        [&](const std::string* topic, std::int32_t partition, const kafka::record_view& r) {
+                            out.push_back({{*topic, partition}, r.offset});
+                        });
         return out;
     }
 
@@ -229,7 +236,8 @@ TEST_CASE("fetcher: the next batch is fetched ahead from the end of the buffered
     CHECK(sent == std::vector<std::int64_t>{0, 10, 20});
 }
 
-TEST_CASE("fetcher: a partition seeked while its fetch is out gets none of that fetch's records", "[consumer][fetcher]") {
+TEST_CASE("fetcher: a partition seeked while its fetch is out gets none of that fetch's records",
+          "[consumer][fetcher]") {
     harness h;
     h.topic({0}, {10});
     h.cluster.set_latency(0, 1s);
@@ -392,9 +400,10 @@ TEST_CASE("fetcher: OFFSET_OUT_OF_RANGE requests a reset per auto.offset.reset",
     }
 }
 
-TEST_CASE("fetcher: a leader change: NOT_LEADER_OR_FOLLOWER asks for metadata; the next fetch goes to the new leader "
-          "with its epoch",
-          "[consumer][fetcher]") {
+TEST_CASE(
+    "fetcher: a leader change: NOT_LEADER_OR_FOLLOWER asks for metadata; the next fetch goes to the new leader "
+    "with its epoch",
+    "[consumer][fetcher]") {
     harness h;
     h.topic({0}, {3});
     h.assign({0});

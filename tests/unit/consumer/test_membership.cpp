@@ -87,7 +87,8 @@ TEST_CASE("classic membership: joins, syncs, applies the assignment through the 
     // Stable: heartbeats go out at the interval, and nothing else changes.
     auto hb = cluster.request_count(kafka::protocol::HeartbeatRequest::api_key);
     auto until = rig.transport.now() + 5s;
-    REQUIRE_FALSE(rig.run_until(step, [&] { return rig.transport.now() >= until && !m.stable(); }, 5s));
+    REQUIRE_FALSE(rig.run_until(
+        step, [&] { return rig.transport.now() >= until && !m.stable(); }, 5s));
     CHECK(cluster.request_count(kafka::protocol::HeartbeatRequest::api_key) >= hb + 4);
     CHECK(m.generation() == 1);
 
@@ -100,7 +101,8 @@ TEST_CASE("classic membership: joins, syncs, applies the assignment through the 
     CHECK(cluster.describe_group("g")->members.empty());
 }
 
-TEST_CASE("commit manager: commits carry the member's identity; a stale one loses the membership", "[membership][commit]") {
+TEST_CASE("commit manager: commits carry the member's identity; a stale one loses the membership",
+          "[membership][commit]") {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 2);
     group_rig rig(cluster);

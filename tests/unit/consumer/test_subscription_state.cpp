@@ -170,7 +170,8 @@ TEST_CASE("subscription state: positions", "[consumer][subscription]") {
     s.seek(a1, {0, std::nullopt});
     CHECK(s.has_all_positions());
     CHECK(s.partitions_needing_position().empty());
-    CHECK(s.all_consumed() == std::map<topic_partition, kafka::offset_and_metadata>{{a0, {9, "", 4}}, {a1, {0, "", std::nullopt}}});
+    CHECK(s.all_consumed() ==
+          std::map<topic_partition, kafka::offset_and_metadata>{{a0, {9, "", 4}}, {a1, {0, "", std::nullopt}}});
 
     SECTION("a partition not assigned has no position; seeking it is refused, advancing it does nothing") {
         CHECK_FALSE(s.position(b0));
@@ -261,7 +262,7 @@ TEST_CASE("subscription state: pause and resume", "[consumer][subscription]") {
     CHECK_FALSE(s.is_fetchable(a0));
     CHECK(s.fetchable_partitions() == tps({a1}));
     CHECK(s.position(a0) == fetch_position{1, std::nullopt});  // paused, not moved
-    CHECK(s.all_consumed().count(a0) == 1);                     // and still committed
+    CHECK(s.all_consumed().count(a0) == 1);                    // and still committed
 
     s.pause(a0);  // twice is once
     CHECK(s.paused_partitions() == std::set<topic_partition>{a0});
@@ -321,7 +322,8 @@ TEST_CASE("subscription state: resets requested and cleared", "[consumer][subscr
         CHECK(s.partitions_needing_position() == tps({a0, a1}));
     }
     SECTION("a partition not assigned cannot be reset") {
-        CHECK_THROWS_WITH(s.request_reset(b0, offset_reset_strategy::latest), Catch::Contains("cannot reset partition b-0"));
+        CHECK_THROWS_WITH(s.request_reset(b0, offset_reset_strategy::latest),
+                          Catch::Contains("cannot reset partition b-0"));
         CHECK_FALSE(s.pending_reset(b0));
     }
 }

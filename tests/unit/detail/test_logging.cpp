@@ -30,7 +30,8 @@ using logger = kafka::detail::consumer_logger<manual_clock>;
 
 }  // namespace
 
-TEST_CASE("logging: every line carries the consumer's client.id and group.id, as Java's LogContext", "[unit][logging]") {
+TEST_CASE("logging: every line carries the consumer's client.id and group.id, as Java's LogContext",
+          "[unit][logging]") {
     captured c;
     logger with_group("orders-1", std::string("orders"), 10s);
     with_group.set_sink(c.sink());
@@ -52,13 +53,15 @@ TEST_CASE("logging: without a sink nothing is logged or kept", "[unit][logging]"
     CHECK_FALSE(l.active("k"));
 }
 
-TEST_CASE("logging: a recurring line is logged once per window per key, then with the count left out", "[unit][logging]") {
+TEST_CASE("logging: a recurring line is logged once per window per key, then with the count left out",
+          "[unit][logging]") {
     captured c;
     logger l("c", std::string("g"), 10s);
     l.set_sink(c.sink());
     manual_clock::time_point t{};
     CHECK(l.log_limited(kafka::log_level::warn, "connect:a:1", "a down", t));
-    for (int i = 1; i <= 5; ++i) CHECK_FALSE(l.log_limited(kafka::log_level::warn, "connect:a:1", "a down", t + i * 1s));
+    for (int i = 1; i <= 5; ++i)
+        CHECK_FALSE(l.log_limited(kafka::log_level::warn, "connect:a:1", "a down", t + i * 1s));
     // Another key is not held back by the first.
     CHECK(l.log_limited(kafka::log_level::warn, "connect:b:1", "b down", t + 2s));
     REQUIRE(c.lines.size() == 2);

@@ -103,8 +103,8 @@ std::size_t kept(const group_assignment& before, const group_assignment& after) 
 }
 
 // Members as an eager sticky member would rejoin: its last assignment in the user data.
-std::vector<member_subscription> rejoin_sticky(std::vector<member_subscription> members,
-                                               const group_assignment& last, std::int32_t generation) {
+std::vector<member_subscription> rejoin_sticky(std::vector<member_subscription> members, const group_assignment& last,
+                                               std::int32_t generation) {
     for (auto& m : members) {
         auto it = last.find(m.member_id);
         if (it != last.end()) m.user_data = assignors::sticky{}.user_data(it->second, generation);

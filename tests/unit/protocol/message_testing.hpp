@@ -25,8 +25,10 @@ void project(T& v, std::int16_t version);
 template <class C>
 void project_struct(C& obj, std::int16_t version) {
     auto one = [&](auto const& f) {
-        if (!f.present.contains(version)) obj.*(f.member) = C{}.*(f.member);
-        else project(obj.*(f.member), version);
+        if (!f.present.contains(version))
+            obj.*(f.member) = C{}.*(f.member);
+        else
+            project(obj.*(f.member), version);
     };
     kafka::protocol::fields_of<C>.apply([&](auto const&... f) { (one(f), ...); });
 }
@@ -84,7 +86,8 @@ inline byte_buffer hex_bytes(std::string_view hex) {
     for (char c : hex) {
         int n = nib(c);
         if (n < 0) continue;
-        if (hi < 0) hi = n;
+        if (hi < 0)
+            hi = n;
         else {
             out.push_back(static_cast<std::byte>(hi * 16 + n));
             hi = -1;

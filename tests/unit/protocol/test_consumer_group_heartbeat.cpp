@@ -102,6 +102,6 @@ TEST_CASE("ConsumerGroupHeartbeat malformed responses fail cleanly", "[protocol]
     CHECK(decode_response(hex_bytes("0000002a 00 00000000 0000 00 00 00000001 00000bb8 ff 00 99"), 0, 42, resp) ==
           client_errc::malformed_response);
     // A known tagged-field section that lies about its size.
-    CHECK(decode_response(hex_bytes("0000002a 00 00000000 0000 00 00 00000001 00000bb8 ff 01 00 10 00"), 0, 42,
-                          resp) == client_errc::truncated);
+    CHECK(decode_response(hex_bytes("0000002a 00 00000000 0000 00 00 00000001 00000bb8 ff 01 00 10 00"), 0, 42, resp) ==
+          client_errc::truncated);
 }

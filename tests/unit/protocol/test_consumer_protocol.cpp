@@ -152,7 +152,8 @@ TEST_CASE("consumer protocol: malformed bytes give an error, never a value", "[c
         CHECK_FALSE(cp::decode_subscription(kafka::bytes_view(full).first(cut), ec));
     }
     auto asg = cp::encode_assignment(sample_assignment(), 0);
-    for (std::size_t cut = 0; cut < asg.size(); ++cut) CHECK_FALSE(cp::decode_assignment(kafka::bytes_view(asg).first(cut), ec));
+    for (std::size_t cut = 0; cut < asg.size(); ++cut)
+        CHECK_FALSE(cp::decode_assignment(kafka::bytes_view(asg).first(cut), ec));
 
     // The throwing forms carry the same code.
     try {

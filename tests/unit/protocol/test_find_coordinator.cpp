@@ -45,8 +45,8 @@ TEST_CASE("FindCoordinator response decodes from hand-built bytes", "[protocol][
     CHECK(resp.host == "host");
     CHECK(resp.port == 9092);
     // v4: header tags, throttle, one coordinator for key "g" with a null error message.
-    REQUIRE_FALSE(decode_response(
-        hex_bytes("00000009 00  00000000  02  02 67 00000002 02 68 00002384 0000 00 00  00"), 4, 9, resp));
+    REQUIRE_FALSE(decode_response(hex_bytes("00000009 00  00000000  02  02 67 00000002 02 68 00002384 0000 00 00  00"),
+                                  4, 9, resp));
     REQUIRE(resp.coordinators.size() == 1);
     CHECK(resp.coordinators[0].key == "g");
     CHECK(resp.coordinators[0].node_id == 2);
@@ -67,8 +67,10 @@ TEST_CASE("FindCoordinator response null error messages round-trip", "[protocol]
         decode(r, back, v);
         REQUIRE(r.ok());
         CHECK(r.empty());
-        if (v <= 3) CHECK_FALSE(back.error_message.has_value());
-        else CHECK_FALSE(back.coordinators.at(0).error_message.has_value());
+        if (v <= 3)
+            CHECK_FALSE(back.error_message.has_value());
+        else
+            CHECK_FALSE(back.coordinators.at(0).error_message.has_value());
         auto expected = resp;
         kafka::test::project(expected, v);
         CHECK(back == expected);

@@ -24,8 +24,7 @@ constexpr auto int64_min = std::numeric_limits<std::int64_t>::min();
 
 // A magic-2 batch around an arbitrary (possibly compressed) payload, with a correct CRC,
 // so that the input gets past the checks a consumer runs with check.crcs on.
-byte_buffer v2_batch(std::int16_t attributes, std::int32_t records, bytes_view payload,
-                     std::int64_t base_offset = 0) {
+byte_buffer v2_batch(std::int16_t attributes, std::int32_t records, bytes_view payload, std::int64_t base_offset = 0) {
     byte_buffer out;
     writer w(out);
     w.int64(base_offset);
@@ -113,8 +112,7 @@ TEST_CASE("fuzz: a snappy block claiming a huge length fails without allocating 
 // A batch at base offset INT64_MAX with a second record overflows (undefined behaviour;
 // UBSan: "signed integer overflow: 9223372036854775807 + 1"). Expected: the batch is
 // refused as corrupt instead of yielding an offset that wrapped around.
-TEST_CASE("fuzz: a record offset beyond INT64_MAX is refused, not wrapped",
-          "[fuzz_regression][protocol][records]") {
+TEST_CASE("fuzz: a record offset beyond INT64_MAX is refused, not wrapped", "[fuzz_regression][protocol][records]") {
     byte_buffer set;
     batch_options o;
     o.base_offset = int64_max;
@@ -125,8 +123,7 @@ TEST_CASE("fuzz: a record offset beyond INT64_MAX is refused, not wrapped",
 }
 
 // Same in the timestamp: `h_.base_timestamp + ts_delta` (record_batch.hpp, next_v2).
-TEST_CASE("fuzz: a record timestamp beyond INT64_MAX is refused, not wrapped",
-          "[fuzz_regression][protocol][records]") {
+TEST_CASE("fuzz: a record timestamp beyond INT64_MAX is refused, not wrapped", "[fuzz_regression][protocol][records]") {
     byte_buffer set;
     REQUIRE_FALSE(build_batch(set, {{std::nullopt, "a", 0, {}}, {std::nullopt, "b", 100, {}}}));
     patch_int64(set, 27, int64_max);  // base timestamp; the second record's delta is 100

@@ -58,7 +58,6 @@ TEST_CASE("Heartbeat malformed responses fail cleanly", "[protocol][messages]") 
     CHECK(decode_response(hex_bytes("00000007 00000000"), 1, 7, resp) == client_errc::truncated);
     CHECK(decode_response(hex_bytes("00000007 0000 ff"), 0, 7, resp) == client_errc::malformed_response);
     // v4 body tag section announcing a tag longer than what is left.
-    CHECK(decode_response(hex_bytes("00000007 00 00000000 0000 01 05 7f 00"), 4, 7, resp) ==
-          client_errc::truncated);
+    CHECK(decode_response(hex_bytes("00000007 00 00000000 0000 01 05 7f 00"), 4, 7, resp) == client_errc::truncated);
     CHECK(decode_response(kafka::bytes_view{}, 4, 7, resp));
 }

@@ -63,8 +63,7 @@ TEST_CASE("ListOffsets v7 and v10 request layouts (flexible)", "[protocol][messa
     // topic tags; message tags. timeout_ms only from v10.
     CHECK(frame == hex_bytes("0000002a 0002 0007 00000003 0003 636c69 00"
                              "ffffffff 01 02 0274 02 00000002 00000005 fffffffffffffffe 00 00 00"));
-    CHECK(body_of(req, 10) ==
-          hex_bytes("ffffffff 01 02 0274 02 00000002 00000005 fffffffffffffffe 00 00 00007530 00"));
+    CHECK(body_of(req, 10) == hex_bytes("ffffffff 01 02 0274 02 00000002 00000005 fffffffffffffffe 00 00 00007530 00"));
 }
 
 TEST_CASE("ListOffsets v0 response carries old-style offsets", "[protocol][messages]") {

@@ -85,8 +85,10 @@ TEST_CASE("OffsetFetch response null metadata round-trips", "[protocol][messages
         auto expected = resp;
         kafka::test::project(expected, v);
         CHECK(back == expected);
-        if (v <= 7) CHECK_FALSE(back.topics.at(0).partitions.at(0).metadata.has_value());
-        else CHECK_FALSE(back.groups.at(0).topics.at(0).partitions.at(0).metadata.has_value());
+        if (v <= 7)
+            CHECK_FALSE(back.topics.at(0).partitions.at(0).metadata.has_value());
+        else
+            CHECK_FALSE(back.groups.at(0).topics.at(0).partitions.at(0).metadata.has_value());
     }
 }
 

@@ -224,7 +224,8 @@ TEST_CASE("decompression rejects garbage with an error", "[protocol][records]") 
     byte_buffer out;
     byte_buffer junk(300);
     for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::byte>(i * 37 + 11);
-    for (auto codec : {compression_type::gzip, compression_type::snappy, compression_type::lz4, compression_type::zstd}) {
+    for (auto codec :
+         {compression_type::gzip, compression_type::snappy, compression_type::lz4, compression_type::zstd}) {
         INFO(to_string(codec));
         auto ec = codecs.decompress(codec, junk, out);
         CHECK(ec);
@@ -236,7 +237,8 @@ TEST_CASE("a truncated compressed payload is an error", "[protocol][records]") {
     codec_context codecs;
     std::string text(5000, 'q');
     for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + (i * 7) % 26);
-    for (auto codec : {compression_type::gzip, compression_type::snappy, compression_type::lz4, compression_type::zstd}) {
+    for (auto codec :
+         {compression_type::gzip, compression_type::snappy, compression_type::lz4, compression_type::zstd}) {
         if (!codec_built(codec)) continue;
         INFO(to_string(codec));
         byte_buffer packed, out;
@@ -258,8 +260,10 @@ TEST_CASE("record_set_next_offset: the offset after the last complete batch, fro
         for (std::size_t cut = 0; cut < data.size(); ++cut) {
             auto d = decode_all(bytes_view(data).first(cut));
             INFO("cut at " << cut);
-            if (d.batches.empty()) CHECK_FALSE(record_set_next_offset(bytes_view(data).first(cut)));
-            else CHECK(record_set_next_offset(bytes_view(data).first(cut)) == d.batches.back().next_offset());
+            if (d.batches.empty())
+                CHECK_FALSE(record_set_next_offset(bytes_view(data).first(cut)));
+            else
+                CHECK(record_set_next_offset(bytes_view(data).first(cut)) == d.batches.back().next_offset());
         }
     }
     SECTION("data batches and a control batch (transaction marker) after them") {

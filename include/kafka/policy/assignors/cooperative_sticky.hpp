@@ -79,8 +79,10 @@ private:
             for (auto const& tp : claims[i].partitions) {
                 auto& o = owners[tp];
                 auto g = claims[i].generation;
-                if (!o.member || g > o.generation) o = {&members[i].member_id, g, false};
-                else if (g == o.generation && *o.member != members[i].member_id) o.contested = true;
+                if (!o.member || g > o.generation)
+                    o = {&members[i].member_id, g, false};
+                else if (g == o.generation && *o.member != members[i].member_id)
+                    o.contested = true;
             }
         for (auto& [member, partitions] : result)
             std::erase_if(partitions, [&, &member = member](const topic_partition& tp) {

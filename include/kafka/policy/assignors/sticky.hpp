@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include <kafka/protocol/consumer_protocol.hpp>
 #include <kafka/policy/assignor.hpp>
 #include <kafka/policy/assignors/sticky_core.hpp>
+#include <kafka/protocol/consumer_protocol.hpp>
 
 namespace kafka::assignors {
 
@@ -76,8 +76,10 @@ struct sticky {
         std::vector<sticky_core::claim> claims;
         claims.reserve(members.size());
         for (auto const& m : members) {
-            if (!m.user_data.empty()) claims.push_back(sticky_user_data::decode(m.user_data));
-            else claims.push_back({m.owned_partitions, m.generation_id});
+            if (!m.user_data.empty())
+                claims.push_back(sticky_user_data::decode(m.user_data));
+            else
+                claims.push_back({m.owned_partitions, m.generation_id});
         }
         return sticky_core::assign(partitions_per_topic, members, claims);
     }

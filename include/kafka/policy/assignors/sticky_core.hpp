@@ -71,8 +71,10 @@ public:
 
     group_assignment build() {
         if (!members_.empty()) {
-            if (all_subscriptions_equal()) constrained();
-            else general();
+            if (all_subscriptions_equal())
+                constrained();
+            else
+                general();
         }
         group_assignment out;
         for (auto const* m : members_) out[m->member_id];
@@ -300,19 +302,19 @@ private:
         } while (moved);
     }
 
-    std::vector<std::size_t> order_;                  // sorted position -> index in the input
+    std::vector<std::size_t> order_;                   // sorted position -> index in the input
     std::vector<const member_subscription*> members_;  // by member id
     std::vector<std::vector<int>> topics_of_;          // member -> topic indices it subscribes to
     std::map<std::string_view, int> topic_index_;      // topic name -> index (-1: no partitions)
     std::vector<std::string> topic_names_;
-    std::vector<int> base_;                            // topic -> id of its partition 0
-    std::vector<std::int32_t> counts_;                 // topic -> partition count
-    std::vector<int> topic_of_;                        // partition id -> topic
-    std::vector<std::vector<int>> eligible_;           // topic -> members subscribed, by member id
-    std::vector<int> kept_;                            // partition -> member whose claim stands, or -1
-    std::vector<int> previous_;                        // partition -> lower-generation claimant, or -1
-    std::vector<int> owner_;                           // partition -> member in the result
-    std::vector<int> count_;                           // member -> partitions in the result
+    std::vector<int> base_;                   // topic -> id of its partition 0
+    std::vector<std::int32_t> counts_;        // topic -> partition count
+    std::vector<int> topic_of_;               // partition id -> topic
+    std::vector<std::vector<int>> eligible_;  // topic -> members subscribed, by member id
+    std::vector<int> kept_;                   // partition -> member whose claim stands, or -1
+    std::vector<int> previous_;               // partition -> lower-generation claimant, or -1
+    std::vector<int> owner_;                  // partition -> member in the result
+    std::vector<int> count_;                  // member -> partitions in the result
 };
 
 }  // namespace detail

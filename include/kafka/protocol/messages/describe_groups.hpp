@@ -22,8 +22,8 @@ struct DescribeGroupsResponse {
         byte_buffer member_assignment;  // likewise
         static constexpr auto fields() {
             using S = DescribedGroupMember;
-            return field_list{field(&S::member_id),   field(&S::group_instance_id, since(4), since(4)),
-                              field(&S::client_id),   field(&S::client_host),
+            return field_list{field(&S::member_id),       field(&S::group_instance_id, since(4), since(4)),
+                              field(&S::client_id),       field(&S::client_host),
                               field(&S::member_metadata), field(&S::member_assignment)};
         }
         friend bool operator==(const DescribedGroupMember&, const DescribedGroupMember&) = default;
@@ -40,14 +40,10 @@ struct DescribeGroupsResponse {
         std::int32_t authorized_operations = std::numeric_limits<std::int32_t>::min();
         static constexpr auto fields() {
             using S = DescribedGroup;
-            return field_list{field(&S::error_code),
-                              field(&S::error_message, since(6), since(6)),
-                              field(&S::group_id),
-                              field(&S::group_state),
-                              field(&S::protocol_type),
-                              field(&S::protocol_data),
-                              field(&S::members),
-                              field(&S::authorized_operations, since(3))};
+            return field_list{field(&S::error_code),    field(&S::error_message, since(6), since(6)),
+                              field(&S::group_id),      field(&S::group_state),
+                              field(&S::protocol_type), field(&S::protocol_data),
+                              field(&S::members),       field(&S::authorized_operations, since(3))};
         }
         friend bool operator==(const DescribedGroup&, const DescribedGroup&) = default;
     };

@@ -39,9 +39,7 @@ struct FetchResponse {
     struct SnapshotId {
         std::int64_t end_offset = -1;
         std::int32_t epoch = -1;
-        static constexpr auto fields() {
-            return field_list{field(&SnapshotId::end_offset), field(&SnapshotId::epoch)};
-        }
+        static constexpr auto fields() { return field_list{field(&SnapshotId::end_offset), field(&SnapshotId::epoch)}; }
         friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
     };
     struct AbortedTransaction {
@@ -87,8 +85,7 @@ struct FetchResponse {
         std::vector<PartitionData> partitions;
         static constexpr auto fields() {
             using T = FetchableTopicResponse;
-            return field_list{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)),
-                              field(&T::partitions)};
+            return field_list{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)), field(&T::partitions)};
         }
         friend bool operator==(const FetchableTopicResponse&, const FetchableTopicResponse&) = default;
     };
@@ -165,8 +162,7 @@ struct FetchRequest {
         std::vector<FetchPartition> partitions;
         static constexpr auto fields() {
             using T = FetchTopic;
-            return field_list{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)),
-                              field(&T::partitions)};
+            return field_list{field(&T::topic, between(0, 12)), field(&T::topic_id, since(13)), field(&T::partitions)};
         }
         friend bool operator==(const FetchTopic&, const FetchTopic&) = default;
     };

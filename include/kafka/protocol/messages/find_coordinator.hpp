@@ -56,8 +56,8 @@ struct FindCoordinatorRequest {
     static constexpr versions flexible = since(3);
     using response_type = FindCoordinatorResponse;
 
-    std::string key;                         // v0-3: the one key to look up
-    std::int8_t key_type = 0;                // 0 group, 1 transaction, 2 share group (v6)
+    std::string key;                            // v0-3: the one key to look up
+    std::int8_t key_type = 0;                   // 0 group, 1 transaction, 2 share group (v6)
     std::vector<std::string> coordinator_keys;  // v4+: the keys to look up
 
     static constexpr auto fields() {

@@ -30,7 +30,7 @@ struct JoinGroupResponse {
     std::optional<std::string> protocol_type;
     // The chosen protocol. Defaults to "" (not null): null cannot be written before v7.
     std::optional<std::string> protocol_name = std::string{};
-    std::string leader;           // member id of the group leader
+    std::string leader;            // member id of the group leader
     bool skip_assignment = false;  // v9+: the leader must not run the assignment (already done)
     std::string member_id;
     std::vector<JoinGroupResponseMember> members;  // non-empty for the leader only
@@ -68,8 +68,8 @@ struct JoinGroupRequest {
 
     std::string group_id;
     std::int32_t session_timeout_ms = 0;
-    std::int32_t rebalance_timeout_ms = -1;  // before v1 the session timeout serves as both
-    std::string member_id;                   // empty on the first join
+    std::int32_t rebalance_timeout_ms = -1;        // before v1 the session timeout serves as both
+    std::string member_id;                         // empty on the first join
     std::optional<std::string> group_instance_id;  // static membership id
     std::string protocol_type;
     std::vector<JoinGroupRequestProtocol> protocols;

@@ -30,8 +30,7 @@ struct LeaveGroupResponse {
 
     static constexpr auto fields() {
         using R = LeaveGroupResponse;
-        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::error_code),
-                          field(&R::members, since(3))};
+        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::error_code), field(&R::members, since(3))};
     }
     friend bool operator==(const LeaveGroupResponse&, const LeaveGroupResponse&) = default;
 };

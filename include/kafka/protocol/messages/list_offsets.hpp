@@ -25,9 +25,12 @@ struct ListOffsetsResponse {
         std::int32_t leader_epoch = -1;
         static constexpr auto fields() {
             using P = ListOffsetsPartitionResponse;
-            return field_list{field(&P::partition_index), field(&P::error_code),
-                              field(&P::old_style_offsets, between(0, 0)), field(&P::timestamp, since(1)),
-                              field(&P::offset, since(1)), field(&P::leader_epoch, since(4))};
+            return field_list{field(&P::partition_index),
+                              field(&P::error_code),
+                              field(&P::old_style_offsets, between(0, 0)),
+                              field(&P::timestamp, since(1)),
+                              field(&P::offset, since(1)),
+                              field(&P::leader_epoch, since(4))};
         }
         friend bool operator==(const ListOffsetsPartitionResponse&, const ListOffsetsPartitionResponse&) = default;
     };
@@ -59,7 +62,7 @@ struct ListOffsetsRequest {
     struct ListOffsetsPartition {
         std::int32_t partition_index = 0;
         std::int32_t current_leader_epoch = -1;
-        std::int64_t timestamp = 0;  // a time in ms, or one of the negative special values
+        std::int64_t timestamp = 0;        // a time in ms, or one of the negative special values
         std::int32_t max_num_offsets = 1;  // v0 only
         static constexpr auto fields() {
             using P = ListOffsetsPartition;
@@ -77,7 +80,7 @@ struct ListOffsetsRequest {
         friend bool operator==(const ListOffsetsTopic&, const ListOffsetsTopic&) = default;
     };
 
-    std::int32_t replica_id = 0;  // consumers send -1
+    std::int32_t replica_id = 0;      // consumers send -1
     std::int8_t isolation_level = 0;  // 0 read_uncommitted, 1 read_committed (caps "latest" at the LSO)
     std::vector<ListOffsetsTopic> topics;
     std::int32_t timeout_ms = 0;  // for lookups served from tiered storage

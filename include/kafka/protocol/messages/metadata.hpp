@@ -36,9 +36,12 @@ struct MetadataResponse {
         std::vector<std::int32_t> offline_replicas;
         static constexpr auto fields() {
             using S = MetadataResponsePartition;
-            return field_list{field(&S::error_code),       field(&S::partition_index),
-                              field(&S::leader_id),        field(&S::leader_epoch, since(7)),
-                              field(&S::replica_nodes),    field(&S::isr_nodes),
+            return field_list{field(&S::error_code),
+                              field(&S::partition_index),
+                              field(&S::leader_id),
+                              field(&S::leader_epoch, since(7)),
+                              field(&S::replica_nodes),
+                              field(&S::isr_nodes),
                               field(&S::offline_replicas, since(5))};
         }
         friend bool operator==(const MetadataResponsePartition&, const MetadataResponsePartition&) = default;
@@ -55,12 +58,9 @@ struct MetadataResponse {
         std::int32_t topic_authorized_operations = std::numeric_limits<std::int32_t>::min();
         static constexpr auto fields() {
             using S = MetadataResponseTopic;
-            return field_list{field(&S::error_code),
-                              field(&S::name, all_versions, since(12)),
-                              field(&S::topic_id, since(10)),
-                              field(&S::is_internal, since(1)),
-                              field(&S::partitions),
-                              field(&S::topic_authorized_operations, since(8))};
+            return field_list{field(&S::error_code),          field(&S::name, all_versions, since(12)),
+                              field(&S::topic_id, since(10)), field(&S::is_internal, since(1)),
+                              field(&S::partitions),          field(&S::topic_authorized_operations, since(8))};
         }
         friend bool operator==(const MetadataResponseTopic&, const MetadataResponseTopic&) = default;
     };
@@ -114,8 +114,7 @@ struct MetadataRequest {
 
     static constexpr auto fields() {
         using R = MetadataRequest;
-        return field_list{field(&R::topics, all_versions, since(1)),
-                          field(&R::allow_auto_topic_creation, since(4)),
+        return field_list{field(&R::topics, all_versions, since(1)), field(&R::allow_auto_topic_creation, since(4)),
                           field(&R::include_cluster_authorized_operations, between(8, 10)),
                           field(&R::include_topic_authorized_operations, since(8))};
     }

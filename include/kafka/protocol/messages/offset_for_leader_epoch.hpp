@@ -60,8 +60,7 @@ struct OffsetForLeaderEpochRequest {
         std::int32_t leader_epoch = 0;           // the epoch whose end offset is wanted
         static constexpr auto fields() {
             using P = OffsetForLeaderPartition;
-            return field_list{field(&P::partition), field(&P::current_leader_epoch, since(2)),
-                              field(&P::leader_epoch)};
+            return field_list{field(&P::partition), field(&P::current_leader_epoch, since(2)), field(&P::leader_epoch)};
         }
         friend bool operator==(const OffsetForLeaderPartition&, const OffsetForLeaderPartition&) = default;
     };

@@ -20,10 +20,8 @@ struct SyncGroupResponse {
 
     static constexpr auto fields() {
         using R = SyncGroupResponse;
-        return field_list{field(&R::throttle_time_ms, since(1)),
-                          field(&R::error_code),
-                          field(&R::protocol_type, since(5), since(5)),
-                          field(&R::protocol_name, since(5), since(5)),
+        return field_list{field(&R::throttle_time_ms, since(1)), field(&R::error_code),
+                          field(&R::protocol_type, since(5), since(5)), field(&R::protocol_name, since(5), since(5)),
                           field(&R::assignment)};
     }
     friend bool operator==(const SyncGroupResponse&, const SyncGroupResponse&) = default;

@@ -145,10 +145,14 @@ private:
 
     static const char* state_name(gstate s) {
         switch (s) {
-        case gstate::empty: return "Empty";
-        case gstate::preparing: return "PreparingRebalance";
-        case gstate::completing: return "CompletingRebalance";
-        case gstate::stable: return "Stable";
+            case gstate::empty:
+                return "Empty";
+            case gstate::preparing:
+                return "PreparingRebalance";
+            case gstate::completing:
+                return "CompletingRebalance";
+            case gstate::stable:
+                return "Stable";
         }
         return "?";
     }
@@ -195,10 +199,14 @@ private:
         if (it->second.pending_sync) reply_sync_error(*it->second.pending_sync, errc::unknown_member_id);
         forget(g, id);
         switch (g.state) {
-        case gstate::stable:
-        case gstate::completing: prepare_rebalance(g); break;
-        case gstate::preparing: break;
-        case gstate::empty: return;
+            case gstate::stable:
+            case gstate::completing:
+                prepare_rebalance(g);
+                break;
+            case gstate::preparing:
+                break;
+            case gstate::empty:
+                return;
         }
         try_complete_join(g);
     }
@@ -333,12 +341,14 @@ private:
     std::string new_member_id(const std::string& client_id) {
         auto n = ++member_serial_;
         char buf[40];
-        std::snprintf(buf, sizeof buf, "%08x-%04x", static_cast<unsigned>(n * 2654435761u), static_cast<unsigned>(n & 0xffff));
+        std::snprintf(buf, sizeof buf, "%08x-%04x", static_cast<unsigned>(n * 2654435761u),
+                      static_cast<unsigned>(n & 0xffff));
         return (client_id.empty() ? std::string("member") : client_id) + "-" + buf;
     }
 
     // Fencing of static members: FENCED_INSTANCE_ID when the instance id now maps to another member.
-    static std::optional<errc> fenced(const group_t& g, const std::optional<std::string>& instance, const std::string& member) {
+    static std::optional<errc> fenced(const group_t& g, const std::optional<std::string>& instance,
+                                      const std::string& member) {
         if (!instance) return std::nullopt;
         auto it = g.instances.find(*instance);
         if (it != g.instances.end() && it->second != member) return errc::fenced_instance_id;
@@ -354,7 +364,8 @@ private:
             bool all = true;
             for (auto const& [id, m] : g.members) {
                 if (id == req.member_id) continue;
-                all = all && std::any_of(m.protocols.begin(), m.protocols.end(), [&](auto const& q) { return q.first == p.name; });
+                all = all && std::any_of(m.protocols.begin(), m.protocols.end(),
+                                         [&](auto const& q) { return q.first == p.name; });
             }
             if (all) return true;
         }
@@ -379,9 +390,11 @@ private:
     void on_join(const reply_t& r, protocol::JoinGroupRequest& req, injected_error injected) {
         if (injected) return reply_join_error(r, static_cast<errc>(*injected), req.member_id);
         if (req.group_id.empty()) return reply_join_error(r, errc::invalid_group_id, req.member_id);
-        if (!coordinator_.is_coordinator(r.conn->node, req.group_id)) return reply_join_error(r, errc::not_coordinator, req.member_id);
+        if (!coordinator_.is_coordinator(r.conn->node, req.group_id))
+            return reply_join_error(r, errc::not_coordinator, req.member_id);
         auto& g = group(req.group_id);
-        if (!g.members.empty() && !has_common_protocol(g, req)) return reply_join_error(r, errc::inconsistent_group_protocol, req.member_id);
+        if (!g.members.empty() && !has_common_protocol(g, req))
+            return reply_join_error(r, errc::inconsistent_group_protocol, req.member_id);
         std::string id = req.member_id;
         if (id.empty()) {
             id = new_member_id("consumer");
@@ -411,7 +424,8 @@ private:
         m.instance_id = req.group_instance_id;
         if (m.instance_id) g.instances[*m.instance_id] = id;
         m.session_timeout_ms = req.session_timeout_ms;
-        m.rebalance_timeout_ms = r.version >= 1 && req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+        m.rebalance_timeout_ms =
+            r.version >= 1 && req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
         m.protocol_type = req.protocol_type;
         m.protocols.clear();
         for (auto const& p : req.protocols) m.protocols.emplace_back(p.name, p.metadata);
@@ -430,15 +444,20 @@ private:
         if (!g || !g->members.count(req.member_id)) return reply_sync_error(r, errc::unknown_member_id);
         if (auto f = fenced(*g, req.group_instance_id, req.member_id)) return reply_sync_error(r, *f);
         if (req.generation_id != g->generation) return reply_sync_error(r, errc::illegal_generation);
-        if ((req.protocol_type && *req.protocol_type != g->protocol_type) || (req.protocol_name && *req.protocol_name != g->protocol))
+        if ((req.protocol_type && *req.protocol_type != g->protocol_type) ||
+            (req.protocol_name && *req.protocol_name != g->protocol))
             return reply_sync_error(r, errc::inconsistent_group_protocol);
         auto& m = g->members.at(req.member_id);
         touch(*g, m);
         switch (g->state) {
-        case gstate::empty: return reply_sync_error(r, errc::unknown_member_id);
-        case gstate::preparing: return reply_sync_error(r, errc::rebalance_in_progress);
-        case gstate::stable: return reply_sync(*g, r, m);
-        case gstate::completing: break;
+            case gstate::empty:
+                return reply_sync_error(r, errc::unknown_member_id);
+            case gstate::preparing:
+                return reply_sync_error(r, errc::rebalance_in_progress);
+            case gstate::stable:
+                return reply_sync(*g, r, m);
+            case gstate::completing:
+                break;
         }
         g->synced.insert(req.member_id);
         if (m.pending_sync) reply_sync_error(*m.pending_sync, errc::rebalance_in_progress);  // superseded
@@ -481,21 +500,27 @@ private:
         if (req.generation_id != g->generation) return answer(errc::illegal_generation);
         touch(*g, it->second);
         switch (g->state) {
-        case gstate::empty: return answer(errc::unknown_member_id);
-        case gstate::preparing: return answer(errc::rebalance_in_progress);
-        case gstate::completing:
-        case gstate::stable: return answer(errc::none);
+            case gstate::empty:
+                return answer(errc::unknown_member_id);
+            case gstate::preparing:
+                return answer(errc::rebalance_in_progress);
+            case gstate::completing:
+            case gstate::stable:
+                return answer(errc::none);
         }
     }
 
     void on_leave(const reply_t& r, protocol::LeaveGroupRequest& req, injected_error injected) {
         protocol::LeaveGroupResponse resp;
         std::vector<std::pair<std::string, std::optional<std::string>>> leaving;
-        if (r.version < 3) leaving.emplace_back(req.member_id, std::nullopt);
+        if (r.version < 3)
+            leaving.emplace_back(req.member_id, std::nullopt);
         else
             for (auto const& m : req.members) leaving.emplace_back(m.member_id, m.group_instance_id);
-        if (injected) resp.error_code = *injected;
-        else if (!coordinator_.is_coordinator(r.conn->node, req.group_id)) resp.error_code = static_cast<std::int16_t>(errc::not_coordinator);
+        if (injected)
+            resp.error_code = *injected;
+        else if (!coordinator_.is_coordinator(r.conn->node, req.group_id))
+            resp.error_code = static_cast<std::int16_t>(errc::not_coordinator);
         if (resp.error_code != 0) return wire_.send(r, resp);
         auto* g = find_group(req.group_id);
         for (auto const& [id, instance] : leaving) {
@@ -503,11 +528,16 @@ private:
             std::string who = id;
             if (who.empty() && instance && g)
                 if (auto it = g->instances.find(*instance); it != g->instances.end()) who = it->second;
-            if (!g || !g->members.count(who)) err = static_cast<std::int16_t>(errc::unknown_member_id);
-            else if (auto f = fenced(*g, instance, who)) err = static_cast<std::int16_t>(*f);
-            else remove_member(*g, who);
-            if (r.version >= 3) resp.members.push_back({id, instance, err});
-            else resp.error_code = err;
+            if (!g || !g->members.count(who))
+                err = static_cast<std::int16_t>(errc::unknown_member_id);
+            else if (auto f = fenced(*g, instance, who))
+                err = static_cast<std::int16_t>(*f);
+            else
+                remove_member(*g, who);
+            if (r.version >= 3)
+                resp.members.push_back({id, instance, err});
+            else
+                resp.error_code = err;
         }
         wire_.send(r, resp);
     }

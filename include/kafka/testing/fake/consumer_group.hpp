@@ -150,7 +150,8 @@ private:
             try {
                 std::regex check(*req.subscribed_topic_regex);
             } catch (const std::regex_error&) {
-                return answer(errc::invalid_regular_expression, "SubscribedTopicRegex is not a valid regular expression.");
+                return answer(errc::invalid_regular_expression,
+                              "SubscribedTopicRegex is not a valid regular expression.");
             }
         }
         auto& g = groups_[req.group_id];
@@ -174,17 +175,22 @@ private:
 
         member_t* m = nullptr;
         if (req.member_epoch == 0) {
-            if (req.rebalance_timeout_ms == -1) return answer(errc::invalid_request, "RebalanceTimeoutMs must be provided in first request.");
+            if (req.rebalance_timeout_ms == -1)
+                return answer(errc::invalid_request, "RebalanceTimeoutMs must be provided in first request.");
             if (!req.topic_partitions || !req.topic_partitions->empty())
                 return answer(errc::invalid_request, "TopicPartitions must be empty when (re-)joining.");
             if ((!req.subscribed_topic_names || req.subscribed_topic_names->empty()) && !req.subscribed_topic_regex)
-                return answer(errc::invalid_request, "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+                return answer(errc::invalid_request,
+                              "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
             auto id = req.member_id.empty() ? "fake-member-" + std::to_string(++serial_) : req.member_id;
             member_t fresh;
             if (req.instance_id) {
-                auto old = std::find_if(g.members.begin(), g.members.end(), [&](auto const& e) { return e.second.instance_id == req.instance_id; });
+                auto old = std::find_if(g.members.begin(), g.members.end(),
+                                        [&](auto const& e) { return e.second.instance_id == req.instance_id; });
                 if (old != g.members.end() && old->first != id) {
-                    if (!old->second.left_static) return answer(errc::unreleased_instance_id, "Static member " + *req.instance_id + " has not left.");
+                    if (!old->second.left_static)
+                        return answer(errc::unreleased_instance_id,
+                                      "Static member " + *req.instance_id + " has not left.");
                     // Comes back in time: takes over the epoch and the assignment.
                     fresh = old->second;
                     fresh.left_static = false;
@@ -212,7 +218,8 @@ private:
                 owned_ok = std::includes(m->assigned.begin(), m->assigned.end(), owned.begin(), owned.end());
             }
             if (req.member_epoch != m->epoch && !(req.member_epoch == m->previous_epoch && owned_ok))
-                return answer(errc::fenced_member_epoch, "The consumer group member has a smaller member epoch than expected.");
+                return answer(errc::fenced_member_epoch,
+                              "The consumer group member has a smaller member epoch than expected.");
         }
 
         // Changed fields.
@@ -237,7 +244,8 @@ private:
         if (changed) bump(g);
         if (req.topic_partitions) {
             auto owned = owned_of(*req.topic_partitions);
-            for (auto it = m->revoking.begin(); it != m->revoking.end();) it = owned.count(*it) ? std::next(it) : m->revoking.erase(it);
+            for (auto it = m->revoking.begin(); it != m->revoking.end();)
+                it = owned.count(*it) ? std::next(it) : m->revoking.erase(it);
         }
         touch(g, *m);
         reconcile(g, *m);
@@ -275,7 +283,8 @@ private:
             m.assigned = keep;
             m.revoking = drop;
             auto round = ++m.revoke_round;
-            wire_.at(wire_.now() + std::chrono::milliseconds(m.rebalance_timeout_ms), [this, gid = g.id, id = m.id, round] {
+            wire_.at(wire_.now() + std::chrono::milliseconds(m.rebalance_timeout_ms), [this, gid = g.id, id = m.id,
+                                                                                       round] {
                 auto gi = groups_.find(gid);
                 if (gi == groups_.end()) return;
                 auto mi = gi->second.members.find(id);
@@ -362,7 +371,8 @@ private:
             std::vector<topic_partition> parts;
             for (auto const& t : all)
                 if (auto* topic = logs_.find_topic(t))
-                    for (std::int32_t p = 0; p < static_cast<std::int32_t>(topic->partitions.size()); ++p) parts.push_back({t, p});
+                    for (std::int32_t p = 0; p < static_cast<std::int32_t>(topic->partitions.size()); ++p)
+                        parts.push_back({t, p});
             auto members = static_cast<std::size_t>(std::max<std::size_t>(1, g.members.size()));
             auto share = (parts.size() + members - 1) / members;
             std::set<topic_partition> placed;

@@ -75,7 +75,9 @@ public:
         if (wire_.is_up(preferred)) return preferred;
         return wire_.next_live_after(preferred);
     }
-    bool is_coordinator(std::int32_t node_id, const std::string& group) const { return coordinator_node(group) == node_id; }
+    bool is_coordinator(std::int32_t node_id, const std::string& group) const {
+        return coordinator_node(group) == node_id;
+    }
     void move(const std::string& group, std::int32_t node) { overrides_[group] = node; }
 
     // ---- offsets --------------------------------------------------------------------------
@@ -95,9 +97,12 @@ private:
         for (auto const& key : keys) {
             std::int16_t err = 0;
             std::optional<std::int32_t> at;
-            if (injected) err = *injected;
-            else if (req.key_type != 0) err = static_cast<std::int16_t>(errc::coordinator_not_available);
-            else if (!(at = coordinator_node(key))) err = static_cast<std::int16_t>(errc::coordinator_not_available);
+            if (injected)
+                err = *injected;
+            else if (req.key_type != 0)
+                err = static_cast<std::int16_t>(errc::coordinator_not_available);
+            else if (!(at = coordinator_node(key)))
+                err = static_cast<std::int16_t>(errc::coordinator_not_available);
             protocol::FindCoordinatorResponse::Coordinator c;
             c.key = key;
             c.error_code = err;
@@ -138,8 +143,8 @@ private:
         } else if (!is_coordinator(r.conn->node, req.group_id)) {
             top = static_cast<std::int16_t>(errc::not_coordinator);
         } else if (auto* k = kind_of(req.group_id)) {
-            top = k->validate_commit(req.group_id, req.member_id, r.version >= 1 ? req.generation_id_or_member_epoch : -1,
-                                     req.group_instance_id);
+            top = k->validate_commit(req.group_id, req.member_id,
+                                     r.version >= 1 ? req.generation_id_or_member_epoch : -1, req.group_instance_id);
         }
         for (auto const& t : req.topics) {
             protocol::OffsetCommitResponse::OffsetCommitResponseTopic rt;
@@ -149,7 +154,8 @@ private:
             for (auto const& p : t.partitions) {
                 std::int16_t err = top;
                 if (err == 0 && !logs::find_partition(topic, p.partition_index))
-                    err = static_cast<std::int16_t>(r.version >= 10 ? errc::unknown_topic_id : errc::unknown_topic_or_partition);
+                    err = static_cast<std::int16_t>(r.version >= 10 ? errc::unknown_topic_id
+                                                                    : errc::unknown_topic_or_partition);
                 if (err == 0)
                     offsets_[req.group_id][{topic->name, p.partition_index}] =
                         committed_t{p.committed_offset, p.committed_leader_epoch, p.committed_metadata.value_or("")};
@@ -189,7 +195,8 @@ private:
                 for (auto const& t : *req.topics) wanted.emplace_back(t.name, t.partition_indexes);
             } else if (auto* all = offsets_of(req.group_id)) {
                 for (auto const& [tp, c] : *all) {
-                    if (wanted.empty() || wanted.back().first != tp.topic) wanted.emplace_back(tp.topic, std::vector<std::int32_t>{});
+                    if (wanted.empty() || wanted.back().first != tp.topic)
+                        wanted.emplace_back(tp.topic, std::vector<std::int32_t>{});
                     wanted.back().second.push_back(tp.partition);
                 }
             }
@@ -209,17 +216,20 @@ private:
             rg.group_id = gq.group_id;
             rg.error_code = group_error(gq.group_id);
             if (rg.error_code == 0) {
-                std::vector<std::tuple<std::string, kafka::uuid, std::vector<std::int32_t>, bool>> wanted;  // name, id, partitions, known
+                std::vector<std::tuple<std::string, kafka::uuid, std::vector<std::int32_t>, bool>>
+                    wanted;  // name, id, partitions, known
                 if (gq.topics) {
                     for (auto const& t : *gq.topics) {
                         auto* topic = r.version >= 10 ? logs_.find_topic(t.topic_id) : logs_.find_topic(t.name);
-                        wanted.emplace_back(topic ? topic->name : t.name, t.topic_id, t.partition_indexes, topic != nullptr);
+                        wanted.emplace_back(topic ? topic->name : t.name, t.topic_id, t.partition_indexes,
+                                            topic != nullptr);
                     }
                 } else if (auto* all = offsets_of(gq.group_id)) {
                     for (auto const& [tp, c] : *all) {
                         if (wanted.empty() || std::get<0>(wanted.back()) != tp.topic) {
                             auto* topic = logs_.find_topic(tp.topic);
-                            wanted.emplace_back(tp.topic, topic ? topic->id : kafka::uuid{}, std::vector<std::int32_t>{}, true);
+                            wanted.emplace_back(tp.topic, topic ? topic->id : kafka::uuid{},
+                                                std::vector<std::int32_t>{}, true);
                         }
                         std::get<2>(wanted.back()).push_back(tp.partition);
                     }
@@ -230,7 +240,8 @@ private:
                     rt.topic_id = id;
                     for (auto p : parts) {
                         auto c = committed_of(gq.group_id, {name, p});
-                        std::int16_t err = !known && r.version >= 10 ? static_cast<std::int16_t>(errc::unknown_topic_id) : std::int16_t{0};
+                        std::int16_t err = !known && r.version >= 10 ? static_cast<std::int16_t>(errc::unknown_topic_id)
+                                                                     : std::int16_t{0};
                         rt.partitions.push_back({p, c.offset, c.leader_epoch, c.metadata, err});
                     }
                     rg.topics.push_back(std::move(rt));

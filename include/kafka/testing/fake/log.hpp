@@ -119,7 +119,8 @@ public:
         t.name = name;
         ++topic_serial_;
         t.id.bytes[0] = std::byte{0x5e};
-        for (int i = 0; i < 8; ++i) t.id.bytes[static_cast<std::size_t>(15 - i)] = static_cast<std::byte>((topic_serial_ >> (8 * i)) & 0xff);
+        for (int i = 0; i < 8; ++i)
+            t.id.bytes[static_cast<std::size_t>(15 - i)] = static_cast<std::byte>((topic_serial_ >> (8 * i)) & 0xff);
         auto const& nodes = wire_.nodes();
         for (std::int32_t p = 0; p < partitions; ++p) {
             partition_t pt;
@@ -147,7 +148,8 @@ public:
     // ---- logs -----------------------------------------------------------------------------
 
     std::int64_t wall_ms() const {
-        return wall_clock_base_ms + std::chrono::duration_cast<std::chrono::milliseconds>(wire_.now().time_since_epoch()).count();
+        return wall_clock_base_ms +
+               std::chrono::duration_cast<std::chrono::milliseconds>(wire_.now().time_since_epoch()).count();
     }
 
     /// Appends one batch; returns the offset of its first record. Fetches waiting for data may answer.
@@ -169,7 +171,8 @@ public:
         protocol::batch_options o;
         o.base_offset = b.base;
         o.partition_leader_epoch = p.epoch;
-        if (auto ec = protocol::build_batch(b.bytes, build, o)) throw std::runtime_error("fake_cluster: " + ec.message());
+        if (auto ec = protocol::build_batch(b.bytes, build, o))
+            throw std::runtime_error("fake_cluster: " + ec.message());
         b.next = b.base + static_cast<std::int64_t>(records.size());
         p.end = b.next;
         if (!records.empty()) p.batches.push_back(std::move(b));
@@ -229,12 +232,15 @@ private:
                     protocol::MetadataResponse::MetadataResponsePartition rp;
                     rp.partition_index = static_cast<std::int32_t>(i);
                     rp.leader_id = p.leader >= 0 && wire_.is_up(p.leader) ? p.leader : -1;
-                    rp.error_code = rp.leader_id < 0 ? static_cast<std::int16_t>(errc::leader_not_available) : std::int16_t{0};
+                    rp.error_code =
+                        rp.leader_id < 0 ? static_cast<std::int16_t>(errc::leader_not_available) : std::int16_t{0};
                     rp.leader_epoch = p.epoch;
                     for (auto const& n : wire_.nodes()) {
                         rp.replica_nodes.push_back(n.id);
-                        if (n.down) rp.offline_replicas.push_back(n.id);
-                        else rp.isr_nodes.push_back(n.id);
+                        if (n.down)
+                            rp.offline_replicas.push_back(n.id);
+                        else
+                            rp.isr_nodes.push_back(n.id);
                     }
                     rt.partitions.push_back(std::move(rp));
                 }
@@ -266,7 +272,8 @@ private:
                 protocol::ListOffsetsResponse::ListOffsetsPartitionResponse pr;
                 pr.partition_index = q.partition_index;
                 auto* p = find_partition(topic, q.partition_index);
-                pr.error_code = injected ? *injected : leader_check(node_id, p, r.version >= 4 ? q.current_leader_epoch : -1);
+                pr.error_code =
+                    injected ? *injected : leader_check(node_id, p, r.version >= 4 ? q.current_leader_epoch : -1);
                 if (pr.error_code == 0) {
                     auto [off, ts] = lookup_offset(*p, q.timestamp);
                     pr.offset = off;
@@ -317,7 +324,8 @@ private:
         bool done = false;
     };
 
-    fetch_result build_fetch(std::int32_t node_id, std::int16_t version, const protocol::FetchRequest& req, injected_error injected) {
+    fetch_result build_fetch(std::int32_t node_id, std::int16_t version, const protocol::FetchRequest& req,
+                             injected_error injected) {
         fetch_result out;
         out.storage.reserve(64);
         std::size_t budget = req.max_bytes > 0 ? static_cast<std::size_t>(req.max_bytes) : SIZE_MAX;
@@ -332,9 +340,12 @@ private:
                 pd.high_watermark = -1;
                 auto* p = find_partition(topic, q.partition);
                 std::int16_t err = 0;
-                if (injected) err = *injected;
-                else if (!p && version >= 13) err = static_cast<std::int16_t>(errc::unknown_topic_id);
-                else err = leader_check(node_id, p, version >= 9 ? q.current_leader_epoch : -1);
+                if (injected)
+                    err = *injected;
+                else if (!p && version >= 13)
+                    err = static_cast<std::int16_t>(errc::unknown_topic_id);
+                else
+                    err = leader_check(node_id, p, version >= 9 ? q.current_leader_epoch : -1);
                 if (err == 0 && (q.fetch_offset < p->log_start || q.fetch_offset > p->end))
                     err = static_cast<std::int16_t>(errc::offset_out_of_range);
                 pd.error_code = err;
@@ -342,7 +353,8 @@ private:
                     pd.high_watermark = p->end;
                     pd.last_stable_offset = p->end;
                     pd.log_start_offset = p->log_start;
-                    if (err == static_cast<std::int16_t>(errc::not_leader_or_follower)) pd.current_leader = {p->leader, p->epoch};
+                    if (err == static_cast<std::int16_t>(errc::not_leader_or_follower))
+                        pd.current_leader = {p->leader, p->epoch};
                 }
                 if (err != 0) {
                     out.error = true;
@@ -374,7 +386,8 @@ private:
     void on_fetch(const reply_t& r, protocol::FetchRequest& req, injected_error injected) {
         auto result = build_fetch(r.conn->node, r.version, req, injected);
         auto min_bytes = static_cast<std::size_t>(std::max(1, req.min_bytes));
-        if (injected || result.error || result.bytes >= min_bytes || req.max_wait_ms <= 0) return wire_.send(r, result.resp);
+        if (injected || result.error || result.bytes >= min_bytes || req.max_wait_ms <= 0)
+            return wire_.send(r, result.resp);
         auto w = std::make_shared<fetch_waiter>();
         w->reply = r;
         w->request = std::move(req);

@@ -200,14 +200,15 @@ public:
     /// `fn(reply, request, injected_error)`. A later registration for the same API replaces it.
     template <protocol::api_message Req, class Fn>
     void serve(Fn fn) {
-        services_[Req::api_key] = {Req::valid, [this, fn = std::move(fn)](const std::shared_ptr<conn_t>& c, const byte_buffer& frame) {
-            Req req;
-            std::int16_t version = 0;
-            std::int32_t corr = 0;
-            if (protocol::decode_request(frame, req, version, corr)) return close_conn(*c);
-            auto injected = take_injection(Req::api_key);
-            fn(reply_t{c, version, corr}, req, injected);
-        }};
+        services_[Req::api_key] = {
+            Req::valid, [this, fn = std::move(fn)](const std::shared_ptr<conn_t>& c, const byte_buffer& frame) {
+                Req req;
+                std::int16_t version = 0;
+                std::int32_t corr = 0;
+                if (protocol::decode_request(frame, req, version, corr)) return close_conn(*c);
+                auto injected = take_injection(Req::api_key);
+                fn(reply_t{c, version, corr}, req, injected);
+            }};
     }
     /// serve() with a member function of a service.
     template <class Service, protocol::api_message Req>
@@ -217,7 +218,8 @@ public:
 
     /// What ApiVersions advertises (by API key): every registered API and ApiVersions itself.
     std::vector<std::pair<std::int16_t, protocol::versions>> api_versions() const {
-        std::map<std::int16_t, protocol::versions> all{{protocol::ApiVersionsRequest::api_key, protocol::ApiVersionsRequest::valid}};
+        std::map<std::int16_t, protocol::versions> all{
+            {protocol::ApiVersionsRequest::api_key, protocol::ApiVersionsRequest::valid}};
         for (auto const& [k, s] : services_) all[k] = s.versions;
         std::vector<std::pair<std::int16_t, protocol::versions>> out(all.begin(), all.end());
         for (auto& [k, v] : out)
@@ -315,7 +317,8 @@ private:
         return e;
     }
 
-    void on_api_versions(const std::shared_ptr<conn_t>& c, const byte_buffer& frame, std::int16_t version, std::int32_t corr) {
+    void on_api_versions(const std::shared_ptr<conn_t>& c, const byte_buffer& frame, std::int16_t version,
+                         std::int32_t corr) {
         protocol::ApiVersionsResponse resp;
         auto range = *served(protocol::ApiVersionsRequest::api_key);
         if (!range.contains(version)) {
@@ -327,7 +330,8 @@ private:
         protocol::ApiVersionsRequest req;
         std::int16_t v = 0;
         if (protocol::decode_request(frame, req, v, corr)) return close_conn(*c);
-        if (auto e = take_injection(protocol::ApiVersionsRequest::api_key)) resp.error_code = *e;
+        if (auto e = take_injection(protocol::ApiVersionsRequest::api_key))
+            resp.error_code = *e;
         else
             for (auto const& [k, r] : api_versions()) resp.api_keys.push_back({k, r.lo, r.hi});
         send(reply_t{c, v, corr}, resp);
