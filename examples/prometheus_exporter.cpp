@@ -17,6 +17,7 @@
 #include <asio/write.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -87,12 +88,19 @@ int main(int argc, char** argv) {
     consumer.subscribe({argv[2]});
     long n = 0;
     bool reported = false;
-    for (;;) {
-        n += static_cast<long>(consumer.poll(std::chrono::milliseconds(100)).size());
-        if (!reported && max >= 0 && n >= max) {
-            std::printf("consumed %ld\n", n);
-            std::fflush(stdout);
-            reported = true;
+    try {
+        for (;;) {
+            n += static_cast<long>(consumer.poll(std::chrono::milliseconds(100)).size());
+            if (!reported && max >= 0 && n >= max) {
+                std::printf("consumed %ld\n", n);
+                std::fflush(stdout);
+                reported = true;
+            }
         }
+    } catch (const std::exception& e) {
+        // The HTTP thread still uses `latest` and `acceptor`: end the process without unwinding them.
+        std::fprintf(stderr, "prometheus_exporter: %s\n", e.what());
+        std::fflush(stderr);
+        std::_Exit(1);
     }
 }

@@ -1,7 +1,8 @@
 // Metrics as Java's clients keep them: a metric is named (name, group, tags) and described; a
 // sensor records events (a value at a time) into a few sample windows, from which windowed
-// rates, averages and maxima are read, as Kafka's SampledStat/Rate/Avg/Max compute them
-// (metrics.sample.window.ms per window, metrics.num.samples windows), beside all-time totals.
+// rates, averages and maxima are read, as Kafka's SampledStat/Rate/Avg/Max compute them since
+// Kafka 3.8 (metrics.sample.window.ms per window, metrics.num.samples windows plus the current
+// one), beside all-time totals.
 //
 // Time is in milliseconds on whatever clock the caller uses (the consumer uses its transport's,
 // so simulated time gives exact rates in tests). Nothing here is thread-safe: a sensor belongs
@@ -49,22 +50,24 @@ struct metric_config {
     int samples = 2;
 };
 
-/// Events recorded into `samples` windows of `window_ms`, plus all-time totals. The windowed
-/// figures follow Kafka's SampledStat: a window is complete `window_ms` after it started, the
-/// oldest is reused when all are taken, windows older than samples x window_ms are reset on read,
-/// and a rate divides by the time the windows cover, counted as at least samples - 1 full windows.
+/// Events recorded into windows of `window_ms`, plus all-time totals. The windowed figures follow
+/// Kafka's SampledStat: a window is complete `window_ms` after it started; samples + 1 windows are
+/// kept (the oldest reused when all are taken); on read, a window whose last event is samples x
+/// window_ms old is reset; a rate divides by the time since the oldest window started, counted as
+/// at least samples - 1 full windows.
 class sensor {
 public:
     explicit sensor(metric_config c = {}) : cfg_(c) {
-        if (cfg_.samples < 1) cfg_.samples = 1;
-        if (cfg_.window_ms < 1) cfg_.window_ms = 1;
+        // Bounded so that samples x window_ms cannot overflow (a million windows of 31 years).
+        cfg_.samples = std::clamp(cfg_.samples, 1, 1000000);
+        cfg_.window_ms = std::clamp<std::int64_t>(cfg_.window_ms, 1, 1000000000000);
     }
 
     void record(double value, std::int64_t now_ms) {
         if (samples_.empty()) samples_.push_back(fresh(now_ms));
         auto* s = &samples_[current_];
         if (now_ms - s->start_ms >= cfg_.window_ms) {
-            current_ = (current_ + 1) % static_cast<std::size_t>(cfg_.samples);
+            current_ = (current_ + 1) % (static_cast<std::size_t>(cfg_.samples) + 1);
             if (current_ >= samples_.size())
                 samples_.push_back(fresh(now_ms));
             else
@@ -72,6 +75,7 @@ public:
             s = &samples_[current_];
         }
         ++s->count;
+        s->last_ms = now_ms;
         s->sum += value;
         s->max = std::max(s->max, value);
         s->min = std::min(s->min, value);
@@ -124,6 +128,7 @@ public:
 private:
     struct sample {
         std::int64_t start_ms = 0;
+        std::int64_t last_ms = 0;  // of the last event (the start while there is none)
         std::uint64_t count = 0;
         double sum = 0;
         double max = -std::numeric_limits<double>::infinity();
@@ -132,16 +137,17 @@ private:
     static sample fresh(std::int64_t now_ms) {
         sample s;
         s.start_ms = now_ms;
+        s.last_ms = now_ms;
         return s;
     }
 
-    // Resets the windows too old to count, then visits every window.
+    // Resets the windows whose last event is too old to count, then visits every window.
     template <class F>
     void for_live(std::int64_t now_ms, F&& f) {
         if (samples_.empty()) samples_.push_back(fresh(now_ms));
         auto expire = cfg_.window_ms * cfg_.samples;
         for (auto& s : samples_)
-            if (now_ms - s.start_ms >= expire) s = fresh(now_ms);
+            if (now_ms - s.last_ms >= expire) s = fresh(now_ms);
         for (auto const& s : samples_) f(s);
     }
 

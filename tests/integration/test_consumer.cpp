@@ -707,6 +707,29 @@ TEST_CASE("consumer: committed() and commitSync() work without subscribe(): a fr
         CHECK(described[0].current == std::optional<std::int64_t>(10));
         CHECK(described[1].current == std::optional<std::int64_t>(10));
     }
+    SECTION("assign() with group.id on a fresh consumer: commitAsync finds the coordinator itself, its callback runs") {
+        manual_consumer c(cfg);
+        c.assign({tp0, tp1});
+        std::vector<std::string> problems;
+        auto got = drain(c, 20, 20s, problems);
+        REQUIRE(got[tp0].size() + got[tp1].size() == 20);
+        int calls = 0;
+        std::error_code result = make_error_code(kafka::client_errc::illegal_state);
+        c.commitAsync([&](const offsets& o, std::error_code ec) {
+            ++calls;
+            result = ec;
+            CHECK(o.at(tp0).offset == 10);
+            CHECK(o.at(tp1).offset == 10);
+        });
+        auto until = std::chrono::steady_clock::now() + 20s;
+        while (calls == 0 && std::chrono::steady_clock::now() < until) c.poll(100ms);
+        CHECK(calls == 1);
+        CHECK_FALSE(result);
+        c.close();
+        auto described = describe_group(group, topic);
+        CHECK(described[0].current == std::optional<std::int64_t>(10));
+        CHECK(described[1].current == std::optional<std::int64_t>(10));
+    }
 }
 
 // ---- 5. slow processing and max.poll.interval.ms -------------------------------------------------

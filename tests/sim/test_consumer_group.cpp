@@ -209,3 +209,43 @@ TEST_CASE("engine sim kip848: subscription_pattern is refused under classic, on 
             Catch::Contains("t([") && Catch::Contains("RE2/J"));
     }
 }
+
+TEST_CASE("engine sim kip848: close(close_options) picks the leave heartbeat: -1, -2 for a static member, or none",
+          "[sim][engine][kip848]") {
+    using op = kafka::group_membership_operation;
+    struct variant {
+        const char* name;
+        bool is_static;
+        op operation;
+        std::optional<std::int32_t> epoch;  // of the leave heartbeat; nullopt: none is sent
+    };
+    auto v = GENERATE(variant{"dynamic, default", false, op::default_operation, -1},
+                      variant{"dynamic, leave_group", false, op::leave_group, -1},
+                      variant{"dynamic, remain_in_group", false, op::remain_in_group, std::nullopt},
+                      variant{"static, default", true, op::default_operation, -2},
+                      variant{"static, leave_group", true, op::leave_group, -1},
+                      variant{"static, remain_in_group", true, op::remain_in_group, -2});
+    INFO(v.name);
+    kt::fake_cluster cluster(fast_heartbeats());
+    cluster.create_topic("t", 2);
+    std::map<std::string, std::string> extra;
+    if (v.is_static) extra["group.instance.id"] = "i-1";
+    auto c = make_consumer(cluster, kip848(extra));
+    seen_records seen;
+    listener_log log;
+    join(cluster, *c, seen, log, "t", 2);
+    std::vector<std::int32_t> leave_epochs;
+    cluster.on_request([&](const kt::request_info& info) {
+        if (info.api_key != cgh_key) return;
+        proto::ConsumerGroupHeartbeatRequest req;
+        std::int16_t ver = 0;
+        std::int32_t corr = 0;
+        if (!proto::decode_request(info.frame, req, ver, corr) && req.member_epoch < 0)
+            leave_epochs.push_back(req.member_epoch);
+    });
+    c->close(kafka::close_options{std::chrono::milliseconds(2000), v.operation});
+    if (v.epoch)
+        CHECK(leave_epochs == std::vector<std::int32_t>{*v.epoch});
+    else
+        CHECK(leave_epochs.empty());
+}

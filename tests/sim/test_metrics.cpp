@@ -109,9 +109,9 @@ TEST_CASE("metrics sim: polls, commits and rebalances as the test timed them", "
     REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() == 1; }));
 
     SECTION("polls") {
-        // Ten polls 100 ms apart, each waiting its whole 100 ms: idle ratio 1.
+        // Ten polls 100 ms apart, each waiting its whole 100 ms: Java's idle ratio is 100 / (100 + 100).
         for (int i = 0; i < 10; ++i) seen.add(c->poll(100ms));
-        // Then the user works 900 ms between two polls of 100 ms: ratio 0.1 for that one.
+        // Then the user works 900 ms before a poll of 100 ms: 100 / (100 + 1000) for that one.
         cluster.advance(900ms);
         CHECK(value_of(*c, "last-poll-seconds-ago") == Approx(1.0));
         seen.add(c->poll(100ms));
@@ -119,8 +119,8 @@ TEST_CASE("metrics sim: polls, commits and rebalances as the test timed them", "
         CHECK(value_of(*c, "time-between-poll-max") == Approx(1000));
         CHECK(value_of(*c, "last-poll-seconds-ago") == Approx(0.1));
         auto ratio = value_of(*c, "poll-idle-ratio-avg");
-        CHECK(ratio < 1.0);
-        CHECK(ratio > 0.5);
+        CHECK(ratio < 0.6);  // the first poll counts 1 (nothing before it), the join polls about 0.5
+        CHECK(ratio > 0.3);
     }
     SECTION("commits") {
         for (int node = 0; node < 3; ++node) cluster.set_latency(node, 30ms);

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 TEST_CASE("sensor: a rate covers at least samples - 1 full windows, as Kafka's Rate", "[metrics]") {
+    // window 1000 ms, 2 samples (3 windows kept)
     kafka::sensor s({1000, 2});
     s.record(10, 0);
     s.record(20, 500);
@@ -20,10 +21,13 @@ TEST_CASE("sensor: a rate covers at least samples - 1 full windows, as Kafka's R
     s.record(30, 1200);
     CHECK(s.rate(1500) == Approx(60.0 / 1.5));  // 1500 ms since the oldest window: one full window
     CHECK(s.max(1500) == 30);
-    // At 2000 the first window (started at 0) is 2 windows old: reset to start at 2000, so only 30
-    // remains, over the 800 ms since 1200 counted as one full window (1800 ms).
-    CHECK(s.rate(2000) == Approx(30.0 / 1.8));
-    CHECK(s.avg(2000) == 30);
+    // At 2000 the first window's last event (500) is 1500 ms old, less than 2 windows: it still
+    // counts, over the 2000 ms since it started.
+    CHECK(s.rate(2000) == Approx(60.0 / 2.0));
+    CHECK(s.avg(2000) == 20);
+    // At 2500 its last event is 2 windows old: reset; 30 remains over the 1300 ms since 1200.
+    CHECK(s.rate(2500) == Approx(30.0 / 1.3));
+    CHECK(s.avg(2500) == 30);
     CHECK(s.total() == 60);
     CHECK(s.total_count() == 3);
     // Long after: nothing in the windows, NaN for avg/max/min (as Java), totals stay.
@@ -37,8 +41,9 @@ TEST_CASE("sensor: a rate covers at least samples - 1 full windows, as Kafka's R
 TEST_CASE("sensor: the oldest window is reused when all are taken", "[metrics]") {
     kafka::sensor s({100, 3});
     for (int t = 0; t < 1000; t += 100) s.record(1, t);  // one event per window, windows 0..900
-    // The slots hold the windows started at 700, 800, 900; at t = 1000 the one of 700 is
-    // samples x window old and reset: 2 events over the 200 ms since 800.
+    // Four slots (samples + 1) hold the windows started at 600, 700, 800, 900; at t = 1000 the
+    // last events of 600 and 700 are samples x window old and reset: 2 events over the 200 ms
+    // since 800.
     CHECK(s.count_rate(1000) == Approx(2.0 / 0.2));
     CHECK(s.avg(1000) == 1);
     CHECK(s.total_count() == 10);

@@ -66,8 +66,10 @@ public:
         partitions revoked, added;
     };
     /// Moves to `target`: revokes what is owned and not in it (commit, onPartitionsRevoked), takes
-    /// the target as the assignment, then onPartitionsAssigned with what is new.
-    change apply(const partitions& target) {
+    /// the target as the assignment, then onPartitionsAssigned with what is new. When `proceed` says
+    /// no after the revocation (the member was fenced while it committed or in the listener), only
+    /// the revocation stands: nothing is assigned (Java checks the same between the two steps).
+    change apply(const partitions& target, const std::function<bool()>& proceed = {}) {
         auto before_v = owned();
         std::set<topic_partition> now(target.begin(), target.end()), before(before_v.begin(), before_v.end());
         change c;
@@ -76,6 +78,14 @@ public:
         for (auto const& tp : now)
             if (!before.count(tp)) c.added.push_back(tp);
         revoke(c.revoked);
+        if (proceed && !proceed()) {
+            partitions kept;
+            for (auto const& tp : before)
+                if (now.count(tp)) kept.push_back(tp);
+            subs_.assign_from_subscribed(kept);
+            c.added.clear();
+            return c;
+        }
         subs_.assign_from_subscribed(target);
         call(listener_.on_partitions_assigned, c.added);
         if (observer_) observer_("assigned", c.added);

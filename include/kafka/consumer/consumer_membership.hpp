@@ -133,6 +133,10 @@ public:
         using enum consumer_state;
         return state_ == stable || state_ == reconciling || state_ == acknowledging;
     }
+    bool rebalancing() const noexcept override {
+        using enum consumer_state;
+        return state_ != stable && state_ != fatal;
+    }
 
     member_identity identity() const override {
         bool member = parts_.subs.has_auto_assigned_partitions() && epoch_ > 0 && stable();
@@ -155,9 +159,9 @@ public:
         if (!parts_.subs.has_auto_assigned_partitions()) return false;
         last_poll_ = now;
         if (!lost_pending_.empty()) {
-            auto lost = std::move(lost_pending_);
+            // What is owned now: a reconciliation cut short by the fencing may have revoked some.
             lost_pending_.clear();
-            parts_.applier.lose(lost);
+            parts_.applier.lose(parts_.applier.owned());
         }
         if (state_ == consumer_state::fenced || state_ == consumer_state::stale || state_ == consumer_state::unjoined)
             start_joining();
@@ -434,9 +438,12 @@ private:
     // their committed offsets are fetched by the consumer's usual path). Acknowledged next.
     void reconcile() {
         if (!target_) return transition(consumer_state::acknowledging);
+        // The target being reconciled: a heartbeat answered while the listeners or the commit
+        // before revocation run may bring a newer one, reconciled next.
+        auto goal = target_;
         std::vector<topic_partition> wanted;
         bool unresolved = false;
-        for (auto const& [id, ps] : *target_) {
+        for (auto const& [id, ps] : *goal) {
             auto name = parts_.metadata.topic_name(id);
             if (!name) {
                 unresolved = true;
@@ -453,9 +460,10 @@ private:
         auto current = parts_.applier.owned();
         std::set<topic_partition> want(wanted.begin(), wanted.end());
         bool change = want != std::set<topic_partition>(current.begin(), current.end());
-        if (change) parts_.applier.apply(wanted);
-        if (round != round_ || state_ != consumer_state::reconciling) return;  // fenced or left meanwhile
-        if (!unresolved) applied_ = target_;
+        auto still_reconciling = [&] { return round == round_ && state_ == consumer_state::reconciling; };
+        if (change) parts_.applier.apply(wanted, still_reconciling);
+        if (!still_reconciling()) return;  // fenced or left meanwhile
+        if (!unresolved) applied_ = goal;
         if (change || !unresolved) transition(consumer_state::acknowledging);
         if (change) heartbeat_now_ = true;
     }

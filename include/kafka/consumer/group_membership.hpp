@@ -85,6 +85,9 @@ public:
     virtual bool poll(time_point now) = 0;
     /// Member of the group with an assignment applied, and no rejoin pending.
     virtual bool stable() const noexcept = 0;
+    /// Between a rebalance's start and its end (for the rebalance metrics). The classic protocol
+    /// rebalances whenever it is not stable; the consumer protocol also while it reconciles.
+    virtual bool rebalancing() const noexcept { return !stable(); }
     /// Only the heartbeat part of poll() (the background heartbeat thread; leaves the group when
     /// max.poll.interval.ms passed without a poll).
     virtual void heartbeat_tick(time_point now) = 0;

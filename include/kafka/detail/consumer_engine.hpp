@@ -102,7 +102,12 @@ public:
             if (e.node >= 0 && e.node < client::coordinator_node_base / 2) metadata_.request_update();
             log_disconnect(log_, e, transport_.now());
         });
-        client_.on_event([this](const client::client_event& e) { sensors_.on_client_event(e, now_ms()); });
+        client_.on_event([this](const client::client_event& e) {
+            sensors_.on_client_event(e, now_ms());
+            if (e.what == client::client_event::kind::connection_created)
+                if (auto a = client_.node_address(e.node))
+                    log_.clear("connect:" + a->host + ":" + std::to_string(a->port));
+        });
         group_.applier.set_observer([this](std::string_view what, auto const& parts) {
             if (what == "lost") sensors_.on_rebalance_end(now_ms(), false);
             log_rebalance(log_, what, parts);
@@ -248,7 +253,12 @@ public:
         sensors_.on_poll_end(now_ms());
         if (stats_callback_ && transport_.now() >= next_stats_) {
             next_stats_ = transport_.now() + stats_interval_;
-            stats_callback_(metrics());
+            try {
+                stats_callback_(metrics());
+            } catch (const std::exception& e) {
+                // The positions already moved past these records: they must reach the caller.
+                log_.log(log_level::error, std::string("the statistics callback threw: ") + e.what());
+            }
         }
         return records_type(std::move(out), std::move(storage));
     }
@@ -695,10 +705,10 @@ private:
             maybe_auto_commit(now);
             membership_->poll(now);
             throw_if_fatal();
-            if (membership_->stable())
-                sensors_.on_rebalance_end(now_ms(), true);
-            else
+            if (membership_->rebalancing())
                 sensors_.on_rebalance_start(now_ms());
+            else
+                sensors_.on_rebalance_end(now_ms(), true);
             retry_async_commits(now);
             if (!membership_->stable()) return;
         } else {
@@ -968,7 +978,7 @@ private:
             group_.commits.commit(offsets, membership_->identity(), now)
                 .add_listener([this, offsets, sent = now, cb = policy_commit_callback("auto-commit")](auto& f) {
                     auto_commit_in_flight_ = false;
-                    if (f.succeeded()) record_commit(sent);
+                    if (f.succeeded() || f.error().category() == broker_category()) record_commit(sent);
                     auto ec = f.failed() ? f.error() : std::error_code{};
                     user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
                 });
@@ -1015,7 +1025,8 @@ private:
             auto sent = transport_.now();
             auto f = group_.commits.commit(offsets, membership_->identity(), sent);
             wait_future(f, deadline);
-            if (f.succeeded()) return record_commit(sent);
+            if (f.is_done() && (f.succeeded() || f.error().category() == broker_category())) record_commit(sent);
+            if (f.succeeded()) return;
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
             if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
@@ -1066,7 +1077,7 @@ private:
         auto sent = transport_.now();
         group_.commits.commit(offsets, membership_->identity(), sent).add_listener([this, offsets, cb, sent](auto& f) {
             auto ec = f.failed() ? f.error() : std::error_code{};
-            if (!ec) record_commit(sent);
+            if (!ec || ec.category() == broker_category()) record_commit(sent);  // every answer, as Java
             if (!cb) {
                 // Nobody else hears of it (Java's default commit callback logs it too).
                 if (ec) log_commit_failure(log_, offsets, ec, "commitAsync");

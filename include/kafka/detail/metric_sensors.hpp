@@ -63,19 +63,18 @@ public:
         }
     }
 
+    // As Java's KafkaConsumerMetrics: time-between-poll is start to start (0 for the first poll),
+    // poll-idle-ratio is the time inside poll() over itself plus that time.
     void on_poll_start(std::int64_t now) {
-        if (last_poll_start_ >= 0) {
-            auto between = static_cast<double>(now - last_poll_start_);
-            time_between_poll_.record(between, now);
-            time_since_last_poll_ = now - last_poll_start_;
-        }
+        time_since_last_poll_ = last_poll_start_ >= 0 ? now - last_poll_start_ : 0;
+        time_between_poll_.record(static_cast<double>(time_since_last_poll_), now);
         last_poll_start_ = now;
     }
-    // Java's poll-idle-ratio: time inside poll() over the time from the previous poll's start.
     void on_poll_end(std::int64_t now) {
-        if (time_since_last_poll_ <= 0) return;
-        auto in_poll = static_cast<double>(now - last_poll_start_);
-        poll_idle_ratio_.record(in_poll / static_cast<double>(time_since_last_poll_), now);
+        auto in_poll = now - last_poll_start_;
+        if (in_poll + time_since_last_poll_ <= 0) return;
+        poll_idle_ratio_.record(static_cast<double>(in_poll) / static_cast<double>(in_poll + time_since_last_poll_),
+                                now);
     }
 
     /// `records` of `topic` returned to the user, `bytes` their keys and values.
