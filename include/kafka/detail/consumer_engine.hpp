@@ -247,8 +247,7 @@ public:
             }
         } while (transport_.now() < deadline);
         run_user_callbacks();
-        remember(out);
-        record_consumed(out);
+        after_poll(out);
         polls_++;
         sensors_.on_poll_end(now_ms());
         if (stats_callback_ && transport_.now() >= next_stats_) {
@@ -426,8 +425,7 @@ public:
             throw illegal_state_error("currentLag() of " + tp.to_string() +
                                       ": the partition is not assigned to this consumer");
         auto st = subs_.state(tp);
-        auto end = fetcher_.options().isolation == isolation_level::read_committed ? st->last_stable_offset
-                                                                                   : st->high_watermark;
+        auto end = end_offset(*st);
         if (!st->position || !end) return std::nullopt;
         return *end - st->position->offset;
     }
@@ -526,17 +524,16 @@ public:
         m.polls = polls_;
         auto secs = std::chrono::duration<double>(transport_.now() - created_).count();
         m.records_per_second = secs > 0 ? static_cast<double>(s.records) / secs : 0;
-        bool committed_only = fetcher_.options().isolation == isolation_level::read_committed;
-        for (auto const& tp : subs_.assigned_partitions()) {
+        auto assigned = subs_.assigned_partitions();
+        for (auto const& tp : assigned) {
             auto st = subs_.state(tp);
             partition_lag l;
             if (st->position) l.position = st->position->offset;
-            auto end = committed_only ? st->last_stable_offset : st->high_watermark;
+            auto end = end_offset(*st);
             if (end) l.high_watermark = *end;
             if (st->position && end) l.lag = std::max<std::int64_t>(0, *end - st->position->offset);
             m.lag[tp] = l;
         }
-        auto assigned = subs_.assigned_partitions();
         sensors_.forget_partitions({assigned.begin(), assigned.end()});
         m.all = sensors_.snapshot(now_ms(), assigned.size());
         return m;
@@ -900,53 +897,53 @@ private:
     std::int64_t now_ms() const {
         return std::chrono::duration_cast<std::chrono::milliseconds>(transport_.now().time_since_epoch()).count();
     }
-    void record_commit(time_point sent) {
-        sensors_.on_commit(std::chrono::duration<double, std::milli>(transport_.now() - sent).count(), now_ms());
+    // Every OffsetCommit this consumer sends, with the member's identity; commit-latency and
+    // commit-rate count every answer the broker gave (as Java), not timeouts or lost connections.
+    auto send_commit(const std::map<topic_partition, offset_and_metadata>& offsets) {
+        auto sent = transport_.now();
+        auto f = group_.commits.commit(offsets, membership_->identity(), sent);
+        f.add_listener([this, sent](auto& done) {
+            if (done.succeeded() || done.error().category() == broker_category())
+                sensors_.on_commit(std::chrono::duration<double, std::milli>(transport_.now() - sent).count(),
+                                   now_ms());
+        });
+        return f;
     }
 
-    // The records poll() returns, per topic, and each partition's lag and lead after them (Java
-    // records both as the fetch collector hands records out). Records come in runs per partition.
-    void record_consumed(const std::vector<ConsumerRecord<K, V>>& out) {
-        if (out.empty()) return;
+    // The end of a partition's log as this consumer may read it: the last stable offset under
+    // read_committed, the high watermark otherwise (lag is measured to it).
+    std::optional<std::int64_t> end_offset(const engine::partition_state& st) const {
+        return fetcher_.options().isolation == isolation_level::read_committed ? st.last_stable_offset
+                                                                               : st.high_watermark;
+    }
+
+    // The records poll() returns come in runs per partition: one pass over them, one step per run,
+    // for the positions the after-poll commit policies commit and for the metrics (records and
+    // bytes per topic, each partition's lag and lead after them, recorded as Java's fetch
+    // collector does when it hands records out).
+    void after_poll(const std::vector<ConsumerRecord<K, V>>& out) {
         auto now = now_ms();
-        bool committed_only = fetcher_.options().isolation == isolation_level::read_committed;
         std::size_t i = 0;
         while (i < out.size()) {
             auto const& topic = out[i].topic();
             auto partition = out[i].partition();
-            std::size_t n = 0, bytes = 0;
-            for (; i < out.size() && &out[i].topic() == &topic && out[i].partition() == partition; ++i, ++n)
+            std::size_t first = i, bytes = 0;
+            for (; i < out.size() && &out[i].topic() == &topic && out[i].partition() == partition; ++i)
                 bytes += static_cast<std::size_t>(std::max(0, out[i].serialized_key_size()) +
                                                   std::max(0, out[i].serialized_value_size()));
-            sensors_.on_records(topic, n, bytes, now);
             topic_partition tp{topic, partition};
+            if constexpr (commit_policy::commit_after_poll) {
+                auto& next = pending_after_poll_[tp];
+                next.offset = out[i - 1].offset() + 1;
+                next.leader_epoch = out[i - 1].leader_epoch();
+            }
+            sensors_.on_records(topic, i - first, bytes, now);
             auto st = subs_.state(tp);
             if (!st || !st->position) continue;
-            auto end = committed_only ? st->last_stable_offset : st->high_watermark;
             std::optional<std::int64_t> lag, lead;
-            if (end) lag = std::max<std::int64_t>(0, *end - st->position->offset);
+            if (auto end = end_offset(*st)) lag = std::max<std::int64_t>(0, *end - st->position->offset);
             if (st->log_start_offset) lead = st->position->offset - *st->log_start_offset;
             sensors_.on_partition_position(tp, lag, lead, now);
-        }
-    }
-
-    void remember(const std::vector<ConsumerRecord<K, V>>& out) {
-        if constexpr (commit_policy::commit_after_poll) {
-            // Records come in runs per partition: one map lookup per run, not per record.
-            const std::string* topic = nullptr;
-            std::int32_t partition = -1;
-            offset_and_metadata* next = nullptr;
-            for (auto const& r : out) {
-                if (&r.topic() != topic || r.partition() != partition) {
-                    topic = &r.topic();
-                    partition = r.partition();
-                    next = &pending_after_poll_[{*topic, partition}];
-                }
-                next->offset = r.offset() + 1;
-                next->leader_epoch = r.leader_epoch();
-            }
-        } else {
-            (void)out;
         }
     }
 
@@ -975,13 +972,11 @@ private:
             auto offsets = subs_.all_consumed();
             if (offsets.empty()) return;
             auto_commit_in_flight_ = true;
-            group_.commits.commit(offsets, membership_->identity(), now)
-                .add_listener([this, offsets, sent = now, cb = policy_commit_callback("auto-commit")](auto& f) {
-                    auto_commit_in_flight_ = false;
-                    if (f.succeeded() || f.error().category() == broker_category()) record_commit(sent);
-                    auto ec = f.failed() ? f.error() : std::error_code{};
-                    user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
-                });
+            send_commit(offsets).add_listener([this, offsets, cb = policy_commit_callback("auto-commit")](auto& f) {
+                auto_commit_in_flight_ = false;
+                auto ec = f.failed() ? f.error() : std::error_code{};
+                user_callbacks_.push_back([cb, offsets, ec] { cb(offsets, ec); });
+            });
         } else {
             (void)now;
         }
@@ -1022,10 +1017,8 @@ private:
         for (;;) {
             if (!ensure_coordinator(deadline))
                 throw timeout_error("commitSync(): no group coordinator within the timeout" + cause());
-            auto sent = transport_.now();
-            auto f = group_.commits.commit(offsets, membership_->identity(), sent);
+            auto f = send_commit(offsets);
             wait_future(f, deadline);
-            if (f.is_done() && (f.succeeded() || f.error().category() == broker_category())) record_commit(sent);
             if (f.succeeded()) return;
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
@@ -1074,10 +1067,8 @@ private:
     }
 
     void send_async(std::map<topic_partition, offset_and_metadata> offsets, commit_callback cb) {
-        auto sent = transport_.now();
-        group_.commits.commit(offsets, membership_->identity(), sent).add_listener([this, offsets, cb, sent](auto& f) {
+        send_commit(offsets).add_listener([this, offsets, cb](auto& f) {
             auto ec = f.failed() ? f.error() : std::error_code{};
-            if (!ec || ec.category() == broker_category()) record_commit(sent);  // every answer, as Java
             if (!cb) {
                 // Nobody else hears of it (Java's default commit callback logs it too).
                 if (ec) log_commit_failure(log_, offsets, ec, "commitAsync");
