@@ -4,11 +4,12 @@
 #   1. ctest: unit tests, header self-containment, integration tests against real
 #      Kafka 4.3.1 and 3.9.2 brokers (started and stopped by ctest fixtures), fault tests;
 #   2. the unit and simulated tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. a short libFuzzer run of the response and record-batch decoders.
+#   3. the unit tests and the examples of the asynchronous face built with clang 14;
+#   4. a short libFuzzer run of the response and record-batch decoders.
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=60 scripts/test.sh longer fuzzing (default 20 s per target)
-#   SKIP_SANITIZE=1 / SKIP_FUZZ=1   leave a stage out (local iterations only)
+#   SKIP_SANITIZE=1 / SKIP_CLANG=1 / SKIP_FUZZ=1   leave a stage out (local iterations only)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -35,6 +36,15 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
   cmake --build build-asan -j "$jobs" --target unit_tests sim_tests
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/unit_tests --order rand
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/sim_tests --order rand
+fi
+
+if [ -z "${SKIP_CLANG:-}" ]; then
+  stage "unit tests and the examples built with clang 14"
+  # The asynchronous face (coroutines, completion tokens) is where compilers disagree.
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+        -DKAFKA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-clang -j "$jobs" --target unit_tests quickstart coroutine_consumer multi_topic_server
+  build-clang/tests/unit_tests --order rand
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then

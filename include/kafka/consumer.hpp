@@ -34,10 +34,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <kafka/config.hpp>
 #include <kafka/consumer_types.hpp>
+#include <kafka/detail/async_completion.hpp>
 #include <kafka/detail/policy_checks.hpp>
 #include <kafka/exceptions.hpp>
 #include <kafka/policy/assignors/cooperative_sticky.hpp>
@@ -68,7 +71,11 @@ struct default_policies {
 namespace detail {
 template <class K, class V, class Policies>
 class consumer_engine;
-}
+/// An executor the consumer runs on (kafka/detail/user_executor.hpp defines it: an asio::any_io_executor).
+struct user_executor;
+template <class ExecutorOrContext>
+user_executor executor_of(ExecutorOrContext& on);
+}  // namespace detail
 
 template <class K, class V, class Policies = default_policies>
 class KafkaConsumer {
@@ -92,6 +99,15 @@ public:
     /// With the transport (e.g. kafka::testing's in-memory one) and assignor objects to use.
     KafkaConsumer(consumer_config config, key_deserializer kd, value_deserializer vd, transport_type transport,
                   assignor_type assignor = assignor_type{});
+    /// The asynchronous form: every handler of this consumer (its I/O, its timers, its heartbeats)
+    /// runs on `on`, an Asio executor or execution context the caller runs (through a strand, so
+    /// a multi-threaded io_context is fine); there is no thread of its own. Use async_poll,
+    /// async_commit and async_close; blocking calls that would wait for I/O throw. Destroy it
+    /// from a handler of that executor, or while the executor is not running.
+    template <class ExecutorOrContext>
+    requires(!std::is_same_v<std::remove_cvref_t<ExecutorOrContext>, key_deserializer>)
+        KafkaConsumer(consumer_config config, ExecutorOrContext&& on)
+        : KafkaConsumer(std::move(config), detail::executor_of(on)) {}
     KafkaConsumer(const KafkaConsumer&) = delete;
     KafkaConsumer& operator=(const KafkaConsumer&) = delete;
     /// Closes with no wait (close(0ms)) if close() was not called.
@@ -120,6 +136,33 @@ public:
     /// group (join, heartbeats, rebalance listener), metadata, position lookups and the offset
     /// commit policy as needed.
     records_type poll(std::chrono::milliseconds timeout);
+
+    // ---- asynchronous operations (a consumer constructed on an executor) ---------------
+    //
+    // Each takes an Asio completion token (a callback, asio::use_awaitable, asio::use_future,
+    // asio::experimental::deferred, ...). The handler never runs inside the initiating call; it
+    // runs on its associated executor (the consumer's strand if it has none). Misuse throws from
+    // the initiating call: a consumer without an executor, a second operation while one is pending
+    // (every other call fails meanwhile too, as a second thread would), a closed consumer.
+    // Failures later (a broker error, a timeout) complete with that error code and the reason
+    // logged. Emitting the handler's cancellation slot completes a pending async_poll or
+    // async_commit with asio::error::operation_aborted; nothing is lost (records not yet returned
+    // stay buffered for the next poll). Defined in kafka/async.hpp.
+
+    /// Completes with the records of one poll (empty when `timeout` passed without any):
+    /// signature void(std::error_code, ConsumerRecords<K, V>).
+    template <class CompletionToken>
+    auto async_poll(std::chrono::milliseconds timeout, CompletionToken&& token);
+    /// commitSync() without blocking, retried as it is: void(std::error_code).
+    template <class CompletionToken>
+    auto async_commit(CompletionToken&& token);
+    template <class CompletionToken>
+    auto async_commit(const std::map<topic_partition, offset_and_metadata>& offsets, CompletionToken&& token);
+    /// close() without blocking (default timeout 30 s): void(std::error_code).
+    template <class CompletionToken>
+    auto async_close(CompletionToken&& token);
+    template <class CompletionToken>
+    auto async_close(std::chrono::milliseconds timeout, CompletionToken&& token);
 
     // ---- commits ------------------------------------------------------------------------
 
@@ -222,6 +265,16 @@ public:
     std::int32_t generation() const;
 
 private:
+    using poll_completion = detail::async_completion_ptr<std::error_code, records_type>;
+    using done_completion = detail::async_completion_ptr<std::error_code>;
+    KafkaConsumer(consumer_config config, detail::user_executor on);
+    // The non-template halves of the asynchronous operations (impl/consumer.hpp).
+    detail::user_executor handler_executor() const;
+    void start_async_poll(std::chrono::milliseconds timeout, poll_completion done);
+    void start_async_commit(std::optional<std::map<topic_partition, offset_and_metadata>> offsets,
+                            done_completion done);
+    void start_async_close(std::chrono::milliseconds timeout, done_completion done);
+
     std::unique_ptr<detail::consumer_engine<K, V, Policies>> engine_;
 };
 
@@ -233,5 +286,8 @@ extern template class KafkaConsumer<std::string, std::string, default_policies>;
 }  // namespace kafka
 
 #ifndef KAFKA_SEPARATE_COMPILATION
+#include <kafka/async.hpp>
 #include <kafka/impl/consumer.hpp>
 #endif
+// (With KAFKA_SEPARATE_COMPILATION, a file that uses the asynchronous operations or the executor
+// constructor includes <kafka/async.hpp>.)

@@ -118,6 +118,8 @@ public:
         : kafka_error(make_error_code(client_errc::illegal_state),
                       "KafkaConsumer is not safe for multi-threaded access: another thread is using it "
                       "(only wakeup() may be called from another thread)") {}
+    explicit concurrent_access_error(const std::string& what)
+        : kafka_error(make_error_code(client_errc::illegal_state), what) {}
 };
 
 /// A blocking call ran out of time.

@@ -18,7 +18,7 @@ function(layer_of rel out)
     set(${out} 4 PARENT_SCOPE)   # the engine's state machines
   elseif(rel MATCHES "^testing/")
     set(${out} 5 PARENT_SCOPE)   # test doubles over the transport
-  elseif(rel MATCHES "^(consumer|consumer_types|config)\\.hpp$" OR rel MATCHES "^(impl|detail)/")
+  elseif(rel MATCHES "^(consumer|consumer_types|config|async)\\.hpp$" OR rel MATCHES "^(impl|detail)/")
     set(${out} 6 PARENT_SCOPE)   # the public face and its machinery
   else()
     set(${out} -1 PARENT_SCOPE)

@@ -179,6 +179,12 @@ public:
     /// On an executor run by someone else: drive with poll_step() (see set_wake_handler).
     network_client(asio::any_io_executor executor, Transport& transport, client_options opts)
         : executor_(std::move(executor)), transport_(transport), opts_(std::move(opts)) {}
+    /// Either of the above: blocking when `io` is given (its executor is used), else on `executor`.
+    network_client(asio::io_context* io, asio::any_io_executor executor, Transport& transport, client_options opts)
+        : executor_(io ? asio::any_io_executor(io->get_executor()) : std::move(executor)),
+          io_(io),
+          transport_(transport),
+          opts_(std::move(opts)) {}
 
     network_client(const network_client&) = delete;
     network_client& operator=(const network_client&) = delete;
@@ -355,6 +361,15 @@ public:
         if (it == nodes_.end()) return;
         if (it->second.conn) it->second.conn->close(why);
         fail_unsent(it->second, why);
+    }
+
+    /// Closes every connection and fails what is queued (a closed consumer on someone else's
+    /// executor leaves no I/O pending there, so that executor can run out of work).
+    void disconnect_all(std::error_code why) {
+        for (auto& [id, n] : nodes_) {
+            if (n.conn) n.conn->close(why);
+            fail_unsent(n, why);
+        }
     }
 
     /// Fails everything queued for `node` that has not been written yet.

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -15,8 +16,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <variant>
 #include <vector>
+
+#include <asio/error.hpp>
 
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
@@ -28,7 +33,9 @@
 #include <kafka/consumer/group_membership.hpp>
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/consumer_types.hpp>
+#include <kafka/detail/async_completion.hpp>
 #include <kafka/detail/cluster_info.hpp>
+#include <kafka/detail/executor_driver.hpp>
 #include <kafka/detail/heartbeat_thread.hpp>
 #include <kafka/detail/log_events.hpp>
 #include <kafka/detail/logging.hpp>
@@ -64,13 +71,17 @@ public:
     using commit_callback = kafka::commit_callback;
     using metrics_snapshot = consumer_metrics;
 
+    /// Blocking form (an io_context of its own, run inside the calls), or, given `on`, the
+    /// asynchronous form: every handler runs on a strand over that executor (see executor_driver).
     consumer_engine(consumer_config config, key_deserializer kd, value_deserializer vd, transport_type transport,
-                    assignor_type assignor)
+                    assignor_type assignor, std::optional<asio::any_io_executor> on = std::nullopt)
         : config_(std::move(config)),
           key_deserializer_(std::move(kd)),
           value_deserializer_(std::move(vd)),
+          driver_(on ? std::make_unique<executor_driver>(*on) : nullptr),
           transport_(std::move(transport)),
-          client_(io_, transport_, client_options_from(config_)),
+          client_(driver_ ? nullptr : &io_, driver_ ? driver_->executor() : asio::any_io_executor(), transport_,
+                  client_options_from(config_)),
           metadata_(config_.metadata_max_age(), config_.retry_backoff()),
           subs_(config_.auto_offset_reset()),
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
@@ -119,6 +130,17 @@ public:
             group_.applier.set_before_revoke(
                 [this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
         next_auto_commit_ = transport_.now() + config_.auto_commit_interval();
+        if (driver_) {
+            if constexpr (std::is_same_v<clock, executor_driver::clock>) {
+                driver_->set_step([this] { return async_step(); });
+                client_.set_wake_handler([d = driver_.get()] { d->wake(); });
+            } else {
+                throw kafka_error(
+                    make_error_code(client_errc::invalid_config),
+                    "a consumer on an executor needs a transport whose clock is std::chrono::steady_clock "
+                    "(its timers are Asio steady timers); this transport runs on another clock");
+            }
+        }
     }
 
     consumer_engine(const consumer_engine&) = delete;
@@ -126,11 +148,14 @@ public:
 
     ~consumer_engine() {
         stop_heartbeat_thread();
-        if (guard_.closed()) return;
-        try {
-            close(std::chrono::milliseconds(0));
-        } catch (...) {
+        if (driver_) abort_async_operation();
+        if (!guard_.closed()) {
+            try {
+                close(std::chrono::milliseconds(0));
+            } catch (...) {
+            }
         }
+        if (driver_) driver_->shutdown();
     }
 
     // ---- subscription -------------------------------------------------------------------
@@ -217,13 +242,13 @@ public:
     /// Waits up to `timeout` for records; returns at most max.poll.records of them.
     records_type poll(std::chrono::milliseconds timeout) {
         auto g = acquire();
-        if (subs_.subscription_kind() == engine::subscription_state::kind::none)
-            throw illegal_state_error("Consumer is not subscribed to any topics or assigned any partitions");
-        sensors_.on_poll_start(now_ms());
-        run_user_callbacks();
-        auto start = transport_.now();
-        auto deadline = start + timeout;
-        maybe_commit_after_poll();
+        if (driver_)
+            throw illegal_state_error(
+                "poll(): this consumer runs on the executor it was constructed with, where it cannot block; use "
+                "async_poll()");
+        require_subscription();
+        begin_poll();
+        auto deadline = transport_.now() + timeout;
         std::vector<ConsumerRecord<K, V>> out;
         auto storage = std::make_shared<record_storage>();
         do {
@@ -246,20 +271,58 @@ public:
                 break;
             }
         } while (transport_.now() < deadline);
-        run_user_callbacks();
-        after_poll(out);
-        polls_++;
-        sensors_.on_poll_end(now_ms());
-        if (stats_callback_ && transport_.now() >= next_stats_) {
-            next_stats_ = transport_.now() + stats_interval_;
-            try {
-                stats_callback_(metrics());
-            } catch (const std::exception& e) {
-                // The positions already moved past these records: they must reach the caller.
-                log_.log(log_level::error, std::string("the statistics callback threw: ") + e.what());
-            }
-        }
-        return records_type(std::move(out), std::move(storage));
+        return finish_poll(std::move(out), std::move(storage));
+    }
+
+    // ---- asynchronous operations (a consumer constructed on an executor) ---------------
+    //
+    // Misuse is thrown by the initiating call (no executor, another operation pending, not
+    // subscribed, closed); what happens later (broker errors, timeouts, cancellation) reaches the
+    // completion as an error code. One operation at a time.
+
+    using poll_completion = async_completion_ptr<std::error_code, records_type>;
+    using done_completion = async_completion_ptr<std::error_code>;
+
+    /// The executor completion handlers run on when theirs has none: the consumer's strand.
+    asio::any_io_executor handler_executor() const {
+        if (!driver_)
+            throw illegal_state_error(
+                "this consumer was constructed without an executor: construct it as KafkaConsumer(config, executor) "
+                "to use async_poll, async_commit and async_close");
+        return driver_->executor();
+    }
+
+    void async_poll(std::chrono::milliseconds timeout, poll_completion done) {
+        start_async("async_poll()", [&] {
+            require_subscription();
+            poll_op op;
+            op.deadline = transport_.now() + timeout;
+            op.storage = std::make_shared<record_storage>();
+            op.done = std::move(done);
+            return op;
+        });
+    }
+
+    /// The positions of all assigned partitions (nullopt), or `offsets`; retried as commitSync.
+    void async_commit(std::optional<std::map<topic_partition, offset_and_metadata>> offsets, done_completion done) {
+        start_async("async_commit()", [&] {
+            require_group("async_commit()");
+            commit_op op;
+            op.offsets = offsets ? std::move(*offsets) : subs_.all_consumed();
+            op.deadline = transport_.now() + config_.default_api_timeout();
+            op.done = std::move(done);
+            return op;
+        });
+    }
+
+    /// close(timeout) without blocking: revoke (committing as the policy says), leave, then complete.
+    void async_close(std::chrono::milliseconds timeout, done_completion done) {
+        start_async("async_close()", [&] {
+            close_op op;
+            op.deadline = transport_.now() + timeout;
+            op.done = std::move(done);
+            return op;
+        });
     }
 
     // ---- commits ------------------------------------------------------------------------
@@ -692,6 +755,34 @@ private:
         metadata_.set_topics({});
     }
 
+    void require_subscription() const {
+        if (subs_.subscription_kind() == engine::subscription_state::kind::none)
+            throw illegal_state_error("Consumer is not subscribed to any topics or assigned any partitions");
+    }
+
+    // The start and the end of every poll, blocking or asynchronous.
+    void begin_poll() {
+        sensors_.on_poll_start(now_ms());
+        run_user_callbacks();
+        maybe_commit_after_poll();
+    }
+    records_type finish_poll(std::vector<ConsumerRecord<K, V>> out, std::shared_ptr<record_storage> storage) {
+        run_user_callbacks();
+        after_poll(out);
+        polls_++;
+        sensors_.on_poll_end(now_ms());
+        if (stats_callback_ && transport_.now() >= next_stats_) {
+            next_stats_ = transport_.now() + stats_interval_;
+            try {
+                stats_callback_(metrics());
+            } catch (const std::exception& e) {
+                // The positions already moved past these records: they must reach the caller.
+                log_.log(log_level::error, std::string("the statistics callback threw: ") + e.what());
+            }
+        }
+        return records_type(std::move(out), std::move(storage));
+    }
+
     bool coordinator_ready() const { return !subs_.has_auto_assigned_partitions() || membership_->stable(); }
 
     // Java's updateAssignmentMetadataIfNeeded: the group step, fresh metadata, positions.
@@ -790,7 +881,17 @@ private:
     // One network-client poll; a wakeup() from another thread becomes wakeup_error here (the
     // heartbeat thread polls the client directly, so it never takes the user's wakeup).
     void poll_io(typename clock::duration d, const std::function<bool()>& keep_waiting = {}) {
-        client_.poll(d, keep_waiting);
+        if (driver_) {
+            // On the user's executor nothing may wait: only a step that does what it can now.
+            if (d > clock::duration::zero())
+                throw illegal_state_error(
+                    "a blocking call on a consumer that runs on the executor it was constructed with: it would have "
+                    "to wait for I/O there; use async_poll, async_commit, async_close (and commitAsync in rebalance "
+                    "listeners)");
+            client_.poll_step();
+        } else {
+            client_.poll(d, keep_waiting);
+        }
         if (client_.take_wakeup()) throw wakeup_error();
     }
 
@@ -996,6 +1097,18 @@ private:
         for (auto const& tp : parts)
             if (auto it = all.find(tp); it != all.end()) offsets.insert(*it);
         if (offsets.empty()) return;
+        if (driver_) {
+            // Nothing may wait here. The commit goes out now on the coordinator's connection,
+            // ahead of the leave or the acknowledging heartbeat the revocation leads to, so the
+            // broker applies it first; async_close waits for its answer. A failure is logged (the
+            // records since the last commit are then consumed again by the next owner).
+            auto f = send_commit(offsets);
+            f.add_listener([this, offsets](auto& done) {
+                if (done.failed()) log_commit_failure(log_, offsets, done.error(), "commit before revocation");
+            });
+            revoke_commits_.push_back(std::move(f));
+            return;
+        }
         try {
             auto now = transport_.now();
             commit_sync_locked(offsets, deadline > now
@@ -1164,6 +1277,245 @@ private:
         return out;
     }
 
+    // ---- the asynchronous face's steps ---------------------------------------------------
+    //
+    // The pending operation and what it has done so far. Each step runs on the driver's strand,
+    // does what can be done without waiting and returns; the driver runs the next one on I/O,
+    // at the time asked for, or on cancellation.
+
+    struct poll_op {
+        time_point deadline{};
+        bool started = false;
+        std::vector<ConsumerRecord<K, V>> out;
+        std::shared_ptr<record_storage> storage;
+        poll_completion done;
+    };
+    struct commit_op {
+        std::map<topic_partition, offset_and_metadata> offsets;
+        time_point deadline{};
+        time_point retry_at{};
+        std::optional<client::request_future<std::map<topic_partition, std::error_code>>> sent;
+        done_completion done;
+    };
+    struct close_op {
+        time_point deadline{};
+        bool started = false;
+        done_completion done;
+    };
+    using async_op = std::variant<std::monostate, poll_op, commit_op, close_op>;
+
+    template <class MakeOp>
+    void start_async(const char* what, MakeOp&& make_op) {
+        {
+            auto g = acquire();  // a blocking call on another thread, or a pending operation: refused
+            (void)handler_executor();
+            auto op = make_op();
+            if (!guard_.begin_async())
+                throw concurrent_access_error(std::string(what) + ": another asynchronous operation is pending");
+            cancel_requested_.store(false, std::memory_order_release);
+            op.done->set_cancellation([this] {
+                cancel_requested_.store(true, std::memory_order_release);
+                driver_->wake();
+            });
+            op_ = std::move(op);
+        }
+        driver_->wake();  // the first step runs from the executor, never inside this call
+    }
+
+    // Ends the pending operation. Its handler is handed over by async_step once the guard is
+    // released (so the handler, on whatever thread, may start the next operation at once), and
+    // runs later, on its executor.
+    template <class Op, class... Args>
+    void complete(Op& op, Args&&... args) {
+        auto done = std::shared_ptr<std::remove_reference_t<decltype(*op.done)>>(std::move(op.done));
+        auto values = std::make_shared<std::tuple<std::decay_t<Args>...>>(std::forward<Args>(args)...);
+        op_ = std::monostate{};
+        finished_ = [done, values] { std::apply([&](auto&... a) { done->complete(std::move(a)...); }, *values); };
+    }
+    void hand_over_completion() {
+        if (!finished_) return;
+        auto f = std::move(finished_);
+        finished_ = nullptr;
+        guard_.end_async();
+        f();
+    }
+
+    // The engine is going away with an operation pending: it completes as cancelled.
+    void abort_async_operation() {
+        auto aborted = make_error_code(asio::error::operation_aborted);
+        if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, aborted, records_type{});
+        if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, aborted);
+        if (auto* c = std::get_if<close_op>(&op_)) complete(*c, aborted);
+        hand_over_completion();
+    }
+
+    // The driver's step: the pending operation's, or between operations only what keeps the
+    // group membership and the connections alive (the heartbeat thread's work; no user code).
+    // Everything runs under the guard; a user's call on another thread (possible only between
+    // operations, or while one is being started) makes the step come back shortly.
+    std::optional<time_point> async_step() {
+        auto retry = transport_.now() + std::chrono::milliseconds(10);
+        std::optional<time_point> wake_at;
+        if (guard_.async_pending()) {
+            std::optional<thread_guard::scope> g;
+            try {
+                g.emplace(guard_, true, true);
+            } catch (const concurrent_access_error&) {
+                return retry;  // the operation is still being started on another thread
+            }
+            wake_at = step_operation();
+            wake_at = next_step(wake_at);
+        } else {
+            if (!guard_.mutex().try_lock()) return retry;
+            std::lock_guard<std::mutex> l(guard_.mutex(), std::adopt_lock);
+            if (guard_.closed()) {
+                client_.poll_step();  // the failures of what was in flight; nothing is scheduled again
+                return std::nullopt;
+            }
+            if (subs_.has_auto_assigned_partitions()) membership_->heartbeat_tick(transport_.now());
+            wake_at = next_step(client_.poll_step());
+        }
+        hand_over_completion();
+        return wake_at;
+    }
+
+    // When the next step must run without I/O: what the client, the group and the pending
+    // operation wait for.
+    std::optional<time_point> next_step(std::optional<time_point> wake_at) {
+        auto now = transport_.now();
+        auto earliest = [&](time_point t) { wake_at = wake_at ? std::min(*wake_at, t) : t; };
+        if (!guard_.closed() && subs_.has_auto_assigned_partitions())
+            earliest(now + membership_->time_to_next_heartbeat(now));
+        if (auto* p = std::get_if<poll_op>(&op_)) {
+            earliest(p->deadline);
+            if (metadata_.has_topics_to_fetch())
+                earliest(now +
+                         std::max(metadata_.time_to_next_update(now),
+                                  std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
+        }
+        if (auto* c = std::get_if<commit_op>(&op_)) {
+            earliest(c->deadline);
+            // Waiting to send: for the backoff, or for a coordinator (lookups back off too).
+            if (!c->sent) earliest(c->retry_at > now ? c->retry_at : now + config_.retry_backoff());
+        }
+        if (auto* c = std::get_if<close_op>(&op_)) earliest(c->deadline);
+        return wake_at;
+    }
+
+    // One step of the pending operation; an exception completes it with the exception's code
+    // (the message is logged: an error code cannot carry it).
+    std::optional<time_point> step_operation() {
+        auto fail = [&](std::error_code ec, const std::string& what) {
+            log_.log(log_level::error, what);
+            if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, ec, records_type{});
+            if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, ec);
+            if (auto* c = std::get_if<close_op>(&op_)) {
+                guard_.mark_closed();
+                client_.disconnect_all(make_error_code(client_errc::closed));
+                complete(*c, ec);
+            }
+        };
+        try {
+            if (cancel_requested_.exchange(false, std::memory_order_acq_rel) &&
+                !std::holds_alternative<close_op>(op_)) {
+                auto aborted = make_error_code(asio::error::operation_aborted);
+                if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, aborted, records_type{});
+                if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, aborted);
+                return client_.poll_step();
+            }
+            if (auto* p = std::get_if<poll_op>(&op_)) step_poll(*p);
+            if (auto* c = std::get_if<commit_op>(&op_)) step_commit(*c);
+            if (auto* c = std::get_if<close_op>(&op_)) step_close(*c);
+        } catch (const kafka_error& e) {
+            fail(e.code(), e.what());
+        } catch (const std::exception& e) {
+            fail(make_error_code(client_errc::illegal_state), e.what());
+        }
+        return client_.poll_step();
+    }
+
+    void step_poll(poll_op& op) {
+        if (guard_.closed()) throw kafka_error(make_error_code(client_errc::closed), "async_poll(): consumer closed");
+        if (!op.started) {
+            op.started = true;
+            begin_poll();
+        }
+        client_.poll_step();
+        if (auto f = client_.take_authentication_failure()) throw_error(*f);
+        update_assignment_metadata(transport_.now());
+        if (coordinator_ready()) {
+            collect(op.out, *op.storage);
+            if (op.out.empty()) {
+                fetcher_.send_fetches();
+                client_.poll_step();
+                collect(op.out, *op.storage);
+            }
+            if (!op.out.empty()) fetcher_.send_fetches();  // pipelining, as poll()
+        }
+        if (op.out.empty() && transport_.now() < op.deadline) return;
+        auto records = finish_poll(std::move(op.out), std::move(op.storage));
+        complete(op, std::error_code{}, std::move(records));
+    }
+
+    // commitSync's loop, one step at a time: find the coordinator, send, and on a retriable
+    // answer back off and send again, until default.api.timeout.ms.
+    void step_commit(commit_op& op) {
+        auto now = transport_.now();
+        if (subs_.has_auto_assigned_partitions()) membership_->heartbeat_tick(now);
+        run_user_callbacks();
+        if (op.offsets.empty()) return complete(op, std::error_code{});
+        if (!op.sent) {
+            if (now >= op.deadline) return complete(op, make_error_code(client_errc::request_timed_out));
+            if (now < op.retry_at) return;
+            maybe_update_metadata(now);
+            if (!group_.locator.ensure(now)) {
+                throw_if_fatal();
+                return;
+            }
+            op.sent = send_commit(op.offsets);
+            return;
+        }
+        if (!op.sent->is_done()) {
+            if (now >= op.deadline) complete(op, make_error_code(client_errc::request_timed_out));
+            return;
+        }
+        if (op.sent->succeeded()) return complete(op, std::error_code{});
+        auto ec = op.sent->error();
+        op.sent.reset();
+        bool retry =
+            ec == errc::stale_member_epoch || ec == errc::not_coordinator || ec == errc::coordinator_not_available ||
+            (retriable(ec) && ec != errc::unknown_member_id && ec != errc::illegal_generation &&
+             ec != errc::rebalance_in_progress && ec != errc::fenced_instance_id && ec != errc::fenced_member_epoch);
+        if (!retry || now >= op.deadline) {
+            log_commit_failure(log_, op.offsets, ec, retry ? "retried until the timeout" : "not retried");
+            return complete(op, ec);
+        }
+        op.retry_at = now + config_.retry_backoff();
+    }
+
+    void step_close(close_op& op) {
+        if (!op.started) {
+            op.started = true;
+            close_deadline_ = op.deadline;
+            (void)client_.take_wakeup();
+            if (subs_.has_auto_assigned_partitions()) {
+                membership_->revoke_all_and_leave("the consumer is being closed");
+            } else if constexpr (commit_policy::commit_on_revoke) {
+                if (!config_.group_id().value_or("").empty())
+                    commit_before_revoke(subs_.assigned_partitions(), op.deadline);
+            }
+        }
+        client_.poll_step();
+        auto& leave = membership_->leave_future();
+        bool done = (!leave || leave->is_done()) &&
+                    std::all_of(revoke_commits_.begin(), revoke_commits_.end(), [](auto& f) { return f.is_done(); });
+        if (!done && transport_.now() < op.deadline) return;
+        run_user_callbacks();
+        guard_.mark_closed();
+        client_.disconnect_all(make_error_code(client_errc::closed));
+        complete(op, std::error_code{});
+    }
+
     // ---- the heartbeat thread -----------------------------------------------------------
 
     static constexpr bool background_heartbeat_enabled() {
@@ -1174,6 +1526,7 @@ private:
     }
 
     void ensure_heartbeat_thread() {
+        if (driver_) return;  // the executor driver's steps send the heartbeats
         if constexpr (background_heartbeat_enabled()) {
             auto step = std::max(std::chrono::milliseconds(10), config_.heartbeat_interval() / 4);
             heartbeat_thread_.start(step, guard_.mutex(), [this] {
@@ -1192,7 +1545,8 @@ private:
     consumer_config config_;
     key_deserializer key_deserializer_;
     value_deserializer value_deserializer_;
-    asio::io_context io_;
+    asio::io_context io_;                      // blocking form: run inside the calls
+    std::unique_ptr<executor_driver> driver_;  // asynchronous form: the user's executor
     transport_type transport_;
     client::network_client<transport_type> client_;
     client::basic_metadata<clock> metadata_;
@@ -1217,6 +1571,12 @@ private:
     std::chrono::milliseconds stats_interval_{0};
     time_point next_stats_{};
     mutable detail::consumer_sensors sensors_;  // reading a windowed figure retires expired windows
+
+    async_op op_;                                // the pending asynchronous operation, if any
+    std::atomic<bool> cancel_requested_{false};  // its handler's cancellation slot was signalled
+    std::function<void()> finished_;             // the completed operation's handler, handed over after the step
+    std::vector<client::request_future<std::map<topic_partition, std::error_code>>>
+        revoke_commits_;  // sent, not awaited
 
     detail::heartbeat_thread heartbeat_thread_;  // last: stopped before the parts it uses go
 };

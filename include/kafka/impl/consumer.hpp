@@ -10,6 +10,7 @@
 
 #include <kafka/consumer.hpp>
 #include <kafka/detail/consumer_engine.hpp>
+#include <kafka/detail/user_executor.hpp>
 
 namespace kafka {
 
@@ -30,7 +31,34 @@ KafkaConsumer<K, V, P>::KafkaConsumer(consumer_config config, key_deserializer k
                                                                  std::move(transport), std::move(assignor))) {}
 
 template <class K, class V, class P>
+KafkaConsumer<K, V, P>::KafkaConsumer(consumer_config config, detail::user_executor on)
+    : engine_(std::make_unique<detail::consumer_engine<K, V, P>>(
+          std::move(config), key_deserializer{}, value_deserializer{},
+          typename detail::consumer_engine<K, V, P>::transport_type{}, assignor_type{}, std::move(on.executor))) {}
+
+template <class K, class V, class P>
 KafkaConsumer<K, V, P>::~KafkaConsumer() = default;
+
+template <class K, class V, class P>
+detail::user_executor KafkaConsumer<K, V, P>::handler_executor() const {
+    return {engine_->handler_executor()};
+}
+
+template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::start_async_poll(std::chrono::milliseconds timeout, poll_completion done) {
+    engine_->async_poll(timeout, std::move(done));
+}
+
+template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::start_async_commit(std::optional<std::map<topic_partition, offset_and_metadata>> offsets,
+                                                done_completion done) {
+    engine_->async_commit(std::move(offsets), std::move(done));
+}
+
+template <class K, class V, class P>
+void KafkaConsumer<K, V, P>::start_async_close(std::chrono::milliseconds timeout, done_completion done) {
+    engine_->async_close(timeout, std::move(done));
+}
 
 template <class K, class V, class P>
 void KafkaConsumer<K, V, P>::subscribe(const std::vector<std::string>& topics, rebalance_listener listener) {
