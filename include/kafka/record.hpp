@@ -5,6 +5,9 @@
 // kafka::bytes_view deserializers) and headers stay valid for as long as the
 // ConsumerRecords object lives. Records are kept in one vector per poll: no
 // allocation per record beyond what the deserializers themselves allocate.
+//
+// ConsumerRecords is a sized random-access range, and records(tp) / records(topic) are views
+// into it (partition_records, topic_records), for std::ranges and range-v3 alike.
 #pragma once
 
 #include <atomic>
@@ -13,9 +16,18 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <range/v3/algorithm/find_if.hpp>
+#include <range/v3/algorithm/find_if_not.hpp>
+#include <range/v3/range/conversion.hpp>
+#include <range/v3/view/chunk_by.hpp>
+#include <range/v3/view/filter.hpp>
+#include <range/v3/view/subrange.hpp>
+#include <range/v3/view/transform.hpp>
 
 #include <kafka/protocol/record_view.hpp>
 #include <kafka/topic_partition.hpp>
@@ -93,6 +105,55 @@ private:
     }
 };
 
+/// What ConsumerRecords::records(tp) returns: one partition's records, a run of consecutive
+/// records of the batch (`const ConsumerRecord&`, random access, with size(), empty() and []).
+/// A range-v3 subrange that std::ranges also takes as a view (and as borrowed: its iterators
+/// point into the ConsumerRecords, not into the view).
+template <class It>
+class partition_records : public ranges::subrange<It> {
+public:
+    using ranges::subrange<It>::subrange;
+};
+
+/// What ConsumerRecords::records(topic) returns: the records of one topic, partition by
+/// partition, filtered out of the batch (bidirectional, `const ConsumerRecord&`). Like every
+/// filter view it finds its first record on the first begin() and keeps it, so it is iterated
+/// as a non-const object; empty() works, size() does not (count them with ranges::distance).
+template <class Container>
+class topic_records;
+
+namespace detail {
+/// What ConsumerRecords::records(topic) takes as a topic's name.
+template <class T>
+concept topic_name = std::convertible_to<const T&, std::string_view>;
+
+/// The predicate of topic_records: owns the name, so records(std::string(...)) does not dangle.
+struct record_topic_is {
+    std::string name;
+    template <class Record>
+    bool operator()(const Record& r) const {
+        return r.topic() == name;
+    }
+};
+}  // namespace detail
+
+template <class Container>
+class topic_records : public ranges::filter_view<ranges::ref_view<const Container>, detail::record_topic_is> {
+    using base = ranges::filter_view<ranges::ref_view<const Container>, detail::record_topic_is>;
+
+public:
+    topic_records() = default;
+    topic_records(const Container& records, std::string_view topic)
+        : base(ranges::ref_view<const Container>(records), detail::record_topic_is{std::string(topic)}) {}
+};
+
+/// The records one poll() returned, in the order the fetches delivered them. One partition's
+/// records are consecutive, in offset order (a precondition of the constructor; poll() keeps it):
+/// records(tp) is that run, and partitions()/next_offsets() take one step per run.
+///
+/// It is a sized random-access range (std::ranges and range-v3 alike), so views compose over it:
+///     records | ranges::views::filter(...) | ranges::views::transform(...)
+///     records | ranges::views::chunk_by(same partition)     // the runs, one per partition
 template <class K, class V>
 class ConsumerRecords {
 public:
@@ -100,6 +161,8 @@ public:
     using container = std::vector<record_type>;
     using iterator = typename container::iterator;
     using const_iterator = typename container::const_iterator;
+    using partition_view = partition_records<const_iterator>;
+    using topic_view = topic_records<container>;
 
     ConsumerRecords() = default;
     ConsumerRecords(container records, std::shared_ptr<record_storage> storage)
@@ -116,46 +179,55 @@ public:
 
     /// The partitions that have records in this batch, in the order they appear.
     std::vector<kafka::topic_partition> partitions() const {
-        std::vector<kafka::topic_partition> out;
-        for (auto const& r : records_) {
-            kafka::topic_partition tp{r.topic(), r.partition()};
-            if (out.empty() || out.back() != tp) {
-                bool seen = false;
-                for (auto const& p : out) seen = seen || p == tp;
-                if (!seen) out.push_back(tp);
-            }
-        }
-        return out;
+        return runs() | ranges::views::transform([](auto run) { return partition_of(run.front()); }) |
+               ranges::to<std::vector>();
     }
-    /// The records of one partition (consecutive: one partition's records are never interleaved).
-    std::vector<const record_type*> records(const kafka::topic_partition& tp) const {
-        std::vector<const record_type*> out;
-        for (auto const& r : records_)
-            if (r.partition() == tp.partition && r.topic() == tp.topic) out.push_back(&r);
-        return out;
+    /// The records of one partition, in offset order: a view into this batch (no copy), empty when
+    /// the partition has none. Valid while this ConsumerRecords lives.
+    partition_view records(const kafka::topic_partition& tp) const {
+        auto in_tp = [&tp](const record_type& r) { return r.partition() == tp.partition && r.topic() == tp.topic; };
+        auto first = ranges::find_if(records_, in_tp);
+        return {first, ranges::find_if_not(first, records_.end(), in_tp)};
     }
-    /// The records of one topic, partition by partition (Java's records(String topic)). A template
-    /// so that records({"t", 0}) still means a partition.
-    template <class Topic>
-    requires std::convertible_to<const Topic&, std::string_view> std::vector<const record_type*> records(
-        const Topic& topic)
-    const {
-        std::string_view name(topic);
-        std::vector<const record_type*> out;
-        for (auto const& r : records_)
-            if (r.topic() == name) out.push_back(&r);
-        return out;
+    /// The records of one topic, partition by partition (Java's records(String topic)): a view
+    /// filtering this batch, valid while this ConsumerRecords lives. A template so that
+    /// records({"t", 0}) still means a partition.
+    template <detail::topic_name Topic>
+    topic_view records(const Topic& topic) const {
+        return topic_view(records_, std::string_view(topic));
     }
     /// The offset after the last record of each partition: what to commit after processing them all.
     std::map<kafka::topic_partition, offset_and_metadata> next_offsets() const {
         std::map<kafka::topic_partition, offset_and_metadata> out;
-        for (auto const& r : records_) out[{r.topic(), r.partition()}] = {r.offset() + 1, "", r.leader_epoch()};
+        for (auto run : runs()) {
+            auto const& last = run.back();
+            out[partition_of(last)] = {last.offset() + 1, "", last.leader_epoch()};
+        }
         return out;
     }
 
 private:
+    static kafka::topic_partition partition_of(const record_type& r) { return {r.topic(), r.partition()}; }
+    // The batch's runs, one per partition (consecutive records of the same partition).
+    auto runs() const {
+        return records_ | ranges::views::chunk_by([](const record_type& a, const record_type& b) {
+                   return a.partition() == b.partition() && (&a.topic() == &b.topic() || a.topic() == b.topic());
+               });
+    }
+
     container records_;
     std::shared_ptr<record_storage> storage_;
 };
 
 }  // namespace kafka
+
+// The views above are views to std::ranges too (range-v3 0.12 derives its views from its own
+// view_base, which std::ranges does not know), so they pipe into std::views as prvalues.
+template <class It>
+inline constexpr bool std::ranges::enable_view<kafka::partition_records<It>> = true;
+template <class It>
+inline constexpr bool std::ranges::enable_borrowed_range<kafka::partition_records<It>> = true;
+template <class It>
+inline constexpr bool ranges::enable_borrowed_range<kafka::partition_records<It>> = true;
+template <class Container>
+inline constexpr bool std::ranges::enable_view<kafka::topic_records<Container>> = true;

@@ -107,11 +107,11 @@ std::string batch_problem(const Records& recs) {
         auto v = recs.records(tp);
         n += v.size();
         std::int64_t prev = -1;
-        for (auto const* r : v) {
-            if (r->topic() != tp.topic || r->partition() != tp.partition)
+        for (auto const& r : v) {
+            if (r.topic() != tp.topic || r.partition() != tp.partition)
                 return "records(" + tp.to_string() + ") returned another partition's record";
-            if (r->offset() <= prev) return "records(" + tp.to_string() + ") out of order";
-            prev = r->offset();
+            if (r.offset() <= prev) return "records(" + tp.to_string() + ") out of order";
+            prev = r.offset();
         }
     }
     if (n != recs.size())

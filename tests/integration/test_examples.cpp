@@ -12,12 +12,16 @@
 //                         counter equals what was produced, and the lag of every partition is 0
 //   tls_consumer          reads over the SSL listener (KAFKA_CA_FILE) and over SASL_SSL with SCRAM;
 //                         a CA that did not sign the broker's certificate fails fast and clearly
+//   record_pipelines      each partition's non-empty records inserted once, in offset order, in
+//                         batches of N within a poll; commits follow the inserts; a restart resumes there
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -426,6 +430,149 @@ TEST_CASE("examples: prometheus_exporter serves Java-named metrics that match wh
     CHECK(body.find("kafka_consumer_coordinator_assigned_partitions{client_id=\"prometheus-example\"} 3") !=
           std::string::npos);
     CHECK(http_get(port, "/other").rfind("HTTP/1.0 404", 0) == 0);
+}
+
+#endif
+
+#ifdef RECORD_PIPELINES_BIN
+
+namespace {
+
+/// What record_pipelines printed, in order: its insert batches and its commits.
+struct pipeline_output {
+    struct batch {
+        int partition = -1;
+        std::size_t n = 0;                                    // what the line says
+        std::vector<std::pair<long long, std::string>> rows;  // OFFSET, "KEY=VALUE"
+    };
+    std::vector<batch> batches;
+    std::vector<std::string> lines;  // "insert"/"committed" lines in order, to check commits follow inserts
+};
+
+pipeline_output parse_pipeline(const kafka::test::proc::child& c, const std::string& topic) {
+    pipeline_output out;
+    for (auto const& l : c.out()) {
+        if (l.rfind("committed: ", 0) == 0) out.lines.push_back(l);
+        if (l.rfind("insert: ", 0) != 0) continue;
+        out.lines.push_back(l);
+        std::istringstream in(l.substr(std::string("insert: ").size()));
+        std::string where, n, row;
+        in >> where >> n;
+        pipeline_output::batch b;
+        REQUIRE(where.rfind(topic + "-", 0) == 0);
+        b.partition = std::stoi(where.substr(topic.size() + 1));
+        REQUIRE(n.rfind("n=", 0) == 0);
+        b.n = std::stoul(n.substr(2));
+        while (in >> row) {
+            auto colon = row.find(':');
+            REQUIRE(colon != std::string::npos);
+            b.rows.emplace_back(std::stoll(row.substr(0, colon)), row.substr(colon + 1));
+        }
+        out.batches.push_back(std::move(b));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("examples: record_pipelines inserts each partition's non-empty records in batches, then commits",
+          "[examples]") {
+    using namespace kafka::test::proc;
+    auto const& env = kafka::test::broker_env::get();
+    auto topic = unique_name("ex-pipelines");
+    auto group = unique_name("ex-pipelines-group");
+    create_topic(topic, 3);
+    // 8 records per partition, values "v<P>-<I>"; records 3 and 7 have an empty value (skipped).
+    std::map<int, std::vector<long long>> want_offsets;
+    for (int p = 0; p < 3; ++p) {
+        std::vector<std::string> lines;
+        for (int i = 0; i < 8; ++i) {
+            auto k = std::to_string(p) + "-" + std::to_string(i);
+            lines.push_back("k" + k + ":" + (i % 4 == 3 ? std::string() : "v" + k));
+            if (i % 4 != 3) want_offsets[p].push_back(i);
+        }
+        produce(topic, lines, "-K : -p " + std::to_string(p));
+    }
+    auto args = [&](const std::string& max) {  // MAX records, 60 s at most, batches of 3
+        return std::vector<std::string>{RECORD_PIPELINES_BIN,
+                                        env.bootstrap(),
+                                        topic,
+                                        group,
+                                        max,
+                                        "60",
+                                        "3",
+                                        "max.poll.records=5",
+                                        "session.timeout.ms=6000",
+                                        "heartbeat.interval.ms=1000"};
+    };
+
+    child first("record_pipelines", args("24"));
+    auto rc = first.exit_code(90s);
+    INFO(first.transcript());
+    REQUIRE(rc == 0);
+    auto got = parse_pipeline(first, topic);
+
+    // Every non-empty record inserted once, in offset order per partition, with its key and value.
+    std::map<int, std::vector<long long>> offsets;
+    std::size_t rows = 0;
+    for (auto const& b : got.batches) {
+        CHECK(b.n == b.rows.size());
+        CHECK(b.n >= 1);
+        CHECK(b.n <= 3);
+        rows += b.rows.size();
+        for (auto const& [offset, kv] : b.rows) {
+            auto k = std::to_string(b.partition) + "-" + std::to_string(offset);
+            CHECK(kv == "k" + k + "=v" + k);
+            offsets[b.partition].push_back(offset);
+        }
+    }
+    CHECK(offsets == want_offsets);
+    CHECK(rows == 18);
+    CHECK(first.lines("done: ") ==
+          std::vector<std::string>{"24 records, 18 rows in " + std::to_string(got.batches.size()) + " batches"});
+
+    // Between two commits (one poll), a partition's batches are full but for its last one; a
+    // commit comes after the inserts of every row below the offsets it commits.
+    std::map<int, std::vector<std::size_t>> poll_batches;
+    std::map<int, std::set<long long>> inserted;
+    std::map<int, long long> last_commit;
+    std::size_t bi = 0;
+    for (auto const& l : got.lines) {
+        if (l.rfind("insert: ", 0) == 0) {
+            auto const& b = got.batches[bi++];
+            poll_batches[b.partition].push_back(b.n);
+            for (auto const& r : b.rows) inserted[b.partition].insert(r.first);
+            continue;
+        }
+        for (auto& [p, sizes] : poll_batches)
+            for (std::size_t i = 0; i + 1 < sizes.size(); ++i) CHECK(sizes[i] == 3);
+        poll_batches.clear();
+        std::istringstream in(l.substr(std::string("committed: ").size()));
+        std::string entry;
+        while (in >> entry) {
+            auto eq = entry.find('=');
+            REQUIRE(eq != std::string::npos);
+            int p = std::stoi(entry.substr(topic.size() + 1, eq - topic.size() - 1));
+            long long committed = std::stoll(entry.substr(eq + 1));
+            for (auto o : want_offsets[p])
+                if (o < committed) CHECK(inserted[p].count(o) == 1);
+            last_commit[p] = committed;
+        }
+    }
+    CHECK(poll_batches.empty());  // the last inserts were committed too
+    CHECK(last_commit == std::map<int, long long>{{0, 8}, {1, 8}, {2, 8}});
+
+    // A restart resumes at the commits: only what was produced since is inserted.
+    produce(topic, {"k1-8:v1-8", "k1-9:v1-9"}, "-K : -p 1");
+    child second("record_pipelines", args("2"));
+    rc = second.exit_code(90s);
+    INFO(second.transcript());
+    REQUIRE(rc == 0);
+    auto again = parse_pipeline(second, topic);
+    REQUIRE(again.batches.size() == 1);
+    CHECK(again.batches[0].partition == 1);
+    CHECK(again.batches[0].rows == std::vector<std::pair<long long, std::string>>{{8, "k1-8=v1-8"}, {9, "k1-9=v1-9"}});
+    CHECK(second.lines("committed: ").back() == topic + "-1=10");
 }
 
 #endif

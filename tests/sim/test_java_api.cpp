@@ -141,8 +141,8 @@ TEST_CASE("engine sim api: ConsumerRecords::records(topic)", "[sim][engine][api]
     for (int i = 0; i < 200 && n < 3; ++i) {
         auto records = c->poll(100ms);
         n += records.count();
-        for (auto const* r : records.records("a")) as.push_back(r->value());
-        for (auto const* r : records.records(std::string("b"))) bs.push_back(r->value());
+        for (auto const& r : records.records("a")) as.push_back(r.value());
+        for (auto const& r : records.records(std::string("b"))) bs.push_back(r.value());
         CHECK(records.records("c").empty());
         CHECK(records.records({"a", 0}).size() <= 1);  // still the partition overload
     }

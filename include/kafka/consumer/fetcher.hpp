@@ -175,6 +175,7 @@ public:
     template <class Sink>
     std::size_t collect(std::size_t max_records, record_storage& storage, Sink&& sink) {
         std::size_t n = 0;
+        std::vector<std::pair<const std::string*, std::int32_t>> runs;  // the partitions handed over, in order
         while (n < max_records && !completed_.empty()) {
             auto& cf = *completed_.front();
             if (!cf.initialized) {
@@ -202,6 +203,14 @@ public:
                 if (cf.current_scratch) storage.buffers.push_back(cf.current_scratch);
                 cf.topic_name = storage.intern(cf.tp.topic);
                 cf.storage_id = storage.id;
+            }
+            // One run per partition in what one collect hands over (ConsumerRecords::records(tp)
+            // is a subrange): a partition's fetched-ahead data queued behind another partition's
+            // fetch waits for the next collect instead of starting a second run.
+            std::pair run{cf.topic_name, cf.tp.partition};
+            if (runs.empty() || runs.back() != run) {
+                if (std::find(runs.begin(), runs.end(), run) != runs.end()) return n;
+                runs.push_back(run);
             }
             try {
                 drain(cf, max_records, n, storage, sink);

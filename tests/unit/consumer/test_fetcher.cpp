@@ -236,6 +236,30 @@ TEST_CASE("fetcher: the next batch is fetched ahead from the end of the buffered
     CHECK(sent == std::vector<std::int64_t>{0, 10, 20});
 }
 
+TEST_CASE("fetcher: a partition's fetched-ahead records follow its buffered ones in the same collect",
+          "[consumer][fetcher]") {
+    // ConsumerRecords promises one run per partition (records(tp) is a subrange): the ahead fetch
+    // of partition 0 arrives after partition 1's buffered fetch, so it is not handed over after
+    // partition 1's records in the same collect, but by the next one.
+    ke::fetch_options o;
+    o.max_partition_bytes = 1;  // one batch per partition per response
+    harness h(o);
+    h.topic({0, 0}, {});
+    produce_batches(h.cluster, 0, 2, 10);
+    produce_batches(h.cluster, 1, 1, 10);
+    h.assign({0, 1});
+    CHECK(h.fetcher.send_fetches() == 1);
+    h.await_fetches();
+    CHECK(h.collect(6) == offsets_of(0, 0, 6));
+    CHECK(h.fetcher.send_fetches() == 1);  // partition 0 ahead, from 10
+    h.await_fetches();
+    CHECK(h.collect(100) == offsets_of(0, 6, 10) + offsets_of(1, 0, 10));
+    CHECK(h.position(0) == 10);
+    CHECK(h.collect(100) == offsets_of(0, 10, 20));
+    CHECK(h.position(0) == 20);
+    CHECK_FALSE(h.fetcher.has_completed_fetches());
+}
+
 TEST_CASE("fetcher: a partition seeked while its fetch is out gets none of that fetch's records",
           "[consumer][fetcher]") {
     harness h;
