@@ -2,6 +2,8 @@
 //
 //   consume_bench -b HOST:PORT -t TOPIC -n N [-X key=value]...            throughput
 //   consume_bench -b HOST:PORT -t TOPIC -n N --latency W [-X key=value]... latency
+//   consume_bench ... --async                                              the same, through the
+//       asynchronous face: the consumer on an io_context, records awaited in a coroutine
 //
 // Throughput: assigns every partition of TOPIC (no group), seeks to the beginning and polls until N
 // records have arrived; values are zero-copy views (std::optional<kafka::bytes_view>), check.crcs
@@ -13,23 +15,29 @@
 // (taken per record as the loop reaches it) minus produce time, skipping the first W records.
 #include <kafka/consumer.hpp>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace {
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(
-        stderr,
-        "consume_bench: %s\n"
-        "usage: consume_bench -b HOST:PORT -t TOPIC -n N [--latency SKIP] [--timeout SECONDS] [-X key=value]...\n",
-        why);
+    std::fprintf(stderr,
+                 "consume_bench: %s\n"
+                 "usage: consume_bench -b HOST:PORT -t TOPIC -n N [--latency SKIP] [--timeout SECONDS] [--async] "
+                 "[-X key=value]...\n",
+                 why);
     std::exit(2);
 }
 
@@ -62,6 +70,7 @@ int main(int argc, char** argv) {
     std::string brokers, topic;
     long long n = 0, skip = -1;
     double timeout_s = 120;
+    bool async = false;
     std::map<std::string, std::string> props;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -79,6 +88,8 @@ int main(int argc, char** argv) {
             skip = std::atoll(next().c_str());
         else if (a == "--timeout")
             timeout_s = std::atof(next().c_str());
+        else if (a == "--async")
+            async = true;
         else if (a == "-X") {
             auto kv = next();
             auto eq = kv.find('=');
@@ -97,25 +108,23 @@ int main(int argc, char** argv) {
     for (auto const& [k, v] : props) config[k] = v;
 
     using view = std::optional<kafka::bytes_view>;
+    using consumer_type = kafka::KafkaConsumer<view, view, bench_policies>;
     try {
-        kafka::KafkaConsumer<view, view, bench_policies> consumer{kafka::consumer_config(config)};
+        // The partitions, from a blocking consumer (partitionsFor waits for I/O): the one measured,
+        // or, for --async, one made for the lookup before the clock starts.
         std::vector<kafka::topic_partition> parts;
-        for (auto const& p : consumer.partitionsFor(topic)) parts.push_back(p.topic_partition());
+        auto blocking = std::make_unique<consumer_type>(kafka::consumer_config(config));
+        for (auto const& p : blocking->partitionsFor(topic)) parts.push_back(p.topic_partition());
+        if (async) blocking.reset();
         if (parts.empty()) {
             std::fprintf(stderr, "consume_bench: topic '%s' does not exist\n", topic.c_str());
             return 1;
         }
-        consumer.assign(parts);
-        consumer.seekToBeginning(parts);
 
         long long count = 0, bytes = 0;
         std::vector<std::int64_t> lat;
         if (skip >= 0) lat.reserve(static_cast<std::size_t>(std::max(0LL, n - skip)));
-        auto t0 = std::chrono::steady_clock::now();
-        auto give_up = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(timeout_s));
-        while (count < n && std::chrono::steady_clock::now() < give_up) {
-            auto records = consumer.poll(std::chrono::milliseconds(1000));
+        auto tally = [&](const consumer_type::records_type& records) {
             if (skip >= 0) {
                 for (auto const& r : records) {
                     ++count;
@@ -129,8 +138,43 @@ int main(int argc, char** argv) {
                     bytes += r.serialized_value_size();
                 }
             }
+        };
+        std::chrono::steady_clock::time_point t0, give_up, t1;
+        auto start = [&] {
+            t0 = std::chrono::steady_clock::now();
+            give_up = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(timeout_s));
+        };
+        kafka::consumer_metrics m;
+        if (!async) {
+            auto& consumer = *blocking;
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            start();
+            while (count < n && std::chrono::steady_clock::now() < give_up)
+                tally(consumer.poll(std::chrono::milliseconds(1000)));
+            t1 = std::chrono::steady_clock::now();
+            m = consumer.metrics();
+            consumer.close(std::chrono::milliseconds(0));
+        } else {
+            asio::io_context io;
+            consumer_type consumer{kafka::consumer_config(config), io};
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            start();
+            asio::co_spawn(
+                io,
+                [&]() -> asio::awaitable<void> {
+                    while (count < n && std::chrono::steady_clock::now() < give_up)
+                        tally(co_await consumer.async_poll(std::chrono::milliseconds(1000), asio::use_awaitable));
+                    t1 = std::chrono::steady_clock::now();
+                    m = consumer.metrics();
+                    co_await consumer.async_close(std::chrono::milliseconds(0), asio::use_awaitable);
+                },
+                asio::detached);
+            io.run();
         }
-        auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        auto secs = std::chrono::duration<double>(t1 - t0).count();
         std::printf("consume_bench: %lld records, %lld value bytes, %.3f s, %.0f records/s\n", count, bytes, secs,
                     secs > 0 ? static_cast<double>(count) / secs : 0.0);
         if (skip >= 0) {
@@ -144,13 +188,11 @@ int main(int argc, char** argv) {
             std::printf("latency_ms samples=%zu p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", lat.size(), q(0.5), q(0.99),
                         q(0.999), q(1.0));
         }
-        auto m = consumer.metrics();
         std::fprintf(
             stderr, "consume_bench: %llu polls, %llu fetch requests, %llu fetch responses, %.0f bytes per response\n",
             static_cast<unsigned long long>(m.polls), static_cast<unsigned long long>(m.fetch_requests),
             static_cast<unsigned long long>(m.fetch_responses),
             m.fetch_responses ? static_cast<double>(m.bytes_fetched) / static_cast<double>(m.fetch_responses) : 0.0);
-        consumer.close(std::chrono::milliseconds(0));
         return count < n ? 3 : 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "consume_bench: %s\n", e.what());

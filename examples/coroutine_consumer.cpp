@@ -26,9 +26,10 @@ struct manual_commits : kafka::default_policies {
 };
 using consumer_type = kafka::KafkaConsumer<std::string, std::string, manual_commits>;
 
-asio::awaitable<void> consume(consumer_type& consumer, asio::cancellation_signal& stop, long max) {
+asio::awaitable<void> consume(consumer_type& consumer, asio::cancellation_signal& stop, const bool& stopping,
+                              long max) {
     long n = 0;
-    while (max < 0 || n < max) {
+    while (!stopping && (max < 0 || n < max)) {
         // A signal cancels the pending poll: it completes with operation_aborted, nothing lost.
         auto [ec, records] = co_await consumer.async_poll(
             1s, asio::bind_cancellation_slot(stop.slot(), asio::experimental::as_tuple(asio::use_awaitable)));
@@ -61,12 +62,16 @@ int main(int argc, char** argv) {
         io);
     consumer.subscribe({argv[2]});
 
+    // A signal during a poll cancels it; at any other moment the loop sees `stopping` next.
     asio::cancellation_signal stop;
+    bool stopping = false;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code ec, int) {
-        if (!ec) stop.emit(asio::cancellation_type::terminal);
+        if (ec) return;
+        stopping = true;
+        stop.emit(asio::cancellation_type::terminal);
     });
-    asio::co_spawn(io, consume(consumer, stop, max), [&](std::exception_ptr e) {
+    asio::co_spawn(io, consume(consumer, stop, stopping, max), [&](std::exception_ptr e) {
         signals.cancel();
         if (e) std::rethrow_exception(e);
     });

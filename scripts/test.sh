@@ -41,7 +41,7 @@ fi
 if [ -z "${SKIP_CLANG:-}" ]; then
   stage "unit tests and the examples built with clang 14"
   # The asynchronous face (coroutines, completion tokens) is where compilers disagree.
-  CC=clang-14 CXX=clang++-14 cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE= \
         -DKAFKA_BUILD_BENCH=OFF >/dev/null
   cmake --build build-clang -j "$jobs" --target unit_tests quickstart coroutine_consumer multi_topic_server
   build-clang/tests/unit_tests --order rand

@@ -53,18 +53,20 @@ public:
                              asio::execution::outstanding_work.tracked)) {}
 
     void complete(Args... args) override {
-        auto slot = asio::get_associated_cancellation_slot(handler_);
-        if (slot.is_connected()) slot.clear();
         auto work = std::move(work_);
-        asio::post(work,
-                   [h = std::move(handler_), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
+        asio::post(work, [h = std::move(handler_), ... a = std::move(args)]() mutable {
+            // On the handler's executor, where its owner emits the signal: the slot is cleared there.
+            auto slot = asio::get_associated_cancellation_slot(h);
+            if (slot.is_connected()) slot.clear();
+            std::move(h)(std::move(a)...);
+        });
     }
 
-    void set_cancellation(std::function<void()> on_cancel) override {
+    void set_cancellation(std::function<void(unsigned)> on_cancel) override {
         auto slot = asio::get_associated_cancellation_slot(handler_);
         if (!slot.is_connected()) return;
         slot.assign([on_cancel = std::move(on_cancel)](asio::cancellation_type type) {
-            if (type != asio::cancellation_type::none) on_cancel();
+            if (type != asio::cancellation_type::none) on_cancel(static_cast<unsigned>(type));
         });
     }
 

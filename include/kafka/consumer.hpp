@@ -220,8 +220,11 @@ public:
     void resume(const std::vector<topic_partition>& partitions);
     std::set<topic_partition> paused() const;
     /// Interrupts a blocking call from any thread: it (or the next one) throws kafka::wakeup_error.
+    /// On a consumer constructed on an executor, it completes the pending asynchronous operation
+    /// with kafka::client_errc::wakeup instead (nothing if none is pending).
     void wakeup();
     /// Commits (if the policy says so), leaves the group and closes connections, within `timeout`.
+    /// (On a consumer constructed on an executor it throws illegal_state_error: use async_close.)
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
     /// close() choosing what happens to the group membership (KIP-1092): by default dynamic
     /// members leave and static members stay; leave_group makes a static member leave too (its

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <set>
@@ -95,7 +97,8 @@ TEST_CASE("co_await async_poll consumes what a third-party producer wrote, then 
     for (auto const& [p, o] : offsets) CHECK(o.current == o.log_end);
     // A closed consumer left nothing pending on the io_context: it runs out of work.
     io.restart();
-    io.run();
+    io.run_for(10s);
+    CHECK(io.stopped());
 }
 
 TEST_CASE("async_poll with a callback and with use_future; handlers never run inside the call", "[async]") {
@@ -133,11 +136,13 @@ TEST_CASE("async_poll with a callback and with use_future; handlers never run in
     std::thread runner([&] { io.run(); });
     while (total < 50) {
         auto f = c.async_poll(1000ms, asio::use_future);
-        auto records = f.get();
-        total += records.size();
+        REQUIRE(f.wait_for(30s) == std::future_status::ready);
+        total += f.get().size();
     }
     CHECK(total == 50);
-    c.async_close(asio::use_future).get();
+    auto closed = c.async_close(asio::use_future);
+    REQUIRE(closed.wait_for(30s) == std::future_status::ready);
+    closed.get();
     guard.reset();
     runner.join();
 }
@@ -184,6 +189,8 @@ TEST_CASE("four consumers in two groups on one thread keep their memberships whi
             for (bool h : has_partitions) all = all && h;
             if (all && !stable) {
                 stable = true;
+                // Rebalances while the members joined one by one do not count; from now on none may happen.
+                std::fill(lost_or_revoked.begin(), lost_or_revoked.end(), 0);
                 produce(topic_a, lines_a, "");
                 produce(topic_b, lines_b, "");
             }
@@ -220,48 +227,78 @@ TEST_CASE("four consumers in two groups on one thread keep their memberships whi
     }
     for (auto& m : members) m->async_close(5s, asio::detached);
     io.restart();
-    io.run_for(10s);
+    io.run_for(15s);
+    CHECK(io.stopped());
 }
 
 TEST_CASE("a cancelled async_poll completes with operation_aborted and loses nothing", "[async]") {
     auto topic = unique_name("async-cancel");
     create_topic(topic, 1);
+    auto lines = numbered("x", 40);
+    produce(topic, lines, "");
     asio::io_context io;
-    consumer c(make_config({{"auto.offset.reset", "earliest"}}), io);
+    // Five records per poll: the rest of what was fetched stays buffered in the consumer.
+    consumer c(make_config({{"auto.offset.reset", "earliest"}, {"max.poll.records", "5"}}), io);
     c.assign({{topic, 0}});
+    std::vector<std::string> got;
+    bool done = false;
+    auto poll_once = [&] {
+        done = false;
+        c.async_poll(10s, [&](std::error_code ec, consumer::records_type r) {
+            REQUIRE_FALSE(ec);
+            for (auto const& rec : r) got.push_back(rec.value());
+            done = true;
+        });
+        run_until(io, done, 20s);
+        io.restart();
+    };
+    poll_once();
+    REQUIRE(got.size() == 5);
+
+    // Cancelled before its first step: completes aborted, returns nothing, drops nothing buffered.
     asio::cancellation_signal signal;
-    std::error_code first;
-    bool first_done = false;
-    auto started = steady::now();
-    c.async_poll(30s, asio::bind_cancellation_slot(signal.slot(), [&](std::error_code ec, consumer::records_type r) {
-                     first = ec;
-                     first_done = true;
+    std::error_code ec;
+    bool cancelled_done = false;
+    c.async_poll(10s, asio::bind_cancellation_slot(signal.slot(), [&](std::error_code e, consumer::records_type r) {
+                     ec = e;
                      CHECK(r.empty());
+                     cancelled_done = true;
+                 }));
+    signal.emit(asio::cancellation_type::terminal);
+    run_until(io, cancelled_done, 20s);
+    io.restart();
+    CHECK(ec == asio::error::operation_aborted);
+
+    // A poll waiting for records that do not come, cancelled from a timer while it waits.
+    while (got.size() < lines.size()) poll_once();
+    CHECK(got == lines);  // every record once, in order: nothing lost to the cancellation
+    cancelled_done = false;
+    auto started = steady::now();
+    c.async_poll(30s, asio::bind_cancellation_slot(signal.slot(), [&](std::error_code e, consumer::records_type r) {
+                     ec = e;
+                     CHECK(r.empty());
+                     cancelled_done = true;
                  }));
     asio::steady_timer t(io, 500ms);
     t.async_wait([&](std::error_code) { signal.emit(asio::cancellation_type::terminal); });
-    run_until(io, first_done, 20s);
-    CHECK(first == asio::error::operation_aborted);
+    run_until(io, cancelled_done, 20s);
+    CHECK(ec == asio::error::operation_aborted);
     CHECK(ms_since(started) < 10000);
 
-    // Nothing lost: what is produced now comes with the next polls, from offset 0.
-    auto lines = numbered("x", 20);
-    produce(topic, lines, "");
-    std::vector<std::string> got;
-    bool done = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            while (got.size() < lines.size()) {
-                auto records = co_await c.async_poll(500ms, asio::use_awaitable);
-                for (auto const& r : records) got.push_back(r.value());
-            }
-            done = true;
-        },
-        asio::detached);
+    // wakeup() from another thread ends a pending operation too, with client_errc::wakeup.
     io.restart();
-    run_until(io, done, 30s);
-    CHECK(got == lines);
+    bool woken = false;
+    c.async_poll(30s, [&](std::error_code e, consumer::records_type) {
+        ec = e;
+        woken = true;
+    });
+    std::thread waker([&] {
+        std::this_thread::sleep_for(300ms);
+        c.wakeup();
+    });
+    run_until(io, woken, 20s);
+    waker.join();
+    CHECK(ec == kafka::client_errc::wakeup);
 }
 
 TEST_CASE("the asynchronous face refuses misuse with a clear error", "[async]") {
@@ -294,7 +331,7 @@ TEST_CASE("the asynchronous face refuses misuse with a clear error", "[async]") 
                       Catch::Contains("KafkaConsumer(config, executor)"));
 }
 
-#if defined(COROUTINE_CONSUMER_BIN) && defined(MULTI_TOPIC_SERVER_BIN)
+#if defined(COROUTINE_CONSUMER_BIN) && defined(MULTI_TOPIC_SERVER_BIN) && defined(PARTITION_WORKERS_BIN)
 
 namespace {
 
@@ -323,7 +360,7 @@ TEST_CASE("examples: coroutine_consumer prints every record, commits, and stops 
     auto lines = numbered("e", 60);
     produce(topic, lines, "");
     kafka::test::proc::child c("coroutine_consumer",
-                               {COROUTINE_CONSUMER_BIN, broker_env::get().bootstrap(), topic, group});
+                               {COROUTINE_CONSUMER_BIN, kafka::test::broker_env::get().bootstrap(), topic, group});
     std::multiset<std::string> got;
     REQUIRE(wait_until(30s, [&] {
         got.clear();
@@ -346,8 +383,9 @@ TEST_CASE("examples: multi_topic_server consumes three topics on one thread and 
           "[async][examples]") {
     std::vector<std::string> topics{unique_name("ex-mt1"), unique_name("ex-mt2"), unique_name("ex-mt3")};
     for (auto const& t : topics) create_topic(t, 2);
-    kafka::test::proc::child c("multi_topic_server", {MULTI_TOPIC_SERVER_BIN, broker_env::get().bootstrap(),
-                                                      unique_name("ex-mt-g"), topics[0], topics[1], topics[2], "50"});
+    kafka::test::proc::child c("multi_topic_server",
+                               {MULTI_TOPIC_SERVER_BIN, kafka::test::broker_env::get().bootstrap(),
+                                unique_name("ex-mt-g"), topics[0], topics[1], topics[2], "50"});
     unsigned port = 0;
     REQUIRE(wait_until(20s, [&] {
         for (auto const& l : c.out())
@@ -362,6 +400,47 @@ TEST_CASE("examples: multi_topic_server consumes three topics on one thread and 
     auto out = c.out();
     REQUIRE_FALSE(out.empty());
     CHECK(out.back() == "done " + topics[0] + "=50 " + topics[1] + "=50 " + topics[2] + "=50");
+}
+
+TEST_CASE("examples: partition_workers processes partitions side by side, each in order, commits each after it",
+          "[async][examples]") {
+    auto topic = unique_name("ex-pw");
+    auto group = unique_name("ex-pw-g");
+    create_topic(topic, 3);
+    auto lines = numbered("w", 90);
+    produce(topic, lines, "");
+    kafka::test::proc::child c("partition_workers", {PARTITION_WORKERS_BIN, kafka::test::broker_env::get().bootstrap(),
+                                                     topic, group, "90", "5"});
+    REQUIRE(c.exit_code(60s) == 0);
+    auto out = c.out();
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.back() == "done 90");
+    std::map<int, std::vector<long long>> offsets;  // per partition, in the order processed
+    std::map<int, long long> last_commit;
+    std::multiset<std::string> values;
+    std::set<int> order_of_first_records;
+    int switches = 0, previous = -1;
+    for (auto const& l : out) {
+        int p = 0;
+        long long o = 0;
+        char v[64];
+        if (std::sscanf(l.c_str(), "commit %d %lld", &p, &o) == 2) {
+            // A commit covers only what was processed, and never goes back.
+            CHECK(o == offsets[p].back() + 1);
+            CHECK(o > last_commit[p]);
+            last_commit[p] = o;
+        } else if (std::sscanf(l.c_str(), "%d %lld %63s", &p, &o, v) == 3) {
+            offsets[p].push_back(o);
+            values.insert(v);
+            if (previous != -1 && previous != p) ++switches;
+            previous = p;
+        }
+    }
+    CHECK(values == std::multiset<std::string>(lines.begin(), lines.end()));
+    for (auto const& [p, os] : offsets)
+        for (std::size_t i = 0; i < os.size(); ++i) CHECK(os[i] == static_cast<long long>(i));  // in order, once
+    CHECK(switches > 3);  // the partitions' workers ran side by side
+    for (auto const& [p, o] : describe_group(group, topic)) CHECK(o.current == o.log_end);
 }
 
 #endif

@@ -170,6 +170,11 @@ public:
         asio::ssl::stream<asio::ip::tcp::socket>* tls() noexcept { return tls_ ? &*tls_ : nullptr; }
 #endif
 
+        // The connect in progress: its resolver (cancelled by close), and whether close() came, so
+        // that no step of the connect runs after it (the transport may be gone by then).
+        std::shared_ptr<asio::ip::tcp::resolver> resolver;
+        bool closed = false;
+
     private:
         std::optional<asio::ip::tcp::socket> plain_;
 #ifdef KAFKA_HAVE_OPENSSL
@@ -225,19 +230,24 @@ public:
 
     /// Resolves `host`, connects to the first address that accepts, then runs the TLS handshake
     /// (with host name verification) when TLS is on.
+    /// The handler's owner keeps `s` alive until it runs; the transport need not outlive the
+    /// connect (nothing of it is used after this call), and close(s) ends it at whatever step.
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {
-        auto resolver = std::make_shared<asio::ip::tcp::resolver>(s.get_executor());
-        resolver->async_resolve(
+        s.resolver = std::make_shared<asio::ip::tcp::resolver>(s.get_executor());
+        bool verify = tls_.verify_hostname;
+        s.resolver->async_resolve(
             host, std::to_string(port),
-            [this, &s, host, resolver, h = std::forward<Handler>(handler)](std::error_code ec, auto results) mutable {
+            [&s, host, verify, h = std::forward<Handler>(handler)](std::error_code ec, auto results) mutable {
+                if (!ec && s.closed) ec = asio::error::operation_aborted;
                 if (ec) return h(ec);
                 asio::async_connect(s.socket(), results,
-                                    [this, &s, host, h = std::move(h)](std::error_code ec2, auto const&) mutable {
+                                    [&s, host, verify, h = std::move(h)](std::error_code ec2, auto const&) mutable {
+                                        if (!ec2 && s.closed) ec2 = asio::error::operation_aborted;
                                         if (ec2) return h(ec2);
                                         std::error_code ignored;
                                         s.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-                                        handshake(s, host, std::move(h));
+                                        handshake(s, host, verify, std::move(h));
                                     });
             });
     }
@@ -254,6 +264,8 @@ public:
     }
 
     void close(stream_type& s) {
+        s.closed = true;
+        if (s.resolver) s.resolver->cancel();
         std::error_code ignored;
         s.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         s.socket().close(ignored);
@@ -261,19 +273,20 @@ public:
 
 private:
     template <class Handler>
-    void handshake(stream_type& s, const std::string& host, Handler&& h) {
+    static void handshake(stream_type& s, const std::string& host, bool verify_hostname, Handler&& h) {
 #ifdef KAFKA_HAVE_OPENSSL
         if (auto* tls = s.tls()) {
             std::error_code addr_ec;
             asio::ip::make_address(host, addr_ec);
             if (addr_ec) SSL_set_tlsext_host_name(tls->native_handle(), host.c_str());  // SNI for names only
-            if (tls_.verify_hostname) tls->set_verify_callback(asio::ssl::host_name_verification(host));
+            if (verify_hostname) tls->set_verify_callback(asio::ssl::host_name_verification(host));
             tls->async_handshake(asio::ssl::stream_base::client,
                                  [h = std::forward<Handler>(h)](std::error_code ec) mutable { h(ec); });
             return;
         }
 #else
         (void)host;
+        (void)verify_hostname;
 #endif
         h(std::error_code{});
     }

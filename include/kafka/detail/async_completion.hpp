@@ -15,9 +15,10 @@ public:
     virtual ~async_completion() = default;
     /// Runs the handler with `args` on its associated executor, never inside this call.
     virtual void complete(Args... args) = 0;
-    /// Calls `on_cancel` (from whoever emits the signal) when the handler's cancellation slot is
-    /// signalled; nothing if the handler has no slot.
-    virtual void set_cancellation(std::function<void()> on_cancel) = 0;
+    /// Calls `on_cancel(type)` (from whoever emits the signal; `type` holds Asio's
+    /// cancellation_type bits: terminal 1, partial 2, total 4) when the handler's cancellation slot
+    /// is signalled; nothing if the handler has no slot. `on_cancel` may outlive the consumer.
+    virtual void set_cancellation(std::function<void(unsigned)> on_cancel) = 0;
 };
 
 template <class... Args>

@@ -131,6 +131,11 @@ public:
                 [this](const std::vector<topic_partition>& parts) { commit_before_revoke(parts); });
         next_auto_commit_ = transport_.now() + config_.auto_commit_interval();
         if (driver_) {
+            if constexpr (commit_policy::commit_after_poll && !commit::commits_async<commit_policy>)
+                throw kafka_error(make_error_code(client_errc::invalid_config),
+                                  "the sync_after_poll commit policy waits for its commit inside poll(), which a "
+                                  "consumer on an executor cannot do: use async_after_poll, or manual with "
+                                  "async_commit");
             if constexpr (std::is_same_v<clock, executor_driver::clock>) {
                 driver_->set_step([this] { return async_step(); });
                 client_.set_wake_handler([d = driver_.get()] { d->wake(); });
@@ -147,6 +152,7 @@ public:
     consumer_engine& operator=(const consumer_engine&) = delete;
 
     ~consumer_engine() {
+        destroying_ = true;  // close(0) below sends what it can without waiting, on either form
         stop_heartbeat_thread();
         if (driver_) abort_async_operation();
         if (!guard_.closed()) {
@@ -534,7 +540,16 @@ public:
     }
 
     /// Interrupts a blocking call from any thread: it (or the next one) throws kafka::wakeup_error.
-    void wakeup() { client_.wakeup(); }
+    /// On the asynchronous form it completes the pending operation with client_errc::wakeup
+    /// (nothing if none is pending).
+    void wakeup() {
+        if (driver_) {
+            cancel_->fetch_or(wakeup_bit, std::memory_order_acq_rel);
+            driver_->wake();
+            return;
+        }
+        client_.wakeup();
+    }
 
     /// close(timeout) with what to do about the group (KIP-1092).
     void close(const close_options& o) {
@@ -552,6 +567,10 @@ public:
     void close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
         auto g = acquire(true);
         if (guard_.closed()) return;
+        if (driver_ && !destroying_)
+            throw illegal_state_error(
+                "close(): this consumer runs on the executor it was constructed with, where it cannot wait for "
+                "the leave and the commits; use async_close()");
         stop_heartbeat_thread();
         auto deadline = transport_.now() + timeout;
         close_deadline_ = deadline;  // bounds the commit the policy makes on revocation, too
@@ -1102,6 +1121,7 @@ private:
             // ahead of the leave or the acknowledging heartbeat the revocation leads to, so the
             // broker applies it first; async_close waits for its answer. A failure is logged (the
             // records since the last commit are then consumed again by the next owner).
+            std::erase_if(revoke_commits_, [](auto& f) { return f.is_done(); });
             auto f = send_commit(offsets);
             f.add_listener([this, offsets](auto& done) {
                 if (done.failed()) log_commit_failure(log_, offsets, done.error(), "commit before revocation");
@@ -1166,9 +1186,11 @@ private:
         if (!group_.locator.ensure(transport_.now())) {
             // Sent once the coordinator is known (retry_async_commits, from every poll).
             pending_async_.push_back({std::move(offsets), std::move(cb)});
+            if (driver_) driver_->wake();  // between operations the driver's step looks it up
             return;
         }
         send_async(std::move(offsets), std::move(cb));
+        if (driver_) driver_->wake();  // written by the next step, even with no operation pending
     }
 
     /// The callback for a commit the policy sends by itself: the user's, or a logger of failures.
@@ -1312,10 +1334,10 @@ private:
             auto op = make_op();
             if (!guard_.begin_async())
                 throw concurrent_access_error(std::string(what) + ": another asynchronous operation is pending");
-            cancel_requested_.store(false, std::memory_order_release);
-            op.done->set_cancellation([this] {
-                cancel_requested_.store(true, std::memory_order_release);
-                driver_->wake();
+            cancel_->store(0, std::memory_order_release);
+            op.done->set_cancellation([cancel = cancel_, wake = driver_->waker()](unsigned type) {
+                cancel->fetch_or(type, std::memory_order_acq_rel);
+                wake();
             });
             op_ = std::move(op);
         }
@@ -1372,10 +1394,24 @@ private:
                 client_.poll_step();  // the failures of what was in flight; nothing is scheduled again
                 return std::nullopt;
             }
-            if (subs_.has_auto_assigned_partitions()) membership_->heartbeat_tick(transport_.now());
-            wake_at = next_step(client_.poll_step());
+            try {
+                if (subs_.has_auto_assigned_partitions()) {
+                    group_.locator.ensure(transport_.now());
+                    membership_->heartbeat_tick(transport_.now());
+                }
+                retry_async_commits(transport_.now());  // commitAsync calls waiting for a coordinator
+                wake_at = next_step(client_.poll_step());
+            } catch (...) {
+                // A completion between operations failed (e.g. a topic not authorized): the next
+                // operation reports it, as the blocking form's next call would.
+                deferred_error_ = std::current_exception();
+                wake_at = transport_.now() + config_.retry_backoff();
+            }
         }
         hand_over_completion();
+        // A step never asks to run again at once (that would spin): at least a millisecond later.
+        auto soonest = transport_.now() + std::chrono::milliseconds(1);
+        if (wake_at && *wake_at < soonest) wake_at = soonest;
         return wake_at;
     }
 
@@ -1384,8 +1420,13 @@ private:
     std::optional<time_point> next_step(std::optional<time_point> wake_at) {
         auto now = transport_.now();
         auto earliest = [&](time_point t) { wake_at = wake_at ? std::min(*wake_at, t) : t; };
-        if (!guard_.closed() && subs_.has_auto_assigned_partitions())
-            earliest(now + membership_->time_to_next_heartbeat(now));
+        if (!guard_.closed() && subs_.has_auto_assigned_partitions()) {
+            // The heartbeat's time counts only with a coordinator; without one, its lookup's backoff.
+            if (group_.locator.coordinator())
+                earliest(now + membership_->time_to_next_heartbeat(now));
+            else
+                earliest(now + config_.retry_backoff());
+        }
         if (auto* p = std::get_if<poll_op>(&op_)) {
             earliest(p->deadline);
             if (metadata_.has_topics_to_fetch())
@@ -1416,22 +1457,34 @@ private:
             }
         };
         try {
-            if (cancel_requested_.exchange(false, std::memory_order_acq_rel) &&
-                !std::holds_alternative<close_op>(op_)) {
-                auto aborted = make_error_code(asio::error::operation_aborted);
-                if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, aborted, records_type{});
-                if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, aborted);
+            if (auto why = cancellation()) {
+                if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, why, records_type{});
+                if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, why);
                 return client_.poll_step();
             }
+            if (deferred_error_) std::rethrow_exception(std::exchange(deferred_error_, nullptr));
             if (auto* p = std::get_if<poll_op>(&op_)) step_poll(*p);
             if (auto* c = std::get_if<commit_op>(&op_)) step_commit(*c);
             if (auto* c = std::get_if<close_op>(&op_)) step_close(*c);
+            return client_.poll_step();
         } catch (const kafka_error& e) {
             fail(e.code(), e.what());
         } catch (const std::exception& e) {
             fail(make_error_code(client_errc::illegal_state), e.what());
         }
-        return client_.poll_step();
+        return std::nullopt;
+    }
+
+    // The error a cancellation completes the pending operation with, if it was cancelled: a poll
+    // by any kind; a commit by `total` only while not sent (once sent, its effect cannot be undone);
+    // close by none (it bounds itself with its timeout).
+    std::error_code cancellation() {
+        auto bits = cancel_->load(std::memory_order_acquire);
+        if (bits == 0 || std::holds_alternative<close_op>(op_)) return {};
+        if (auto* c = std::get_if<commit_op>(&op_); c && c->sent && !(bits & 3u)) return {};
+        cancel_->store(0, std::memory_order_release);
+        return bits & wakeup_bit ? make_error_code(client_errc::wakeup)
+                                 : make_error_code(asio::error::operation_aborted);
     }
 
     void step_poll(poll_op& op) {
@@ -1460,6 +1513,7 @@ private:
     // commitSync's loop, one step at a time: find the coordinator, send, and on a retriable
     // answer back off and send again, until default.api.timeout.ms.
     void step_commit(commit_op& op) {
+        client_.poll_step();  // the answer may be parked: complete its future first
         auto now = transport_.now();
         if (subs_.has_auto_assigned_partitions()) membership_->heartbeat_tick(now);
         run_user_callbacks();
@@ -1572,9 +1626,14 @@ private:
     time_point next_stats_{};
     mutable detail::consumer_sensors sensors_;  // reading a windowed figure retires expired windows
 
-    async_op op_;                                // the pending asynchronous operation, if any
-    std::atomic<bool> cancel_requested_{false};  // its handler's cancellation slot was signalled
-    std::function<void()> finished_;             // the completed operation's handler, handed over after the step
+    async_op op_;  // the pending asynchronous operation, if any
+    // What cancelled the pending operation: Asio's cancellation_type bits, or wakeup_bit (shared
+    // with the handler's slot, which may be signalled after this engine is gone).
+    std::shared_ptr<std::atomic<unsigned>> cancel_ = std::make_shared<std::atomic<unsigned>>(0);
+    static constexpr unsigned wakeup_bit = 1u << 16;
+    std::function<void()> finished_;     // the completed operation's handler, handed over after the step
+    std::exception_ptr deferred_error_;  // failed between operations; the next operation completes with it
+    bool destroying_ = false;
     std::vector<client::request_future<std::map<topic_partition, std::error_code>>>
         revoke_commits_;  // sent, not awaited
 

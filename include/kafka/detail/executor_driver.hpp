@@ -10,8 +10,9 @@
 // the listener and commit callbacks of the operation it completes.
 //
 // Lifetime: handlers share a small state with the driver; shutdown() (from the engine's
-// destructor) turns every later handler into a no-op. Destroy the consumer from a handler of its
-// executor, or while the executor is not running (as any Asio I/O object).
+// destructor) turns every later handler into a no-op, and waker() gives a wake that is safe after
+// the driver is gone. Destroy the consumer from a handler of its executor when one thread runs
+// that executor, or while no thread runs it (as any Asio I/O object).
 #pragma once
 
 #include <atomic>
@@ -46,6 +47,12 @@ public:
 
     /// Schedules a step on the strand (coalesced: one posted step at a time). From any thread.
     void wake() { post_step(state_); }
+    /// wake() as a function that may outlive the driver (then it does nothing).
+    std::function<void()> waker() const {
+        return [w = std::weak_ptr<state>(state_)] {
+            if (auto s = w.lock(); s && s->alive) post_step(s);
+        };
+    }
 
     /// No step runs after this; pending handlers find nothing to do.
     void shutdown() {
@@ -60,7 +67,7 @@ private:
         asio::strand<asio::any_io_executor> strand;
         asio::steady_timer timer;
         step_function step;
-        bool alive = true;
+        std::atomic<bool> alive{true};
         std::atomic<bool> posted{false};
         std::optional<clock::time_point> armed;  // when the timer fires, if armed
     };

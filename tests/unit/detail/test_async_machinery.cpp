@@ -126,9 +126,14 @@ TEST_CASE("asio completion: posted to the handler's executor, cancellation forwa
                                      }),
         io.get_executor());
     bool cancelled = false;
-    c->set_cancellation([&] { cancelled = true; });
+    unsigned type = 0;
+    c->set_cancellation([&](unsigned t) {
+        cancelled = true;
+        type = t;
+    });
     signal.emit(asio::cancellation_type::terminal);
     CHECK(cancelled);
+    CHECK(type == static_cast<unsigned>(asio::cancellation_type::terminal));
     c->complete(make_error_code(asio::error::operation_aborted), 7);
     CHECK(result == 0);  // not inline
     io.run();
@@ -138,4 +143,27 @@ TEST_CASE("asio completion: posted to the handler's executor, cancellation forwa
     cancelled = false;
     signal.emit(asio::cancellation_type::terminal);
     CHECK_FALSE(cancelled);
+}
+
+namespace {
+struct sync_after_poll_policies : kafka::default_policies {
+    using offset_commit = kafka::commit::sync_after_poll;
+};
+}  // namespace
+
+TEST_CASE("a consumer on an executor refuses what would have to block there", "[unit][async]") {
+    asio::io_context io;
+    auto config = kafka::consumer_config(std::map<std::string, std::string>{
+        {"bootstrap.servers", "127.0.0.1:1"}, {"group.id", "g"}, {"reconnect.backoff.ms", "1000"}});
+    // A commit policy that waits for its commit inside poll().
+    CHECK_THROWS_WITH((kafka::KafkaConsumer<std::string, std::string, sync_after_poll_policies>(config, io)),
+                      Catch::Contains("async_after_poll"));
+    kafka::KafkaConsumer<std::string, std::string> c(config, io);
+    c.assign({{"t", 0}});
+    CHECK_THROWS_WITH(c.poll(std::chrono::milliseconds(10)), Catch::Contains("async_poll"));
+    // Waiting for a lookup (no broker answers at 127.0.0.1:1) would block: refused, not hung.
+    CHECK_THROWS_WITH(c.position({"t", 0}, std::chrono::milliseconds(200)), Catch::Contains("async_poll"));
+    // What needs no I/O works.
+    c.pause({{"t", 0}});
+    CHECK(c.paused().size() == 1);
 }
