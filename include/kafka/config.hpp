@@ -558,6 +558,18 @@ inline std::string check_tls_versions(std::string_view v) {
     return {};
 }
 
+/// Suite names only; which names exist is OpenSSL's to say, when the consumer applies them
+/// (client/tls_settings.hpp). OpenSSL cipher strings (librdkafka's form of this key) are refused here
+/// because what they select depends on the OpenSSL build.
+inline std::string check_cipher_suites(std::string_view v) {
+    for (auto& item : split_list(v))
+        if (item.find_first_of(":;! +@") != std::string::npos)
+            return "'" + item +
+                   "' is an OpenSSL cipher string, not a cipher suite name: list suite names separated by commas, "
+                   "e.g. TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+    return {};
+}
+
 }  // namespace detail::cfg
 
 namespace detail::cfg {
@@ -677,9 +689,9 @@ inline constexpr config_key key_table[] = {
     {"ssl.endpoint.identification.algorithm", config_type::string, "https", any_value, {}, check_endpoint_identification, 0, config_status::supported,
      "https: check that the broker certificate matches the host name; empty: do not check."},
     {"ssl.enabled.protocols", config_type::list, "TLSv1.2,TLSv1.3", any_value, {}, check_tls_versions, 0, config_status::supported,
-     "TLS versions that may be negotiated."},
-    {"ssl.cipher.suites", config_type::list, nullptr, any_value, {}, nullptr, 0, config_status::supported,
-     "Cipher suites to allow (TLS 1.2 names); empty keeps the TLS library's defaults."},
+     "TLS versions that may be negotiated: TLSv1.2, TLSv1.3 or both (older versions are refused). Applied as the TLS library's minimum and maximum version, which for these two is exactly the list; as in Java, a version none of ssl.cipher.suites can be used with is not offered."},
+    {"ssl.cipher.suites", config_type::list, nullptr, any_value, {}, check_cipher_suites, 0, config_status::supported,
+     "Cipher suites to allow, by their IANA names as Java takes them (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 for TLS 1.2, TLS_AES_128_GCM_SHA256 for TLS 1.3; Java's SSL_ aliases too). OpenSSL's name of one suite (ECDHE-RSA-AES256-GCM-SHA384) is accepted too, so librdkafka users' lists work once their ':' become ','; OpenSSL cipher strings (HIGH, !aNULL) are refused, as what they select depends on the OpenSSL build. A name OpenSSL does not know, or a list leaving no suite for ssl.enabled.protocols, is refused when the consumer is constructed. Empty keeps the TLS library's defaults."},
 
     // -- metrics --------------------------------------------------------------------------------------
     {"metrics.sample.window.ms", config_type::int64, "30000", at_least(0), {}, nullptr, 0, config_status::supported,

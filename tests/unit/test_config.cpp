@@ -219,6 +219,8 @@ TEST_CASE("set values are read back typed", "[config]") {
                      {"sasl.password", "s3cret"},
                      {"ssl.ca.location", "/etc/kafka/ca.pem"},
                      {"ssl.endpoint.identification.algorithm", ""},
+                     {"ssl.enabled.protocols", "TLSv1.3"},
+                     {"ssl.cipher.suites", "TLS_AES_256_GCM_SHA384, ECDHE-RSA-AES128-GCM-SHA256"},
                      {"auto.offset.reset", "earliest"},
                      {"enable.auto.commit", "FALSE"},
                      {"metrics.recording.level", "DEBUG"},
@@ -239,6 +241,8 @@ TEST_CASE("set values are read back typed", "[config]") {
     CHECK(cfg.sasl_password() == "s3cret");
     CHECK(cfg.ssl_ca_location() == "/etc/kafka/ca.pem");
     CHECK_FALSE(cfg.ssl_endpoint_identification());
+    CHECK(cfg.ssl_enabled_protocols() == std::vector<std::string>{"TLSv1.3"});
+    CHECK(cfg.ssl_cipher_suites() == std::vector<std::string>{"TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES128-GCM-SHA256"});
     CHECK(cfg.auto_offset_reset() == kafka::offset_reset_strategy::earliest);
     CHECK_FALSE(cfg.enable_auto_commit());
     CHECK(cfg.metrics_recording_level() == kafka::metrics_recording_level::debug);
@@ -353,6 +357,13 @@ TEST_CASE("bad values: type, Java range, allowed strings", "[config]") {
     require_error({{"ssl.endpoint.identification.algorithm", "none"}}, "ssl.endpoint.identification.algorithm",
                   {"'https' or empty"});
     require_error({{"ssl.enabled.protocols", "TLSv1.2,SSLv3"}}, "ssl.enabled.protocols", {"'SSLv3'"});
+    require_error({{"ssl.enabled.protocols", "TLSv1.1,TLSv1.2"}}, "ssl.enabled.protocols", {"'TLSv1.1'"});
+    // librdkafka's form of ssl.cipher.suites is an OpenSSL cipher string; here it is a list of suites.
+    require_error({{"ssl.cipher.suites", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"}},
+                  "ssl.cipher.suites",
+                  {"'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'", "separated by commas"});
+    require_error({{"ssl.cipher.suites", "TLS_AES_128_GCM_SHA256, !aNULL"}}, "ssl.cipher.suites",
+                  {"'!aNULL'", "OpenSSL cipher string"});
     require_error({{"group.id", " "}}, "group.id", {"must not be empty"});
     require_error({{"group.instance.id", ""}}, "group.instance.id", {"must not be empty"});
     require_error({{"group.instance.id", "a/b"}}, "group.instance.id", {"letters, digits"});

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 // The Asio headers used, not <asio.hpp> (which adds files, pipes, serial ports, signals,
 // coroutines, iostreams, ... to every translation unit that includes the consumer).
@@ -33,6 +34,7 @@
 #include <asio/ssl/stream.hpp>
 #endif
 
+#include <kafka/client/tls_settings.hpp>
 #include <kafka/exceptions.hpp>
 
 namespace kafka {
@@ -116,6 +118,10 @@ constexpr bool check_transport() {
 
 namespace transports {
 
+/// Java's default ssl.enabled.protocols. (A function: GCC 12 fails with an internal error on
+/// tls_options{} in a requires-expression when the member is initialised from a braced list.)
+inline std::vector<std::string> default_tls_versions() { return {"TLSv1.2", "TLSv1.3"}; }
+
 /// TLS settings of the tcp transport (from ssl.* in the consumer's configuration).
 struct tls_options {
     bool enabled = false;
@@ -124,6 +130,10 @@ struct tls_options {
     std::string key_file;   // PEM private key of cert_file
     std::string key_password;
     bool verify_hostname = true;  // ssl.endpoint.identification.algorithm=https (Java's default)
+    // ssl.enabled.protocols: Java's names, TLSv1.2 and/or TLSv1.3; the context's min and max version.
+    std::vector<std::string> enabled_protocols = default_tls_versions();
+    // ssl.cipher.suites: IANA (Java) or OpenSSL names of suites; empty keeps OpenSSL's defaults.
+    std::vector<std::string> cipher_suites;
 };
 
 /// TCP over Asio, plain or TLS (OpenSSL) as security.protocol says. One socket per stream;
@@ -188,7 +198,9 @@ public:
     tcp() = default;
     explicit tcp(tls_options tls) { set_tls(std::move(tls)); }
 
-    /// TLS set-up; throws kafka_error with a clear message when files cannot be loaded.
+    /// TLS set-up; throws kafka_error with a clear message when files cannot be loaded, and
+    /// config_error (naming the key) when ssl.enabled.protocols or ssl.cipher.suites cannot be applied
+    /// (see client/tls_settings.hpp).
     void set_tls(tls_options tls) {
         tls_ = std::move(tls);
         if (!tls_.enabled) return;
@@ -196,6 +208,7 @@ public:
         ctx_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
         ctx_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+        client::apply_tls_settings(ctx_->native_handle(), tls_.enabled_protocols, tls_.cipher_suites);
         ctx_->set_verify_mode(asio::ssl::verify_peer);
         std::error_code ec;
         auto load = [&](const char* what, const std::string& file, auto&& fn) {

@@ -98,6 +98,8 @@ public:
                 tls.key_file = config_.ssl_key_location().value_or("");
                 tls.key_password = config_.ssl_key_password().value_or("");
                 tls.verify_hostname = config_.ssl_endpoint_identification();
+                tls.enabled_protocols = config_.ssl_enabled_protocols();
+                tls.cipher_suites = config_.ssl_cipher_suites();
                 transport_.set_tls(std::move(tls));
             }
         } else {
