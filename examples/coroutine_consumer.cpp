@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     long max = argc > 4 ? std::stol(argv[4]) : -1;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each record's line as it comes, also into a pipe
     asio::io_context io;
     consumer_type consumer(
         kafka::consumer_config{std::map<std::string, std::string>{

@@ -48,18 +48,26 @@ class asio_completion final : public async_completion<Args...> {
 
 public:
     asio_completion(Handler handler, const asio::any_io_executor& fallback)
-        : handler_(std::move(handler)),
-          work_(asio::prefer(asio::get_associated_executor(handler_, fallback),
-                             asio::execution::outstanding_work.tracked)) {}
+        : handler_(std::move(handler)), executor_(asio::get_associated_executor(handler_, fallback)) {}
+
+    void accept() override { work_.emplace(asio::prefer(executor_, asio::execution::outstanding_work.tracked)); }
 
     void complete(Args... args) override {
-        auto work = std::move(work_);
-        asio::post(work, [h = std::move(handler_), ... a = std::move(args)]() mutable {
-            // On the handler's executor, where its owner emits the signal: the slot is cleared there.
-            auto slot = asio::get_associated_cancellation_slot(h);
-            if (slot.is_connected()) slot.clear();
-            std::move(h)(std::move(a)...);
-        });
+        auto post_to = [&](const auto& ex) {
+            asio::post(ex, [h = std::move(handler_), ... a = std::move(args)]() mutable {
+                // On the handler's executor, where its owner emits the signal: the slot is cleared there.
+                auto slot = asio::get_associated_cancellation_slot(h);
+                if (slot.is_connected()) slot.clear();
+                std::move(h)(std::move(a)...);
+            });
+        };
+        if (work_) {
+            auto work = std::move(*work_);
+            work_.reset();
+            post_to(work);
+        } else {
+            post_to(executor_);
+        }
     }
 
     void set_cancellation(std::function<void(unsigned)> on_cancel) override {
@@ -72,7 +80,8 @@ public:
 
 private:
     Handler handler_;
-    work_type work_;
+    executor_type executor_;
+    std::optional<work_type> work_;
 };
 
 template <class... Args, class Handler>

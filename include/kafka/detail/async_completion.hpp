@@ -13,6 +13,10 @@ template <class... Args>
 class async_completion {
 public:
     virtual ~async_completion() = default;
+    /// The consumer took the operation: from now until complete(), the handler's executor counts
+    /// it as outstanding work (a completion dropped before this, by an initiating call that threw,
+    /// leaves that executor's work count as it was).
+    virtual void accept() = 0;
     /// Runs the handler with `args` on its associated executor, never inside this call.
     virtual void complete(Args... args) = 0;
     /// Calls `on_cancel(type)` (from whoever emits the signal; `type` holds Asio's

@@ -1337,6 +1337,7 @@ private:
             if (!guard_.begin_async())
                 throw concurrent_access_error(std::string(what) + ": another asynchronous operation is pending");
             cancel_->store(0, std::memory_order_release);
+            op.done->accept();
             op.done->set_cancellation([cancel = cancel_, wake = driver_->waker()](unsigned type) {
                 cancel->fetch_or(type, std::memory_order_acq_rel);
                 wake();

@@ -113,6 +113,15 @@ TEST_CASE("executor driver: after shutdown no step runs", "[unit][async]") {
     CHECK(steps == 1);
 }
 
+TEST_CASE("asio completion: a completion dropped before it was accepted leaves the executor's work alone",
+          "[unit][async]") {
+    asio::io_context io;
+    {
+        auto c = kafka::detail::make_completion<std::error_code>([](std::error_code) {}, io.get_executor());
+    }  // an initiating call threw: the handler is dropped
+    CHECK_FALSE(io.stopped());
+}
+
 TEST_CASE("asio completion: posted to the handler's executor, cancellation forwarded", "[unit][async]") {
     asio::io_context io;
     asio::cancellation_signal signal;
@@ -125,6 +134,7 @@ TEST_CASE("asio completion: posted to the handler's executor, cancellation forwa
                                          result = v;
                                      }),
         io.get_executor());
+    c->accept();
     bool cancelled = false;
     unsigned type = 0;
     c->set_cancellation([&](unsigned t) {
