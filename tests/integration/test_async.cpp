@@ -156,6 +156,13 @@ TEST_CASE("four consumers in two groups on one thread keep their memberships whi
     create_topic(topic_b, 4);
     auto lines_a = numbered("a", 400);
     auto lines_b = numbered("b", 400);
+    // Keyed, so the records spread over all four partitions (keyless records from kcat stick to
+    // one partition at a time) and every member has some to read.
+    auto keyed = [](const std::vector<std::string>& values) {
+        std::vector<std::string> out;
+        for (auto const& v : values) out.push_back("k" + v + ":" + v);
+        return out;
+    };
 
     // Sessions of 6 s (the broker's minimum); a coroutine sleeps 9 s between two polls.
     std::map<std::string, std::string> extra{
@@ -191,8 +198,8 @@ TEST_CASE("four consumers in two groups on one thread keep their memberships whi
                 stable = true;
                 // Rebalances while the members joined one by one do not count; from now on none may happen.
                 std::fill(lost_or_revoked.begin(), lost_or_revoked.end(), 0);
-                produce(topic_a, lines_a, "");
-                produce(topic_b, lines_b, "");
+                produce(topic_a, keyed(lines_a), "-K :");
+                produce(topic_b, keyed(lines_b), "-K :");
             }
         }
         generation_at_start[i] = c.generation();
