@@ -891,12 +891,15 @@ private:
         auto left = deadline - now;
         if (left < clock::duration::zero()) left = clock::duration::zero();
         if (subs_.has_auto_assigned_partitions()) left = std::min(left, membership_->time_to_next_heartbeat(now));
-        if (metadata_.has_topics_to_fetch())
-            left = std::min(
-                left, std::max(metadata_.time_to_next_update(now),
-                               std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
+        if (metadata_.has_topics_to_fetch()) left = std::min(left, time_to_metadata(now));
         poll_io(left, [&] { return keep_waiting(); });
         if (auto f = client_.take_authentication_failure()) throw_error(*f);  // logged as the connection closed
+    }
+
+    // Until the next metadata refresh is due, at least a millisecond (a refresh in flight says zero).
+    typename clock::duration time_to_metadata(time_point now) const {
+        return std::max(metadata_.time_to_next_update(now),
+                        std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1)));
     }
 
     // One network-client poll; a wakeup() from another thread becomes wakeup_error here (the
@@ -939,6 +942,18 @@ private:
         if (ec.category() == broker_category())
             return is_retriable(static_cast<errc>(ec.value())) || ec == errc::coordinator_load_in_progress;
         return ec.category() == asio::error::get_system_category() || ec.category() == std::system_category();
+    }
+
+    // A commit the group will never take from this member as it is: the group moved on or fenced it.
+    static bool commit_fenced(std::error_code ec) {
+        return ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
+               ec == errc::fenced_instance_id || ec == errc::fenced_member_epoch;
+    }
+    // A commit worth sending again (after commit_fenced said no): STALE_MEMBER_EPOCH goes again with
+    // the next heartbeat's epoch, as Java; a moved coordinator is looked up again.
+    static bool commit_retriable(std::error_code ec) {
+        return retriable(ec) || ec == errc::stale_member_epoch || ec == errc::not_coordinator ||
+               ec == errc::coordinator_not_available;
     }
 
     std::string cause() const {
@@ -1157,8 +1172,7 @@ private:
             if (f.succeeded()) return;
             if (!f.is_done()) throw timeout_error("commitSync(): no answer within the timeout");
             auto ec = f.error();
-            if (ec == errc::unknown_member_id || ec == errc::illegal_generation || ec == errc::rebalance_in_progress ||
-                ec == errc::fenced_instance_id || ec == errc::fenced_member_epoch) {
+            if (commit_fenced(ec)) {
                 log_commit_failure(log_, offsets, ec, "the group rebalanced or this member was fenced; not retried");
                 throw commit_failed_error(ec);
             }
@@ -1167,7 +1181,7 @@ private:
                 backoff(deadline);
                 continue;
             }
-            if (!retriable(ec) && ec != errc::not_coordinator && ec != errc::coordinator_not_available) {
+            if (ec == errc::stale_member_epoch || !commit_retriable(ec)) {  // (stale: only past the deadline)
                 log_commit_failure(log_, offsets, ec, "not retried");
                 throw kafka_error(ec, "commitSync() failed");
             }
@@ -1367,11 +1381,20 @@ private:
 
     // The engine is going away with an operation pending: it completes as cancelled.
     void abort_async_operation() {
-        auto aborted = make_error_code(asio::error::operation_aborted);
-        if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, aborted, records_type{});
-        if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, aborted);
-        if (auto* c = std::get_if<close_op>(&op_)) complete(*c, aborted);
+        complete_with_error(make_error_code(asio::error::operation_aborted));
         hand_over_completion();
+    }
+
+    // Ends whatever operation is pending with `ec` (a poll with no records; a failed close still
+    // closes, so that nothing stays pending on the user's executor).
+    void complete_with_error(std::error_code ec) {
+        if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, ec, records_type{});
+        if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, ec);
+        if (auto* c = std::get_if<close_op>(&op_)) {
+            guard_.mark_closed();
+            client_.disconnect_all(make_error_code(client_errc::closed));
+            complete(*c, ec);
+        }
     }
 
     // The driver's step: the pending operation's, or between operations only what keeps the
@@ -1432,10 +1455,7 @@ private:
         }
         if (auto* p = std::get_if<poll_op>(&op_)) {
             earliest(p->deadline);
-            if (metadata_.has_topics_to_fetch())
-                earliest(now +
-                         std::max(metadata_.time_to_next_update(now),
-                                  std::chrono::duration_cast<typename clock::duration>(std::chrono::milliseconds(1))));
+            if (metadata_.has_topics_to_fetch()) earliest(now + time_to_metadata(now));
         }
         if (auto* c = std::get_if<commit_op>(&op_)) {
             earliest(c->deadline);
@@ -1451,18 +1471,11 @@ private:
     std::optional<time_point> step_operation() {
         auto fail = [&](std::error_code ec, const std::string& what) {
             log_.log(log_level::error, what);
-            if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, ec, records_type{});
-            if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, ec);
-            if (auto* c = std::get_if<close_op>(&op_)) {
-                guard_.mark_closed();
-                client_.disconnect_all(make_error_code(client_errc::closed));
-                complete(*c, ec);
-            }
+            complete_with_error(ec);
         };
         try {
             if (auto why = cancellation()) {
-                if (auto* p = std::get_if<poll_op>(&op_)) complete(*p, why, records_type{});
-                if (auto* c = std::get_if<commit_op>(&op_)) complete(*c, why);
+                complete_with_error(why);  // never a close (cancellation() says so)
                 return client_.poll_step();
             }
             if (deferred_error_) std::rethrow_exception(std::exchange(deferred_error_, nullptr));
@@ -1539,10 +1552,7 @@ private:
         if (op.sent->succeeded()) return complete(op, std::error_code{});
         auto ec = op.sent->error();
         op.sent.reset();
-        bool retry =
-            ec == errc::stale_member_epoch || ec == errc::not_coordinator || ec == errc::coordinator_not_available ||
-            (retriable(ec) && ec != errc::unknown_member_id && ec != errc::illegal_generation &&
-             ec != errc::rebalance_in_progress && ec != errc::fenced_instance_id && ec != errc::fenced_member_epoch);
+        bool retry = !commit_fenced(ec) && commit_retriable(ec);
         if (!retry || now >= op.deadline) {
             log_commit_failure(log_, op.offsets, ec, retry ? "retried until the timeout" : "not retried");
             return complete(op, ec);
