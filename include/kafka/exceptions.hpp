@@ -84,6 +84,27 @@ private:
     std::map<topic_partition, std::int64_t> partitions_;
 };
 
+/// Thrown by poll() when the log of a partition was truncated below the consumer's position (an
+/// unclean leader election; KIP-320) and auto.offset.reset=none (Java's LogTruncationException).
+/// partitions() are the positions the consumer had; divergent_offsets() the first offset (with its
+/// leader epoch) after the log the consumer read and the broker's still share, for each partition
+/// where the broker could tell. Seek there (or elsewhere) to go on.
+class log_truncation_error : public offset_out_of_range_error {
+public:
+    log_truncation_error(std::map<topic_partition, std::int64_t> positions,
+                         std::map<topic_partition, offset_and_metadata> divergent)
+        : offset_out_of_range_error(std::move(positions), describe(divergent)), divergent_(std::move(divergent)) {}
+    const std::map<topic_partition, offset_and_metadata>& divergent_offsets() const noexcept { return divergent_; }
+
+private:
+    static std::string describe(const std::map<topic_partition, offset_and_metadata>& d) {
+        std::string s = "log truncation detected and auto.offset.reset=none";
+        for (auto const& [tp, o] : d) s += "; " + tp.to_string() + " diverges from offset " + std::to_string(o.offset);
+        return s + "; positions";
+    }
+    std::map<topic_partition, offset_and_metadata> divergent_;
+};
+
 /// Thrown by poll() when a record cannot be deserialized.
 class record_deserialization_error : public kafka_error {
 public:

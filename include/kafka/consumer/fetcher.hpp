@@ -31,6 +31,7 @@
 
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
+#include <kafka/consumer/fetch_session.hpp>
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/exceptions.hpp>
 #include <kafka/protocol/messages/fetch.hpp>
@@ -50,8 +51,9 @@ struct fetch_options {
     isolation_level isolation = isolation_level::read_uncommitted;
     bool check_crcs = true;
     std::string client_rack;
-    std::chrono::milliseconds reset_by_duration{0};  // auto.offset.reset=by_duration:<d>
-    std::chrono::milliseconds retry_backoff{100};    // before retrying a failed ListOffsets
+    std::chrono::milliseconds reset_by_duration{0};      // auto.offset.reset=by_duration:<d>
+    std::chrono::milliseconds retry_backoff{100};        // before retrying a failed ListOffsets
+    std::chrono::milliseconds metadata_max_age{300000};  // how long a preferred read replica is followed
 };
 
 /// Per-partition fetch statistics, for lag and rate metrics.
@@ -77,83 +79,99 @@ public:
     /// when a reset moved a position (the consumer logs them, as Java does).
     void set_reset_observer(std::function<void(bool, const std::string&)> f) { reset_observer_ = std::move(f); }
 
-    /// One Fetch per leader for fetchable partitions with nothing buffered, or one buffered fetch
-    /// to fetch ahead of. Returns the number of requests queued.
+    /// One Fetch per broker (the leader, or the replica the leader prefers: KIP-392) for fetchable
+    /// partitions with nothing buffered, or one buffered fetch to fetch ahead of. Each broker's
+    /// request goes through its fetch session (KIP-227). Returns the number of requests queued.
     int send_fetches() {
-        std::map<std::int32_t, protocol::FetchRequest> requests;
+        std::map<std::int32_t, fetch_session::partitions> wanted;
         std::map<std::int32_t, std::vector<sent_partition>> sent;
         auto buffered = buffered_partitions();
+        auto now = client_.now();
         for (auto const& tp : subs_.fetchable_partitions()) {
-            auto fetch_offset = subs_.position(tp)->offset;
+            auto pos = *subs_.position(tp);
+            // The epoch of the last record before the fetch offset: the broker compares it with its
+            // log and answers with the point where the logs diverge if they do (KIP-320).
+            std::int32_t last_epoch = pos.leader_epoch.value_or(-1);
             if (auto b = buffered.find(tp); b != buffered.end()) {
                 auto ahead = fetch_ahead_offset(b->second);
                 if (!ahead) continue;
-                fetch_offset = *ahead;
+                pos.offset = *ahead;
+                last_epoch = b->second.front()->end_epoch;
             }
             auto leader = metadata_.leader(tp);
             if (!leader) {
                 metadata_.request_update();
                 continue;
             }
-            if (in_flight_.count(*leader)) continue;
-            auto& req = requests[*leader];
-            auto topic_id = metadata_.topic_id(tp.topic);
-            auto it =
-                std::find_if(req.topics.begin(), req.topics.end(), [&](auto const& t) { return t.topic == tp.topic; });
-            if (it == req.topics.end()) {
-                protocol::FetchRequest::FetchTopic t;
-                t.topic = tp.topic;
-                t.topic_id = topic_id;
-                req.topics.push_back(std::move(t));
-                it = std::prev(req.topics.end());
-            }
-            protocol::FetchRequest::FetchPartition p;
-            p.partition = tp.partition;
-            p.fetch_offset = fetch_offset;
+            auto node = read_replica(tp, *leader, now);
+            if (in_flight_.count(node)) continue;
+            fetch_session::partition_data d;
+            d.topic_id = metadata_.topic_id(tp.topic);
+            d.fetch_offset = pos.offset;
             // Fencing uses the leader epoch metadata knows now (not the epoch of the last record:
             // after a failover that one is older, and the new leader would fence us forever).
-            // last_fetched_epoch stays -1: log-divergence detection (KIP-320) is not done here.
             auto meta = metadata_.partition(tp);
-            p.current_leader_epoch = meta ? meta->leader_epoch : -1;
-            p.partition_max_bytes = opts_.max_partition_bytes;
-            it->partitions.push_back(p);
-            sent[*leader].push_back({tp, subs_.seek_epoch(tp), fetch_offset});
+            d.current_leader_epoch = meta ? meta->leader_epoch : -1;
+            d.last_fetched_epoch = last_epoch;
+            d.max_bytes = opts_.max_partition_bytes;
+            wanted[node].emplace(tp, d);
+            sent[node].push_back({tp, subs_.seek_epoch(tp), pos.offset});
         }
         int n = 0;
-        for (auto& [node, req] : requests) {
+        for (auto& [node, parts] : wanted) {
+            protocol::FetchRequest req;
             req.replica_id = -1;
             req.max_wait_ms = static_cast<std::int32_t>(opts_.max_wait.count());
             req.min_bytes = opts_.min_bytes;
             req.max_bytes = opts_.max_bytes;
             req.isolation_level = static_cast<std::int8_t>(opts_.isolation);
-            req.session_id = 0;
-            req.session_epoch = -1;  // a full fetch without a session
             req.rack_id = opts_.client_rack;
             // Versions 13+ name topics by id: a topic without a known id cannot use them.
             bool all_ids =
-                std::all_of(req.topics.begin(), req.topics.end(), [](auto const& t) { return !t.topic_id.is_zero(); });
+                std::all_of(parts.begin(), parts.end(), [](auto const& p) { return !p.second.topic_id.is_zero(); });
+            protocol::versions allowed = protocol::FetchRequest::valid;
+            if (!all_ids) allowed.hi = 12;
+            auto version = client_.version_for(node, protocol::FetchRequest::api_key, allowed);
             std::optional<std::int16_t> forced;
-            if (!all_ids) {
-                auto v =
-                    client_.version_for(node, protocol::FetchRequest::api_key, {protocol::FetchRequest::valid.lo, 12});
-                forced = v ? *v : std::int16_t{12};
-            }
+            if (!all_ids) forced = version ? *version : std::int16_t{12};
+            auto& session = sessions_[node];
+            session.build(parts, version, req);
             in_flight_.insert(node);
             ++stats_.fetch_requests;
             auto fut = client_.send(node, std::move(req), forced);
             fut.add_listener([this, node = node, partitions = std::move(sent[node])](auto& f) {
                 in_flight_.erase(node);
+                auto& session = sessions_[node];
                 if (f.failed()) {
-                    // Disconnected or timed out: the leader may have moved.
+                    // Disconnected or timed out: the leader may have moved, the replica may be gone.
+                    session.on_failure();
+                    for (auto const& s : partitions) clear_read_replica(s.tp);
                     metadata_.request_update();
                     return;
                 }
                 ++stats_.fetch_responses;
+                if (!session.on_response(f.value().body.error_code, f.value().body.session_id)) {
+                    metadata_.request_update();
+                    return;
+                }
                 on_response(f.value(), partitions);
             });
             ++n;
         }
         return n;
+    }
+
+    /// The replica partition `tp` is read from when the leader asked for another one (KIP-392),
+    /// -1 when read from its leader.
+    std::int32_t preferred_read_replica(const topic_partition& tp) const {
+        auto it = preferred_.find(tp);
+        return it == preferred_.end() || client_.now() >= it->second.expires ? -1 : it->second.node;
+    }
+
+    /// The broker's fetch session with a node (tests, metrics).
+    const fetch_session* session(std::int32_t node) const {
+        auto it = sessions_.find(node);
+        return it == sessions_.end() ? nullptr : &it->second;
     }
 
     bool has_in_flight() const noexcept { return !in_flight_.empty(); }
@@ -162,6 +180,7 @@ public:
     /// Drops buffered data of partitions no longer assigned (after a rebalance).
     void drop_unassigned() {
         std::erase_if(completed_, [&](auto const& c) { return !subs_.is_assigned(c->tp); });
+        std::erase_if(preferred_, [&](auto const& e) { return !subs_.is_assigned(e.first); });
     }
 
     /// Drains up to `max_records` records into `sink(const std::string* topic, partition, record_view, storage)`.
@@ -338,6 +357,60 @@ public:
     }
 
 private:
+    struct read_replica_lease {
+        std::int32_t node = -1;
+        typename Transport::clock_type::time_point expires{};
+    };
+
+    // Java's selectReadReplica: the preferred replica while its lease lasts and metadata knows the
+    // node, else the leader.
+    std::int32_t read_replica(const topic_partition& tp, std::int32_t leader,
+                              typename Transport::clock_type::time_point now) {
+        auto it = preferred_.find(tp);
+        if (it == preferred_.end()) return leader;
+        if (now >= it->second.expires || !metadata_.brokers().count(it->second.node)) {
+            preferred_.erase(it);
+            metadata_.request_update();
+            return leader;
+        }
+        return it->second.node;
+    }
+
+    /// Forgets the replica `tp` was read from; true if there was one.
+    bool clear_read_replica(const topic_partition& tp) { return preferred_.erase(tp) > 0; }
+
+    // KIP-320: the broker's log does not hold what this consumer read before its position (an
+    // unclean leader election or a seek with a stale epoch). As Java's maybeCompleteValidation.
+    void on_diverging(const topic_partition& tp, const protocol::FetchResponse::EpochEndOffset& d) {
+        auto pos = *subs_.position(tp);
+        bool known = d.epoch >= 0 && d.end_offset >= 0;
+        if (known && d.end_offset >= pos.offset) {
+            // The broker's log holds the position under an older epoch: nothing was lost; fetch on
+            // with the epoch the broker knows.
+            subs_.seek(tp, {pos.offset, d.epoch});
+            return;
+        }
+        if (subs_.default_reset() == offset_reset_strategy::none) {
+            std::map<topic_partition, offset_and_metadata> divergent;
+            if (known) divergent[tp] = offset_and_metadata{d.end_offset, "", d.epoch};
+            throw log_truncation_error({{tp, pos.offset}}, std::move(divergent));
+        }
+        if (known) {
+            subs_.seek(tp, {d.end_offset, d.epoch});
+            if (reset_observer_)
+                reset_observer_(true,
+                                "truncation detected for partition " + tp.to_string() + " at offset " +
+                                    std::to_string(pos.offset) + "; resetting to the first offset known to diverge, " +
+                                    std::to_string(d.end_offset) + " (leader epoch " + std::to_string(d.epoch) + ")");
+        } else {
+            subs_.request_reset(tp, subs_.default_reset());
+            if (reset_observer_)
+                reset_observer_(true, "truncation detected for partition " + tp.to_string() + " at offset " +
+                                          std::to_string(pos.offset) +
+                                          " with no common point; resetting it (auto.offset.reset)");
+        }
+    }
+
     std::int64_t reset_timestamp(offset_reset_strategy s) const {
         switch (s) {
             case offset_reset_strategy::earliest:
@@ -369,6 +442,8 @@ private:
         std::int64_t log_start_offset = -1;
         bytes_view records;
         std::optional<std::int64_t> end_offset;  // after the last complete batch (fetch-ahead point)
+        std::int32_t end_epoch = -1;             // that batch's leader epoch (the ahead fetch's last epoch)
+        std::optional<protocol::FetchResponse::EpochEndOffset> diverging;  // KIP-320: where the logs part
         std::priority_queue<aborted_txn, std::vector<aborted_txn>, std::greater<>> aborted;
         std::set<std::int64_t> aborted_producers;
 
@@ -446,7 +521,18 @@ private:
                 cf->last_stable_offset = p.last_stable_offset;
                 cf->log_start_offset = p.log_start_offset;
                 cf->records = p.records.bytes;
-                if (p.error_code == 0) cf->end_offset = protocol::record_set_next_offset(cf->records);
+                if (p.error_code == 0) {
+                    auto end = protocol::find_record_set_end(cf->records);
+                    cf->end_offset = end.next_offset;
+                    cf->end_epoch = end.last_epoch;
+                }
+                if (p.diverging_epoch.epoch >= 0 || p.diverging_epoch.end_offset >= 0)
+                    cf->diverging = p.diverging_epoch;
+                if (p.preferred_read_replica >= 0) {
+                    // The leader points elsewhere (and sent no records): read from that replica
+                    // until metadata would be refreshed anyway, or it fails (Java's lease).
+                    preferred_[tp] = {p.preferred_read_replica, client_.now() + opts_.metadata_max_age};
+                }
                 if (opts_.isolation == isolation_level::read_committed && p.aborted_transactions)
                     for (auto const& a : *p.aborted_transactions) cf->aborted.push({a.producer_id, a.first_offset});
                 stats_.bytes += p.records.bytes.size();
@@ -466,10 +552,15 @@ private:
         auto pos = subs_.position(cf.tp)->offset;
         if (pos != cf.fetch_offset) return false;
         auto err = static_cast<errc>(cf.error);
+        if (err == errc::none && cf.diverging) {
+            on_diverging(cf.tp, *cf.diverging);
+            return false;
+        }
         switch (err) {
             case errc::none:
                 break;
             case errc::offset_out_of_range:
+                if (clear_read_replica(cf.tp)) return false;  // a follower behind: back to the leader
                 if (subs_.default_reset() == offset_reset_strategy::none)
                     throw offset_out_of_range_error(
                         {{cf.tp, cf.fetch_offset}},
@@ -489,6 +580,7 @@ private:
             case errc::unknown_topic_id:
             case errc::inconsistent_topic_id:
             case errc::leader_not_available:
+                clear_read_replica(cf.tp);
                 metadata_.request_update();
                 return false;
             case errc::unknown_leader_epoch:
@@ -593,6 +685,8 @@ private:
     subscription_state& subs_;
     fetch_options opts_;
     std::set<std::int32_t> in_flight_;
+    std::map<std::int32_t, fetch_session> sessions_;
+    std::map<topic_partition, read_replica_lease> preferred_;
     std::set<topic_partition> resets_in_flight_;
     typename Transport::clock_type::time_point resets_retry_at_{};
     std::deque<std::unique_ptr<completed_fetch>> completed_;

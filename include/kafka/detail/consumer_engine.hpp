@@ -620,6 +620,8 @@ public:
         }
         sensors_.forget_partitions({assigned.begin(), assigned.end()});
         m.all = sensors_.snapshot(now_ms(), assigned.size());
+        for (auto const& tp : assigned)
+            m.all.push_back(sensors_.preferred_read_replica(tp, fetcher_.preferred_read_replica(tp)));
         return m;
     }
 
@@ -698,6 +700,7 @@ private:
         o.check_crcs = c.check_crcs();
         o.client_rack = c.client_rack();
         o.retry_backoff = c.retry_backoff();
+        o.metadata_max_age = c.metadata_max_age();
         if (auto d = c.auto_offset_reset_duration())
             o.reset_by_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
         return o;

@@ -126,6 +126,16 @@ public:
 
     // ---- reading ------------------------------------------------------------------------
 
+    /// Java's per-partition `preferred-read-replica`: the node a partition is read from when its
+    /// leader pointed to another replica (KIP-392), -1 when read from the leader.
+    metric preferred_read_replica(const topic_partition& tp, std::int32_t node) const {
+        std::map<std::string, std::string> tags{
+            {"client-id", client_id_}, {"topic", tp.topic}, {"partition", std::to_string(tp.partition)}};
+        return {{"preferred-read-replica", "consumer-fetch-manager-metrics", std::move(tags),
+                 "The current read replica for the partition, or -1 if reading from leader"},
+                static_cast<double>(node)};
+    }
+
     std::vector<metric> snapshot(std::int64_t now, std::size_t assigned_partitions) {
         std::vector<metric> out;
         std::map<std::string, std::string> client{{"client-id", client_id_}};

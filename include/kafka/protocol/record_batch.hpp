@@ -82,16 +82,23 @@ struct decoded_batch {
 
 enum class batch_status { ok, end, truncated, error };
 
-/// The offset after the last complete batch of a record set, read from the batch headers alone
-/// (v2: base offset + last offset delta + 1; v0/v1: the message's or wrapper's offset + 1), or
-/// nullopt when the set holds no complete batch. A header that makes no sense stops the scan: the
-/// decoder reports it when it gets there. The fetcher fetches ahead from here.
-inline std::optional<std::int64_t> record_set_next_offset(bytes_view set) noexcept {
-    std::optional<std::int64_t> end;
+/// Where a record set ends: the offset after its last complete batch, read from the batch headers
+/// alone (v2: base offset + last offset delta + 1; v0/v1: the message's or wrapper's offset + 1), or
+/// nullopt when the set holds no complete batch; and that batch's partition leader epoch (-1 for
+/// v0/v1). A header that makes no sense stops the scan: the decoder reports it when it gets there.
+/// The fetcher fetches ahead from here, naming the epoch as the last fetched one.
+struct record_set_end {
+    std::optional<std::int64_t> next_offset;
+    std::int32_t last_epoch = -1;
+};
+
+inline record_set_end find_record_set_end(bytes_view set) noexcept {
+    record_set_end end;
     while (set.size() >= log_overhead + 5) {
         reader r(set);
         auto base_offset = r.int64();
         auto length = r.int32();
+        auto epoch = r.int32();
         if (length < 0 || set.size() - log_overhead < static_cast<std::size_t>(length)) break;
         auto size = log_overhead + static_cast<std::size_t>(length);
         auto magic = static_cast<std::int8_t>(set[16]);
@@ -105,10 +112,16 @@ inline std::optional<std::int64_t> record_set_next_offset(bytes_view set) noexce
             break;
         }
         if (base_offset < 0 || last == INT64_MAX) break;
-        end = last + 1;
+        end.next_offset = last + 1;
+        end.last_epoch = magic == 2 ? epoch : -1;
         set = set.subspan(size);
     }
     return end;
+}
+
+/// The offset after the last complete batch of a record set (find_record_set_end).
+inline std::optional<std::int64_t> record_set_next_offset(bytes_view set) noexcept {
+    return find_record_set_end(set).next_offset;
 }
 
 /// Walks the batches of a Fetch partition's record set.

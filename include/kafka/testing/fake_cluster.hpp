@@ -165,6 +165,19 @@ public:
     }
     std::int32_t leader_of(const topic_partition& tp) const { return logs_.part(tp).leader; }
     std::int32_t leader_epoch_of(const topic_partition& tp) const { return logs_.part(tp).epoch; }
+    /// Cuts a partition's log at `offset` (a batch boundary) under a new leader epoch, as an
+    /// unclean leader election loses what the new leader never had (KIP-320 tests).
+    void truncate(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+        logs_.truncate(topic, partition, offset);
+    }
+    /// Lets `node` serve fetches of a partition and makes its leader send clients with a rack
+    /// there (KIP-392); -1: the leader only.
+    void set_read_replica(const std::string& topic, std::int32_t partition, std::int32_t node) {
+        logs_.part({topic, partition}).read_replica = node;
+    }
+    /// The brokers' incremental fetch sessions (KIP-227): evict() them, count() per node, or
+    /// disable opening new ones.
+    fake::fetch_sessions& fetch_sessions() { return logs_.sessions(); }
 
     // ---- nodes --------------------------------------------------------------------------
 

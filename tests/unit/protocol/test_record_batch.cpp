@@ -275,6 +275,21 @@ TEST_CASE("record_set_next_offset: the offset after the last complete batch, fro
         REQUIRE_FALSE(build_control_batch(set, 102, 7, 0, control_record::kind::commit, 8));
         CHECK(record_set_next_offset(set) == 103);
     }
+    SECTION("the last complete batch's partition leader epoch comes with it (the ahead fetch's last epoch)") {
+        byte_buffer set;
+        batch_options o;
+        o.base_offset = 10;
+        o.partition_leader_epoch = 3;
+        REQUIRE_FALSE(build_batch(set, {{"k", "v", 5, {}}}, o));
+        o.base_offset = 11;
+        o.partition_leader_epoch = 4;
+        REQUIRE_FALSE(build_batch(set, {{"k", "v", 5, {}}}, o));
+        auto end = find_record_set_end(set);
+        CHECK(end.next_offset == 12);
+        CHECK(end.last_epoch == 4);
+        CHECK(find_record_set_end(bytes_view(set).first(set.size() - 1)).last_epoch == 3);
+        CHECK(find_record_set_end({}).last_epoch == -1);
+    }
     SECTION("magic 0 and 1: the message's (or compressed wrapper's) offset + 1") {
         byte_buffer set;
         build_legacy_message(set, 0, 40, std::nullopt, "a");

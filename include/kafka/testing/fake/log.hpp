@@ -9,9 +9,13 @@
 //    and no partition error it waits up to max_wait_ms of simulated time, answering earlier when
 //    a produce() brings enough. Errors per partition: UNKNOWN_TOPIC_OR_PARTITION/UNKNOWN_TOPIC_ID,
 //    NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH/UNKNOWN_LEADER_EPOCH, OFFSET_OUT_OF_RANGE.
-//    No fetch sessions (session id 0 always).
+//    From v12 a last_fetched_epoch the log does not agree with gets a diverging epoch (KIP-320)
+//    instead of records. Incremental fetch sessions as fake/fetch_sessions.hpp describes.
 //  * Leadership: partition p is led by node p % brokers unless told otherwise; move_leader() and a
-//    node's fail-over bump the leader epoch.
+//    node's fail-over bump the leader epoch. truncate() cuts a log's tail and bumps the epoch, as an
+//    unclean leader election does. A partition's read_replica (KIP-392) serves fetches too (reading
+//    the same log), and its leader, asked by a client with a rack (v11+), points there and sends no
+//    records.
 #pragma once
 
 #include <algorithm>
@@ -31,6 +35,7 @@
 #include <kafka/protocol/messages/list_offsets.hpp>
 #include <kafka/protocol/messages/metadata.hpp>
 #include <kafka/protocol/record_batch_builder.hpp>
+#include <kafka/testing/fake/fetch_sessions.hpp>
 #include <kafka/testing/fake/wire.hpp>
 #include <kafka/topic_partition.hpp>
 
@@ -52,12 +57,14 @@ inline constexpr std::int64_t wall_clock_base_ms = 1'700'000'000'000;
 struct batch_t {
     std::int64_t base = 0;
     std::int64_t next = 0;
+    std::int32_t epoch = 0;  // the partition leader epoch it was written in
     std::vector<std::int64_t> timestamps;
     byte_buffer bytes;
 };
 struct partition_t {
     std::int32_t leader = -1;
     std::int32_t epoch = 0;
+    std::int32_t read_replica = -1;  // a follower the leader sends clients with a rack to (KIP-392)
     std::int64_t log_start = 0;
     std::int64_t end = 0;
     std::vector<batch_t> batches;
@@ -174,11 +181,39 @@ public:
         if (auto ec = protocol::build_batch(b.bytes, build, o))
             throw std::runtime_error("fake_cluster: " + ec.message());
         b.next = b.base + static_cast<std::int64_t>(records.size());
+        b.epoch = p.epoch;
         p.end = b.next;
         if (!records.empty()) p.batches.push_back(std::move(b));
         wake_fetches();
         return p.end - static_cast<std::int64_t>(records.size());
     }
+
+    /// Cuts the log at `offset` (a batch boundary) and starts a new leader epoch: what an unclean
+    /// leader election does to records the new leader never had.
+    void truncate(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+        auto& p = part({topic, partition});
+        for (auto const& b : p.batches)
+            if (b.base < offset && b.next > offset)
+                throw std::logic_error("fake_cluster: truncate inside a batch of " + topic);
+        std::erase_if(p.batches, [&](auto const& b) { return b.base >= offset; });
+        p.end = std::max(p.log_start, std::min(p.end, offset));
+        ++p.epoch;
+    }
+
+    /// The largest epoch not above `epoch` that the log knows, and the offset where the next epoch
+    /// starts (the log end for the current one), as OffsetForLeaderEpoch answers: (-1, -1) when none.
+    static std::pair<std::int32_t, std::int64_t> epoch_end_offset(const partition_t& p, std::int32_t epoch) {
+        if (epoch >= p.epoch) return {p.epoch, p.end};
+        std::int32_t found = -1;
+        for (auto const& b : p.batches) {
+            if (b.epoch > epoch) return {found, found < 0 ? -1 : b.base};
+            found = b.epoch;
+        }
+        return {found, found < 0 ? -1 : p.end};
+    }
+
+    /// The fetch sessions of every node (eviction, session counts).
+    fetch_sessions& sessions() noexcept { return sessions_; }
 
     void delete_records(const std::string& topic, std::int32_t partition, std::int64_t offset) {
         auto& p = part({topic, partition});
@@ -252,9 +287,11 @@ private:
 
     // ---- ListOffsets ----------------------------------------------------------------------
 
-    std::int16_t leader_check(std::int32_t node_id, const partition_t* p, std::int32_t current_epoch) const {
+    std::int16_t leader_check(std::int32_t node_id, const partition_t* p, std::int32_t current_epoch,
+                              bool follower_ok = false) const {
         if (!p) return static_cast<std::int16_t>(errc::unknown_topic_or_partition);
-        if (p->leader != node_id) return static_cast<std::int16_t>(errc::not_leader_or_follower);
+        bool follower = follower_ok && node_id == p->read_replica && wire_.is_up(node_id);
+        if (p->leader != node_id && !follower) return static_cast<std::int16_t>(errc::not_leader_or_follower);
         if (!opts_.check_leader_epochs) return 0;
         if (current_epoch >= 0 && current_epoch < p->epoch) return static_cast<std::int16_t>(errc::fenced_leader_epoch);
         if (current_epoch > p->epoch) return static_cast<std::int16_t>(errc::unknown_leader_epoch);
@@ -320,6 +357,7 @@ private:
     struct fetch_waiter {
         reply_t reply;
         protocol::FetchRequest request;
+        fetch_sessions::resolved session;
         time_point deadline{};
         bool done = false;
     };
@@ -345,8 +383,16 @@ private:
                 else if (!p && version >= 13)
                     err = static_cast<std::int16_t>(errc::unknown_topic_id);
                 else
-                    err = leader_check(node_id, p, version >= 9 ? q.current_leader_epoch : -1);
-                if (err == 0 && (q.fetch_offset < p->log_start || q.fetch_offset > p->end))
+                    err = leader_check(node_id, p, version >= 9 ? q.current_leader_epoch : -1, true);
+                if (err == 0 && version >= 12 && q.last_fetched_epoch >= 0) {
+                    auto [epoch, end] = epoch_end_offset(*p, q.last_fetched_epoch);
+                    if (epoch < q.last_fetched_epoch || end < q.fetch_offset) pd.diverging_epoch = {epoch, end};
+                }
+                bool elsewhere = err == 0 && version >= 11 && !req.rack_id.empty() && p->leader == node_id &&
+                                 p->read_replica >= 0 && p->read_replica != node_id && wire_.is_up(p->read_replica);
+                if (elsewhere) pd.preferred_read_replica = p->read_replica;
+                if (err == 0 && pd.diverging_epoch.end_offset < 0 && !elsewhere &&
+                    (q.fetch_offset < p->log_start || q.fetch_offset > p->end))
                     err = static_cast<std::int16_t>(errc::offset_out_of_range);
                 pd.error_code = err;
                 if (p) {
@@ -358,6 +404,8 @@ private:
                 }
                 if (err != 0) {
                     out.error = true;
+                } else if (pd.diverging_epoch.end_offset >= 0 || pd.diverging_epoch.epoch >= 0 || elsewhere) {
+                    out.error = true;  // answered at once, without records
                 } else {
                     // Whole batches from the one holding fetch_offset; the first batch of a partition
                     // always (if the response has room), the first of the response even past max_bytes.
@@ -384,12 +432,21 @@ private:
     }
 
     void on_fetch(const reply_t& r, protocol::FetchRequest& req, injected_error injected) {
-        auto result = build_fetch(r.conn->node, r.version, req, injected);
+        auto how = sessions_.resolve(r.conn->node, r.version, req);
+        if (how.error != 0) {
+            protocol::FetchResponse resp;
+            resp.error_code = how.error;
+            return wire_.send(r, resp);
+        }
+        auto result = build_fetch(r.conn->node, r.version, how.effective, injected);
         auto min_bytes = static_cast<std::size_t>(std::max(1, req.min_bytes));
-        if (injected || result.error || result.bytes >= min_bytes || req.max_wait_ms <= 0)
+        if (injected || result.error || result.bytes >= min_bytes || req.max_wait_ms <= 0) {
+            sessions_.finish(r.conn->node, how, result.resp);
             return wire_.send(r, result.resp);
+        }
         auto w = std::make_shared<fetch_waiter>();
         w->reply = r;
+        w->session = std::move(how);
         w->request = std::move(req);
         w->deadline = wire_.now() + std::chrono::milliseconds(w->request.max_wait_ms);
         waiters_.push_back(w);
@@ -402,10 +459,11 @@ private:
             w.done = true;
             return;
         }
-        auto result = build_fetch(w.reply.conn->node, w.reply.version, w.request, std::nullopt);
+        auto result = build_fetch(w.reply.conn->node, w.reply.version, w.session.effective, std::nullopt);
         auto min_bytes = static_cast<std::size_t>(std::max(1, w.request.min_bytes));
         if (!timed_out && !result.error && result.bytes < min_bytes) return;
         w.done = true;
+        sessions_.finish(w.reply.conn->node, w.session, result.resp);
         wire_.send(w.reply, result.resp);
         if (timed_out) std::erase_if(waiters_, [](auto const& x) { return x->done; });
     }
@@ -421,6 +479,7 @@ private:
     std::map<std::string, topic_t> topics_;
     std::uint64_t topic_serial_ = 0;
     std::vector<std::shared_ptr<fetch_waiter>> waiters_;
+    fetch_sessions sessions_;
 };
 
 }  // namespace fake
