@@ -2,10 +2,11 @@
 # Real Apache Kafka brokers (KRaft, plain jars on the local JDK) for the integration tests.
 #
 #   kafka-broker.sh start   [--name N] [--version V] [--nodes 1|3] [--port-base P] [--topics "t1:6,t2:3"]
-#                           [--if-not-running]
+#                           [--racks r1,r2,r3] [--broker-config KEY=VALUE]... [--if-not-running]
 #   kafka-broker.sh stop    [--name N]
 #   kafka-broker.sh status  [--name N]            exit 0 when every node runs, 1 otherwise
-#   kafka-broker.sh env     [--name N]            prints the `export VAR=value` lines (also in <run dir>/env)
+#   kafka-broker.sh env     [--name N]            prints the `export VAR=value` lines (also in <run dir>/env;
+#                                                 KAFKA_RACKS: the --racks of the start, in node order)
 #   kafka-broker.sh kill-node    [--name N] --node I   SIGKILL one node
 #   kafka-broker.sh stop-node    [--name N] --node I   SIGTERM one node (controlled shutdown)
 #   kafka-broker.sh restart-node [--name N] --node I   (stop it if running, then) start it again and wait
@@ -16,6 +17,10 @@
 # Defaults: name "single", version 4.3.1, 1 node, port base 19092. Run dir: .cache/run/<name>/ (wiped on start).
 # One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4 (127.0.0.1).
 # Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
+# --racks: one broker.rack per node, in node order (node ids are 1..N). --broker-config (repeatable): a
+# property added to every node's server.properties after the generated ones (so it wins), e.g.
+# replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector. Both are kept for
+# restart-node (it reuses the node's server.properties).
 # Environment: KAFKA_START_TIMEOUT (s, default 90), KAFKA_STOP_TIMEOUT (s, default 30),
 #              KAFKA_BROKER_JVM_OPTS (appended to the broker JVM options), KAFKA_CACHE (default <repo>/.cache).
 set -euo pipefail
@@ -23,7 +28,7 @@ KAFKA_PROG=kafka-broker
 # shellcheck source=kafka/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kafka/common.sh"
 
-usage() { sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 die() { kafka_die "$@"; }
 note() { kafka_note "$@"; }
 
@@ -31,8 +36,8 @@ note() { kafka_note "$@"; }
 [ $# -ge 1 ] || usage
 cmd=$1; shift
 case "$cmd" in -h|--help|help) usage 0 ;; esac
-name=single version="" nodes="" port_base="" topics="" node="" if_not_running=0
-args=()
+name=single version="" nodes="" port_base="" topics="" node="" if_not_running=0 racks=""
+args=() broker_configs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --name)           name=${2:?--name needs a value}; shift 2 ;;
@@ -41,8 +46,10 @@ while [ $# -gt 0 ]; do
     --port-base)      port_base=${2:?--port-base needs a value}; shift 2 ;;
     --topics)         topics=${2?--topics needs a value}; shift 2 ;;
     --node)           node=${2:?--node needs a value}; shift 2 ;;
+    --racks)          racks=${2:?--racks needs a value}; shift 2 ;;
+    --broker-config)  broker_configs+=("${2:?--broker-config needs KEY=VALUE}"); shift 2 ;;
     --if-not-running) if_not_running=1; shift ;;
-    --name=*|--version=*|--nodes=*|--port-base=*|--topics=*|--node=*)
+    --name=*|--version=*|--nodes=*|--port-base=*|--topics=*|--node=*|--racks=*|--broker-config=*)
                       set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     -h|--help)        usage 0 ;;
     --)               shift; args+=("$@"); break ;;
@@ -270,6 +277,11 @@ ssl.truststore.password=changeit
 listener.name.ssl.ssl.client.auth=requested
 EOF
     fi
+    if ((${#rack_list[@]})); then echo "broker.rack=${rack_list[$((i - 1))]}"; fi
+    if ((${#broker_configs[@]})); then
+      echo "# --broker-config"
+      printf '%s\n' "${broker_configs[@]}"
+    fi
   } > "$f"
 }
 
@@ -287,6 +299,7 @@ write_env() {
     q KAFKA_NODES "$nodes"
     q KAFKA_CLUSTER_ID "$cluster_id"
     q KAFKA_BOOTSTRAP "$(bootstrap)"
+    q KAFKA_RACKS "$racks"
     if ((nodes == 1)); then
       q KAFKA_BOOTSTRAP_SASL_PLAINTEXT "127.0.0.1:$((port_base + 2))"
       q KAFKA_BOOTSTRAP_SSL "127.0.0.1:$((port_base + 3))"
@@ -351,6 +364,17 @@ parse_topics() { # validates --topics, fills topic_specs
   done
 }
 
+parse_racks() { # validates --racks, fills rack_list (empty: no broker.rack)
+  rack_list=()
+  [ -n "$racks" ] || return 0
+  local IFS=, r
+  for r in $racks; do
+    [[ $r =~ ^[A-Za-z0-9._-]+$ ]] || die "bad rack '$r' in --racks (letters, digits, . _ -)"
+    rack_list+=("$r")
+  done
+  ((${#rack_list[@]} == nodes)) || die "--racks names ${#rack_list[@]} rack(s) for $nodes node(s): give one per node"
+}
+
 create_topic() { # TOPIC PARTS RF
   KAFKA_VERSION=$version timeout 120 "$KAFKA_SCRIPTS_DIR/run-tool.sh" TopicCommand --bootstrap-server "$(bootstrap)" --create --if-not-exists \
     --topic "$1" --partitions "$2" --replication-factor "$3" >/dev/null \
@@ -378,6 +402,11 @@ cmd_start() {
   command -v java >/dev/null || die "java not found (run scripts/install-deps.sh)"
   command -v kcat >/dev/null || note "kcat not found: readiness is checked with TopicCommand (slower)"
   parse_topics
+  parse_racks
+  local kv
+  for kv in "${broker_configs[@]+"${broker_configs[@]}"}"; do
+    [[ $kv =~ ^[A-Za-z0-9][A-Za-z0-9._-]*=[^$'\n']*$ ]] || die "bad --broker-config '$kv' (want KEY=VALUE on one line)"
+  done
   check_ports
   home=$(kafka_home "$version")
   local t0=$SECONDS

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ctest fixtures of the fault suite (tests/fault):
-#   cluster-start | cluster-stop   the 3-node Kafka 4.3.1 cluster `flt3` (port base 59092, topic f6: 6 partitions, RF 3)
+#   cluster-start | cluster-stop   the 3-node Kafka 4.3.1 cluster `flt3` (port base 59092, topic f6: 6 partitions, RF 3;
+#                                  node i in rack ri, RackAwareReplicaSelector)
 #   mock-start    | mock-stop      two librdkafka mock clusters, each in a cache directory of its own so that
 #                                  nobody else's scripts/mock-cluster.sh (.cache/run/mock) is touched:
 #                                  .cache/fault/mock3 (3 brokers) and .cache/fault/mock1 (1 broker)
@@ -16,7 +17,12 @@ mock_root=$top/.cache/fault
 case "${1:-}" in
 cluster-start)
   "$broker" stop --name "$name" >/dev/null 2>&1 || true
-  "$broker" start --name "$name" --version 4.3.1 --nodes 3 --port-base "$port" --topics "f6:6:3" >/dev/null
+  # Racks r1/r2/r3 (node i in rack ri) and the rack-aware replica selector (KIP-392), for the
+  # fetch-from-follower tests in test_cluster_fetching.cpp; nothing else changes for a consumer
+  # without client.rack (the selector then picks the leader).
+  "$broker" start --name "$name" --version 4.3.1 --nodes 3 --port-base "$port" --topics "f6:6:3" \
+    --racks r1,r2,r3 --broker-config replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector \
+    >/dev/null
   echo "cluster $name ready: $(grep KAFKA_BOOTSTRAP= "$top/.cache/run/$name/env")"
   ;;
 cluster-stop)

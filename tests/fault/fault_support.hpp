@@ -96,12 +96,14 @@ inline kcat_metadata kcat_list(const std::string& bootstrap, const std::string& 
     while (std::getline(in, line)) {
         int id, p, leader;
         char addr[256], topic_name[512], rep[512], isr[512];
+        // "partition 0, leader 1, replicas: 1,2,3, isrs: 1,3": the replicas' scanset is greedy and takes
+        // the comma after them too, so the format has none there (with one, the ISRs were never read).
         if (std::sscanf(line.c_str(), " broker %d at %255s", &id, addr) == 2) {
             md.brokers[id] = addr;
         } else if (std::sscanf(line.c_str(), " topic \"%511[^\"]\"", topic_name) == 1) {
             current = topic_name;
             md.topics[current];
-        } else if (std::sscanf(line.c_str(), " partition %d, leader %d, replicas: %511[0-9,], isrs: %511[0-9,]", &p,
+        } else if (std::sscanf(line.c_str(), " partition %d, leader %d, replicas: %511[0-9,] isrs: %511[0-9,]", &p,
                                &leader, rep, isr) == 4) {
             md.topics[current][p] = {leader, parse_ids(rep), parse_ids(isr)};
         } else if (std::sscanf(line.c_str(), " partition %d, leader %d", &p, &leader) == 2) {
@@ -147,6 +149,9 @@ public:
         auto env = read_env_file(env_file_);
         bootstrap_ = env["KAFKA_BOOTSTRAP"];
         name_ = env["KAFKA_NAME"];
+        version_ = env["KAFKA_VERSION"];
+        std::stringstream racks(env["KAFKA_RACKS"]);
+        for (std::string r; std::getline(racks, r, ',');) racks_.push_back(r);
     }
     bool available() const { return !bootstrap_.empty() && !name_.empty(); }
     std::string unavailable_reason() const {
@@ -164,8 +169,62 @@ public:
     }
     void kill_node(int node) const { broker("kill-node --name " + name_ + " --node " + std::to_string(node)); }
     void restart_node(int node) const { broker("restart-node --name " + name_ + " --node " + std::to_string(node)); }
+    /// SIGTERM: a controlled shutdown (leadership moves away first).
+    void stop_node(int node) const { broker("stop-node --name " + name_ + " --node " + std::to_string(node)); }
+
+    /// The node in `rack` (the fixture's --racks, node i in the i-th), -1 when the cluster has no such rack.
+    int node_in_rack(const std::string& rack) const {
+        for (std::size_t i = 0; i < racks_.size(); ++i)
+            if (racks_[i] == rack) return static_cast<int>(i) + 1;
+        return -1;
+    }
+    /// "127.0.0.1:<PLAINTEXT port>" of a node, from its place in the bootstrap list (node i is the i-th).
+    std::string address(int node) const {
+        std::stringstream in(bootstrap_);
+        std::string a;
+        for (int i = 1; std::getline(in, a, ','); ++i)
+            if (i == node) return a;
+        return "";
+    }
+
+    /// One of Kafka's own command-line tools (scripts/kafka/run-tool.sh CLASS ARGS, the cluster's
+    /// version) with `--bootstrap-server` first; throws with its output unless it exits 0.
+    std::string tool(const std::string& cls, const std::string& args, const std::string& bootstrap = "") const {
+        auto cmd = "KAFKA_VERSION=" + shell_quote(version_) + " timeout 120 " +
+                   shell_quote(source_dir() + "/scripts/kafka/run-tool.sh") + " " + cls + " --bootstrap-server " +
+                   shell_quote(bootstrap.empty() ? bootstrap_ : bootstrap) + " " + args;
+        auto r = run_command(cmd);
+        if (r.status != 0) throw std::runtime_error(cls + " " + args + " failed: " + r.output);
+        return r.output;
+    }
+    /// A topic with an explicit replica assignment ("1:2:3,2:3:1": per partition, the preferred
+    /// leader first) and topic configs ("key=value" each).
+    void create_topic(const std::string& topic, const std::string& assignment,
+                      const std::vector<std::string>& configs = {}) const {
+        std::string args = "--create --topic " + shell_quote(topic) + " --replica-assignment " + assignment;
+        for (auto const& c : configs) args += " --config " + shell_quote(c);
+        tool("TopicCommand", args);
+    }
+    /// A topic spread by the cluster (`partitions`, replication factor `rf`).
+    void create_topic(const std::string& topic, int partitions, int rf) const {
+        tool("TopicCommand", "--create --topic " + shell_quote(topic) + " --partitions " + std::to_string(partitions) +
+                                 " --replication-factor " + std::to_string(rf));
+    }
 
     kcat_metadata metadata(const std::string& topic = "") const { return kcat_list(bootstrap_, topic); }
+
+    /// Waits until `pred(partition_info)` holds for partition `p` of `topic` as kcat sees it.
+    template <class Pred>
+    bool wait_partition(const std::string& topic, int p, Pred pred, std::chrono::seconds timeout) const {
+        auto deadline = steady::now() + timeout;
+        for (;;) {
+            auto md = metadata(topic);
+            auto t = md.topics.find(topic);
+            if (t != md.topics.end() && t->second.count(p) && pred(t->second.at(p))) return true;
+            if (steady::now() >= deadline) return false;
+            std::this_thread::sleep_for(300ms);
+        }
+    }
 
     /// Waits until every partition of every topic has its full replica set in sync (after a restart).
     bool wait_fully_replicated(std::chrono::seconds timeout) const {
@@ -182,8 +241,34 @@ public:
         }
     }
 
+    /// Fully replicated (wait_fully_replicated), then every partition led by its preferred replica
+    /// again (a preferred leader election when one is not): after a test killed nodes, leadership
+    /// has gathered on the survivors and the next test would find a lopsided cluster.
+    bool settle(std::chrono::seconds timeout) const {
+        auto deadline = steady::now() + timeout;
+        if (!wait_fully_replicated(timeout)) return false;
+        for (bool elected = false;;) {
+            bool preferred = true;
+            for (auto const& [t, ps] : metadata().topics)
+                for (auto const& [p, info] : ps)
+                    if (!info.replicas.empty() && info.leader != info.replicas.front()) preferred = false;
+            if (preferred) return true;
+            if (steady::now() >= deadline) return false;
+            if (!elected) {
+                try {
+                    tool("LeaderElectionCommand", "--election-type preferred --all-topic-partitions");
+                } catch (const std::exception& e) {
+                    log_line(std::string("preferred leader election: ") + e.what());
+                }
+                elected = true;
+            }
+            std::this_thread::sleep_for(500ms);
+        }
+    }
+
 private:
-    std::string env_file_, bootstrap_, name_;
+    std::string env_file_, bootstrap_, name_, version_;
+    std::vector<std::string> racks_;
 };
 
 /// One of the mock clusters of the mock fixture (3 brokers or 1 broker), each in its own cache dir.
@@ -229,6 +314,14 @@ private:
     int brokers_;
     std::string cache_, bootstrap_;
 };
+
+/// The value of the metric `name` whose tags include `tags` in what metrics() returned; nullopt when
+/// the consumer does not report it.
+inline std::optional<double> metric_value(const std::vector<kafka::metric>& all, const std::string& name,
+                                          const std::map<std::string, std::string>& tags = {}) {
+    if (auto* m = kafka::find_metric(all, name, tags)) return m->value;
+    return std::nullopt;
+}
 
 /// Produces `lines` ("key:value") with kcat, acks=all; throws when kcat reports a failure.
 inline void produce(const std::string& bootstrap, const std::string& topic, const std::vector<std::string>& lines,
@@ -324,6 +417,7 @@ struct wire_request {
     std::string peer;  // host:port
     std::int16_t api_key = -1;
     std::int16_t version = -1;
+    std::int32_t size = -1;  // the frame's size field: bytes after it (header and body)
 };
 
 /// What a recording_tcp transport saw: connection attempts and every request written.
@@ -335,11 +429,13 @@ public:
         std::lock_guard<std::mutex> l(m_);
         connects_.push_back({steady::now(), peer});
     }
-    void request(const std::string& peer, std::int16_t key, std::int16_t version) {
+    void request(const std::string& peer, std::int16_t key, std::int16_t version, std::int32_t size) {
         static const bool print = std::getenv("FAULT_DEBUG") != nullptr;
-        if (print) log_line("wire: " + peer + " key " + std::to_string(key) + " v" + std::to_string(version));
+        if (print)
+            log_line("wire: " + peer + " key " + std::to_string(key) + " v" + std::to_string(version) + ", " +
+                     std::to_string(size) + " bytes");
         std::lock_guard<std::mutex> l(m_);
-        requests_.push_back({steady::now(), peer, key, version});
+        requests_.push_back({steady::now(), peer, key, version, size});
     }
     std::vector<wire_request> requests(std::optional<std::int16_t> key = {}, steady::time_point since = {}) const {
         std::lock_guard<std::mutex> l(m_);
@@ -381,7 +477,7 @@ private:
 };
 
 /// kafka::transports::tcp plus a recorder: every connection attempt and the header of every request
-/// frame written (API key and version) go into a shared wire_log. The heartbeat thread writes too,
+/// frame written (API key, version and the frame's size) go into a shared wire_log. The heartbeat thread writes too,
 /// hence the log's mutex.
 ///
 /// With `mock_apiversions_shim`, the one answer of librdkafka 2.0's mock cluster that the library
@@ -453,7 +549,7 @@ public:
                 auto size = be32(pending_.data());
                 if (!seen_header_) {
                     auto key = be16(pending_.data() + 4), version = be16(pending_.data() + 6);
-                    log_->request(peer_, key, version);
+                    log_->request(peer_, key, version, size);
                     if (key == 18 && version >= 3) {
                         std::lock_guard<std::mutex> l(shim_mutex_);
                         apiversions_v3_.insert(be32(pending_.data() + 8));

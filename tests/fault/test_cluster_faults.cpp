@@ -3,108 +3,15 @@
 // kcat produces into it all along (idempotent, acks=all), so a record is either in the log once or
 // not at all; at the end the consumer's records are compared with the log as kcat reads it, offset
 // by offset: nothing lost, no gap, nothing twice (positions are kept in memory across the failover).
-#include <catch2/catch.hpp>
-
 #include <future>
 
-#include "fault_support.hpp"
+#include "cluster_support.hpp"
 
 using namespace fault;
 
 namespace {
 
-const kafka_cluster& cluster() {
-    static const kafka_cluster c;
-    return c;
-}
-
 const std::string topic = "f6";
-
-std::map<std::string, std::string> member_settings() {
-    return {{"group.id", unique_name("gk")},   {"auto.offset.reset", "earliest"}, {"session.timeout.ms", "10000"},
-            {"heartbeat.interval.ms", "1000"}, {"request.timeout.ms", "5000"},    {"default.api.timeout.ms", "15000"},
-            {"fetch.max.wait.ms", "200"}};
-}
-
-/// The producer's sequence number in a value "<prefix>-<i>" (-1 for other values).
-long long sequence_of(const std::string& value, const std::string& prefix) {
-    if (value.rfind(prefix + "-", 0) != 0) return -1;
-    return std::stoll(value.substr(prefix.size() + 1));
-}
-
-/// Highest producer sequence number of `prefix` the consumer has seen, per partition.
-std::map<int, long long> max_sequence(const record_collector& c, const std::string& prefix) {
-    std::map<int, long long> out;
-    for (auto const& [p, list] : c.by_partition)
-        for (auto it = list.rbegin(); it != list.rend(); ++it)
-            if (auto s = sequence_of(it->second, prefix); s >= 0) {
-                out[p] = s;
-                break;
-            }
-    return out;
-}
-
-/// The broker id listening on `peer` (host:port), -1 if none.
-int node_of(const kcat_metadata& md, const std::string& peer) {
-    for (auto const& [id, addr] : md.brokers)
-        if (addr == peer) return id;
-    return -1;
-}
-
-std::string join(const std::vector<int>& v) {
-    std::string s;
-    for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-    return s;
-}
-
-/// Polls until `done()` or the deadline; `each` runs after every poll.
-template <class Done, class Each>
-bool poll_until(observed_consumer& oc, record_collector& c, std::chrono::milliseconds timeout, Done done, Each each) {
-    auto deadline = steady::now() + timeout;
-    while (!done()) {
-        if (steady::now() >= deadline) return false;
-        poll_into(*oc.consumer, c, 200ms);
-        each();
-    }
-    return true;
-}
-template <class Done>
-bool poll_until(observed_consumer& oc, record_collector& c, std::chrono::milliseconds timeout, Done done) {
-    return poll_until(oc, c, timeout, done, [] {});
-}
-
-/// Stops the producer, reads the whole topic with kcat, lets the consumer catch up and compares.
-void finish_and_compare(observed_consumer& oc, record_collector& c, background_producer& producer,
-                        const std::string& prefix) {
-    int status = producer.stop();
-    INFO("kcat: " << producer.output());
-    CHECK(status == 0);
-    CHECK(producer.output().find("Delivery failed") == std::string::npos);
-    auto truth = kcat_read_all(cluster().bootstrap(), topic);
-    // Every record the producer was given is in the log, once (idempotent producer).
-    std::set<long long> seqs;
-    std::size_t mine = 0;
-    for (auto const& [p, list] : truth)
-        for (auto const& [o, v] : list)
-            if (auto s = sequence_of(v, prefix); s >= 0) {
-                ++mine;
-                seqs.insert(s);
-            }
-    CHECK(mine == static_cast<std::size_t>(producer.sent()));
-    CHECK(seqs.size() == static_cast<std::size_t>(producer.sent()));
-    auto want = count_records(truth);
-    auto t0 = steady::now();
-    bool caught_up = poll_until(oc, c, 30s, [&] { return c.unique_count() >= want; });
-    log_line("caught up with the log (" + std::to_string(want) + " records) " + std::to_string(ms_since(t0)) +
-             " ms after the producer stopped: " + (caught_up ? "yes" : "NO"));
-    INFO(oc.log_tail(40));
-    CHECK(caught_up);
-    INFO("anomalies: " << c.anomalies.size() << (c.anomalies.empty() ? "" : ", first: " + c.anomalies.front()));
-    CHECK(c.anomalies.empty());
-    auto diff = c.diff(truth);
-    INFO(diff);
-    CHECK(diff.empty());
-}
 
 }  // namespace
 
@@ -113,7 +20,7 @@ TEST_CASE(
     "then the node comes back; nothing lost, no gap, nothing twice",
     "[cluster][kill]") {
     if (!cluster().available()) FAIL(cluster().unavailable_reason());
-    REQUIRE(cluster().wait_fully_replicated(120s));
+    REQUIRE(cluster().settle(120s));
     auto prefix = unique_name("kl");
     observed_consumer oc(make_config(cluster().bootstrap(), member_settings()));
     oc->subscribe({topic}, oc.listener());
@@ -146,16 +53,11 @@ TEST_CASE(
     auto sent_at_kill = producer.sent();
     auto t_kill = steady::now();
     cluster().kill_node(victim);
-    log_line("killed node " + std::to_string(victim) + " (leader of partitions " + join(moved) +
+    log_line("killed node " + std::to_string(victim) + " (leader of partitions " + join_ids(moved) +
              "; coordinator is node " + std::to_string(coordinator) + ") after " + std::to_string(sent_at_kill) +
              " records");
     // Records produced after the kill arrive from every partition, those that moved included.
-    bool recovered = poll_until(oc, c, 40s, [&] {
-        auto seen = max_sequence(c, prefix);
-        for (int p = 0; p < 6; ++p)
-            if (!seen.count(p) || seen[p] <= sent_at_kill) return false;
-        return true;
-    });
+    bool recovered = poll_until(oc, c, 40s, [&] { return behind(c, prefix, sent_at_kill, 6).empty(); });
     auto recovery_ms = ms_since(t_kill);
     auto after = cluster().metadata(topic);
     std::string leaders;
@@ -166,11 +68,7 @@ TEST_CASE(
              " within " + std::to_string(recovery_ms) + " ms; leaders now:" + leaders +
              "; Metadata requests since: " + std::to_string(oc.wire->count(3, t_kill)));
     {
-        auto seen = max_sequence(c, prefix);
-        std::string stuck;
-        for (int p = 0; p < 6; ++p)
-            if (!seen.count(p) || seen[p] <= sent_at_kill) stuck += " " + std::to_string(p);
-        INFO("partitions without records produced after the kill:" << stuck);
+        INFO("partitions without records produced after the kill: " << join_ids(behind(c, prefix, sent_at_kill, 6)));
         INFO(oc.log_tail(40));
         CHECK(recovered);
     }
@@ -183,14 +81,9 @@ TEST_CASE(
     restart.get();
     log_line("node " + std::to_string(victim) + " restarted in " + std::to_string(ms_since(t_restart)) + " ms");
     auto sent_at_restart = producer.sent();
-    CHECK(poll_until(oc, c, 30s, [&] {
-        auto seen = max_sequence(c, prefix);
-        for (int p = 0; p < 6; ++p)
-            if (!seen.count(p) || seen[p] <= sent_at_restart) return false;
-        return true;
-    }));
+    CHECK(poll_until(oc, c, 30s, [&] { return behind(c, prefix, sent_at_restart, 6).empty(); }));
 
-    finish_and_compare(oc, c, producer, prefix);
+    finish_and_compare(oc, c, producer, prefix, cluster().bootstrap(), topic);
     // A leader failover is not a rebalance: same member, same generation, no listener calls.
     CHECK(oc->generation() == generation);
     CHECK(oc->member_id() == member);
@@ -208,38 +101,19 @@ TEST_CASE(
     "membership (or rejoins), commits succeed again; nothing lost",
     "[cluster][kill][coordinator]") {
     if (!cluster().available()) FAIL(cluster().unavailable_reason());
-    REQUIRE(cluster().wait_fully_replicated(120s));
+    REQUIRE(cluster().settle(120s));
     auto prefix = unique_name("kc");
-    observed_consumer oc(make_config(cluster().bootstrap(), member_settings()));
-    oc->subscribe({topic}, oc.listener());
-    record_collector c;
-    // After a rebalance the member may legitimately read again from its last successful commit.
-    std::map<int, std::int64_t> committed;
-    c.allow_rewind = [&](int p, std::int64_t to, std::int64_t) {
-        return (oc.revoked > 0 || oc.lost > 0) && committed.count(p) && committed[p] == to;
-    };
-    int commits_ok = 0, commits_failed = 0;
-    auto last_commit = steady::now();
-    steady::time_point last_ok{};
-    auto try_commit = [&] {
-        if (ms_since(last_commit) < 1000) return;
-        last_commit = steady::now();
-        try {
-            oc->commitSync(std::chrono::milliseconds(2000));
-            ++commits_ok;
-            last_ok = steady::now();
-            for (auto const& tp : oc.assigned) committed[tp.partition] = c.next_offset(tp.partition);
-        } catch (const kafka::kafka_error&) {
-            ++commits_failed;
-        }
-    };
+    committing_member m(topic);
+    auto& oc = m.oc;
+    auto& c = m.c;
+    auto& try_commit = m.commits;
     background_producer producer(cluster().bootstrap(), topic, prefix, 100);
 
     REQUIRE(poll_until(
         oc, c, 30s,
         [&] { return oc.assigned.size() == 6 && max_sequence(c, prefix).size() == 6 && oc.wire->last(12).has_value(); },
         try_commit));
-    REQUIRE(commits_ok > 0);
+    REQUIRE(try_commit.ok > 0);
     REQUIRE(oc.wire->last(12));
     auto md = cluster().metadata(topic);
     REQUIRE(md.brokers.size() == 3);
@@ -255,17 +129,15 @@ TEST_CASE(
     auto sent_at_kill = producer.sent();
     auto t_kill = steady::now();
     cluster().kill_node(coordinator);
-    log_line("killed node " + std::to_string(coordinator) + " (group coordinator, leader of partitions " + join(led) +
-             ")");
+    log_line("killed node " + std::to_string(coordinator) + " (group coordinator, leader of partitions " +
+             join_ids(led) + ")");
     // A heartbeat to another node, a successful commit, and new records from every partition.
     bool recovered = poll_until(
         oc, c, 45s,
         [&] {
             auto hb = oc.wire->last(12);
-            auto seen = max_sequence(c, prefix);
-            for (int p = 0; p < 6; ++p)
-                if (!seen.count(p) || seen[p] <= sent_at_kill) return false;
-            return hb && hb->at > t_kill && hb->peer != old_peer && last_ok > t_kill;
+            return behind(c, prefix, sent_at_kill, 6).empty() && hb && hb->at > t_kill && hb->peer != old_peer &&
+                   try_commit.last_ok > t_kill;
         },
         try_commit);
     auto recovery_ms = ms_since(t_kill);
@@ -278,15 +150,11 @@ TEST_CASE(
              (kept ? "membership kept"
                    : "rejoined (generation " + std::to_string(generation) + " -> " + std::to_string(oc->generation()) +
                          ")") +
-             "; commits ok/failed " + std::to_string(commits_ok) + "/" + std::to_string(commits_failed) +
+             "; commits ok/failed " + std::to_string(try_commit.ok) + "/" + std::to_string(try_commit.failed) +
              "; FindCoordinator since: " + std::to_string(oc.wire->count(10, t_kill)));
     {
-        auto seen = max_sequence(c, prefix);
-        std::string stuck;
-        for (int p = 0; p < 6; ++p)
-            if (!seen.count(p) || seen[p] <= sent_at_kill) stuck += " " + std::to_string(p);
-        INFO("partitions without records produced after the kill:" << stuck);
-        INFO("last successful commit after the kill: " << (last_ok > t_kill ? "yes" : "no"));
+        INFO("partitions without records produced after the kill: " << join_ids(behind(c, prefix, sent_at_kill, 6)));
+        INFO("last successful commit after the kill: " << (try_commit.last_ok > t_kill ? "yes" : "no"));
         INFO(oc.log_tail(40));
         CHECK(recovered);
     }
@@ -302,7 +170,7 @@ TEST_CASE(
     restart.get();
     log_line("node " + std::to_string(coordinator) + " restarted in " + std::to_string(ms_since(t_restart)) + " ms");
 
-    finish_and_compare(oc, c, producer, prefix);
+    finish_and_compare(oc, c, producer, prefix, cluster().bootstrap(), topic);
     if (!c.rewinds.empty()) log_line("re-read after the rejoin (from the last commit): " + c.rewinds.front());
     CHECK_NOTHROW(oc->commitSync());
     INFO("max poll overshoot " << c.max_poll_overshoot_ms << " ms");
