@@ -6,7 +6,7 @@
 //   - a crash, undefined behaviour, a leak (the sanitizers), a hang (libFuzzer's -timeout);
 //   - an exception from the consumer's API that is not a kafka::kafka_error (bad_alloc from a
 //     size taken on trust, out_of_range, logic_error, ...);
-//   - a call that overstays its timeout in simulated time;
+//   - a call that overstays its timeout in simulated time, or spins (loops on zero-length waits);
 //   - a record that was never produced (check.crcs is on: a corrupt record must not come back),
 //     a record of a partition not assigned when poll returned it, or, while no Fetch response
 //     was mutated, a record whose offset or partition is not where it was produced.
@@ -139,6 +139,10 @@ struct ledger {
 template <class Fn>
 void bounded(kt::fake_cluster& cluster, const char* what, std::chrono::milliseconds timeout, Fn&& fn) {
     auto start = cluster.now();
+    auto busy_before = cluster.network().busy_polls();
+    std::map<std::int16_t, std::size_t> counts;
+    for (std::int16_t api : mutation_apis)
+        if (api >= 0) counts[api] = cluster.request_count(api);
     try {
         fn();
     } catch (const kafka::kafka_error&) {
@@ -149,6 +153,18 @@ void bounded(kt::fake_cluster& cluster, const char* what, std::chrono::milliseco
         finding(std::string(what) + " threw something that is not a std::exception");
     }
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(cluster.now() - start);
+    // A call waiting for I/O waits in the transport; one that keeps looping with zero-length
+    // waits burns a core (on the simulated clock each such wait costs 10 us: a call spinning
+    // through its whole timeout makes tens of thousands).
+    auto spins = cluster.network().busy_polls() - busy_before;
+    if (spins > 2000) {
+        std::string requests;
+        for (std::int16_t api : mutation_apis)
+            if (api >= 0)
+                requests += " " + std::to_string(api) + ":" + std::to_string(cluster.request_count(api) - counts[api]);
+        finding(std::string(what) + " spun: " + std::to_string(spins) + " zero-length waits that found nothing in " +
+                std::to_string(took.count()) + " ms of simulated time; requests by API key:" + requests);
+    }
     if (took > timeout + 100ms)
         finding(std::string(what) + " took " + std::to_string(took.count()) + " ms of simulated time, timeout " +
                 std::to_string(timeout.count()) + " ms");
