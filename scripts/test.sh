@@ -4,12 +4,16 @@
 #   1. ctest: unit tests, header self-containment, integration tests against real
 #      Kafka 4.3.1 and 3.9.2 brokers (started and stopped by ctest fixtures), fault tests;
 #   2. the unit and simulated tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the unit tests and the examples of the asynchronous face built with clang 14;
-#   4. a short libFuzzer run of the response and record-batch decoders.
+#   3. the tests that run the consumer's threads (heartbeat thread, wakeup and guarded calls
+#      from another thread, frames released on another thread, the executor driver) under
+#      ThreadSanitizer (target thread_tests; suppressions in tests/tsan.supp);
+#   4. the unit tests and the examples of the asynchronous face built with clang 14;
+#   5. a short libFuzzer run of the response and record-batch decoders and of the whole engine
+#      against a fake cluster whose responses are mutated.
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=60 scripts/test.sh longer fuzzing (default 20 s per target)
-#   SKIP_SANITIZE=1 / SKIP_CLANG=1 / SKIP_FUZZ=1   leave a stage out (local iterations only)
+#   SKIP_SANITIZE=1 / SKIP_TSAN=1 / SKIP_CLANG=1 / SKIP_FUZZ=1   leave a stage out (local iterations only)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -38,6 +42,15 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/sim_tests --order rand
 fi
 
+if [ -z "${SKIP_TSAN:-}" ]; then
+  stage "the threaded tests under the thread sanitizer"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKAFKA_TSAN=ON \
+        -DKAFKA_BUILD_EXAMPLES=OFF -DKAFKA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j "$jobs" --target thread_tests
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp" \
+    build-tsan/tests/thread_tests --order rand
+fi
+
 if [ -z "${SKIP_CLANG:-}" ]; then
   stage "unit tests and the examples built with clang 14"
   # The asynchronous face (coroutines, completion tokens) is where compilers disagree.
@@ -48,7 +61,7 @@ if [ -z "${SKIP_CLANG:-}" ]; then
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then
-  stage "fuzzing the decoders"
+  stage "fuzzing the decoders and the engine"
   JOBS=$jobs scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
 

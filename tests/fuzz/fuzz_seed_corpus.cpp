@@ -2,8 +2,11 @@
 //   <out>/fuzz_record_set/  the record fixtures of tests/data/records, and record sets
 //                           built with record_batch_builder for every codec;
 //   <out>/fuzz_responses/   for every message type and valid version, the encoding of a
-//                           default and of a filled message (layout: fuzz_common.hpp).
+//                           default and of a filled message (layout: fuzz_common.hpp);
+//   <out>/fuzz_engine/      scenarios (group or assign, both group protocols, one or two topics)
+//                           without mutations and with one of each kind (layout: engine_input.hpp).
 // Usage: fuzz_seed_corpus OUT_DIR [RECORD_FIXTURES_DIR]
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +17,7 @@
 
 #include <kafka/protocol/record_batch_builder.hpp>
 
+#include "engine_input.hpp"
 #include "fill.hpp"
 #include "fuzz_common.hpp"
 
@@ -190,6 +194,60 @@ void message_seeds(const fs::path& dir) {
     });
 }
 
+void engine_seeds(const fs::path& dir) {
+    namespace e = kafka::fuzz::engine;
+    // scenario, shape, run (engine_input.hpp): subscribe/assign, classic/consumer, commit, topics.
+    const std::vector<std::array<std::uint8_t, e::header_size>> scenarios{
+        {0x01, 0x25, 0x17},  // subscribe, classic, 1 topic x 2 partitions, 1 batch of 2; 8 polls of 200 ms
+        {0x03, 0x46, 0x27},  // subscribe, consumer protocol, 3 partitions, 1 batch of 3; 8 polls of 400 ms
+        {0x0d, 0x29, 0x0b},  // subscribe, classic, commit, 2 topics x 2 partitions, 2 batches of 2
+        {0x00, 0x26, 0x95},  // assign, 3 partitions, 1 batch of 2; max.poll.records 3
+        {0x54, 0x2a, 0x07},  // assign, commit, read_committed, 3 brokers, 3 partitions, 2 batches
+    };
+    // One mutation of each kind on the second Fetch response (api index 1), and a few aimed at
+    // group and metadata answers: error codes (int16), sizes and epochs (int32), offsets (int64).
+    struct seed_mutation {
+        const char* name;
+        std::uint8_t skip, api_index;
+        e::mutation_kind kind;
+        std::uint16_t pos;
+        std::uint32_t value;
+    };
+    const std::vector<seed_mutation> mutations{
+        {"fetch_xor", 1, 1, e::mutation_kind::xor_byte, 90, 0x40},
+        {"fetch_error", 0, 1, e::mutation_kind::set_int16, 20, 1},
+        {"fetch_size", 1, 1, e::mutation_kind::set_int32, 60, 0x7fffffff},
+        {"fetch_offset", 1, 1, e::mutation_kind::set_int64, 70, 0xffffff00},
+        {"fetch_truncate", 1, 1, e::mutation_kind::truncate, 80, 0},
+        {"fetch_insert", 1, 1, e::mutation_kind::insert, 50, 0xdeadbeef},
+        {"fetch_erase", 1, 1, e::mutation_kind::erase, 40, 3},
+        {"fetch_frame_size", 1, 1, e::mutation_kind::set_size, 0, 0x7ffffff0},
+        {"metadata_epoch", 0, 3, e::mutation_kind::set_int32, 40, 0x7fffffff},
+        {"list_offsets_error", 0, 2, e::mutation_kind::set_int16, 14, 6},
+        {"join_error", 0, 7, e::mutation_kind::set_int16, 4, 27},
+        {"sync_assignment", 0, 9, e::mutation_kind::xor_byte, 12, 0x81},
+        {"heartbeat_error", 1, 8, e::mutation_kind::set_int16, 4, 27},
+        {"consumer_heartbeat_epoch", 1, 10, e::mutation_kind::set_int32, 30, 0x7fffffff},
+        {"offset_fetch_offset", 0, 5, e::mutation_kind::set_int64, 30, 5},
+        {"commit_error", 0, 4, e::mutation_kind::set_int16, 16, 25},
+        {"coordinator_node", 0, 6, e::mutation_kind::set_int32, 8, 7},
+    };
+    for (std::size_t s = 0; s < scenarios.size(); ++s) {
+        byte_buffer base;
+        for (auto b : scenarios[s]) base.push_back(static_cast<std::byte>(b));
+        write_seed(dir, "scenario" + std::to_string(s), base);
+        for (auto const& m : mutations) {
+            byte_buffer seed = base;
+            std::uint8_t op = static_cast<std::uint8_t>(m.api_index << 3 | static_cast<std::uint8_t>(m.kind));
+            for (auto b : {m.skip, op, static_cast<std::uint8_t>(m.pos >> 8), static_cast<std::uint8_t>(m.pos),
+                           static_cast<std::uint8_t>(m.value >> 24), static_cast<std::uint8_t>(m.value >> 16),
+                           static_cast<std::uint8_t>(m.value >> 8), static_cast<std::uint8_t>(m.value)})
+                seed.push_back(static_cast<std::byte>(b));
+            write_seed(dir, "scenario" + std::to_string(s) + "_" + m.name, seed);
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -203,8 +261,10 @@ int main(int argc, char** argv) {
     try {
         fs::create_directories(out / "fuzz_record_set");
         fs::create_directories(out / "fuzz_responses");
+        fs::create_directories(out / "fuzz_engine");
         record_set_seeds(out / "fuzz_record_set", fixtures);
         message_seeds(out / "fuzz_responses");
+        engine_seeds(out / "fuzz_engine");
     } catch (const std::exception& e) {
         std::cerr << "fuzz_seed_corpus: " << e.what() << "\n";
         return 1;

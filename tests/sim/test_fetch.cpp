@@ -3,7 +3,10 @@
 #include "sim_support.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -241,4 +244,45 @@ TEST_CASE("engine sim: a seek while data is fetched ahead: nothing of the old po
     seen_records again;
     REQUIRE(poll_until(cluster, *c, again, [&] { return again.count() >= 37; }));
     CHECK(again.contiguous(tp, 3, 40));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corrupt answers (fake_cluster::on_response rewrites a response before it is delivered).
+
+TEST_CASE("engine sim: a Fetch response whose record bytes were corrupted on the way is refused by the CRC check",
+          "[sim][engine][fetch]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    cluster.produce("t", 0, "first", "intact-value");
+    int corrupted = 0;
+    cluster.on_response([&](const kt::response_info& info, kafka::byte_buffer& frame) {
+        if (info.api_key != fetch_key || corrupted > 0) return;
+        std::string_view text(reinterpret_cast<const char*>(frame.data()), frame.size());
+        auto at = text.find("intact-value");
+        if (at == std::string_view::npos) return;
+        frame[at] = std::byte{'I'};  // one byte of one value: the batch's CRC no longer matches
+        ++corrupted;
+    });
+    auto c = make_consumer(cluster, {{"check.crcs", "true"}});
+    c->assign({{"t", 0}});
+    seen_records seen;
+    std::optional<std::error_code> error;
+    for (int i = 0; i < 50 && !error; ++i) {
+        try {
+            seen.add(c->poll(100ms));
+        } catch (const kafka::kafka_error& e) {
+            error = e.code();
+        }
+    }
+    REQUIRE(corrupted == 1);
+    REQUIRE(error);
+    CHECK(*error == kafka::client_errc::crc_mismatch);
+    CHECK(seen.count() == 0);  // nothing of the corrupt batch was handed out
+    // As Java's consumer, the corrupt data stays until a seek: the next poll throws again.
+    CHECK_THROWS_AS(c->poll(100ms), kafka::kafka_error);
+    // A seek to the same offset drops it: the batch is fetched again, intact this time.
+    c->seek({"t", 0}, 0);
+    REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() == 2; }));
+    CHECK(seen.values == std::vector<std::string>{"first", "intact-value"});
+    CHECK(seen.contiguous({"t", 0}, 0, 2));
 }

@@ -117,10 +117,15 @@ public:
             tm.id = t.topic_id;
             tm.internal = t.is_internal;
             tm.error = t.error_code;
+            // A topic of n partitions lists indexes 0..n-1. An index outside that range is not
+            // believed (it would size the table: 2^31-1 is 2^31 entries), and an index the answer
+            // left out stays a partition without a leader.
+            tm.partitions.resize(t.partitions.size());
+            for (std::size_t i = 0; i < tm.partitions.size(); ++i)
+                tm.partitions[i].partition = static_cast<std::int32_t>(i);
             for (auto const& p : t.partitions) {
-                if (p.partition_index < 0) continue;
-                if (tm.partitions.size() <= static_cast<std::size_t>(p.partition_index))
-                    tm.partitions.resize(static_cast<std::size_t>(p.partition_index) + 1);
+                if (p.partition_index < 0 || static_cast<std::size_t>(p.partition_index) >= tm.partitions.size())
+                    continue;
                 auto& pm = tm.partitions[static_cast<std::size_t>(p.partition_index)];
                 pm = {p.partition_index, p.leader_id, p.leader_epoch, p.error_code};
                 if (auto old = partition(topic_partition{tm.name, p.partition_index});

@@ -118,7 +118,10 @@ public:
 
     /// Committed offsets of partitions without a position: sends OffsetFetch (one at a time); on
     /// answer, seeks to the committed offset or requests the reset policy. Without a group, every
-    /// such partition is reset. Returns true when no partition is missing a position.
+    /// such partition is reset. Returns true when no partition is missing a position. A failed
+    /// OffsetFetch is sent again after retry.backoff.ms (Java's fetchCommittedOffsets sleeps it):
+    /// one that fails at once, as when the coordinator's connection serves no usable version,
+    /// would otherwise be sent and failed again in a loop that never waits.
     bool refresh_committed_offsets(time_point now) {
         auto missing = subs_.partitions_needing_position();
         if (missing.empty()) return true;
@@ -126,13 +129,16 @@ public:
             for (auto const& tp : missing) subs_.request_reset(tp, subs_.default_reset());
             return true;
         }
-        if (offset_fetch_in_flight_ || !locator_.ensure(now)) return false;
+        if (offset_fetch_in_flight_ || now < offset_fetch_retry_at_ || !locator_.ensure(now)) return false;
         std::map<topic_partition, std::uint64_t> epochs;
         for (auto const& tp : missing) epochs[tp] = subs_.seek_epoch(tp);
         offset_fetch_in_flight_ = true;
         fetch_committed(missing).add_listener([this, epochs](auto& f) {
             offset_fetch_in_flight_ = false;
-            if (f.failed()) return;  // retried at the next poll
+            if (f.failed()) {
+                offset_fetch_retry_at_ = client_.now() + locator_.retry_backoff();
+                return;
+            }
             for (auto const& [tp, o] : f.value()) {
                 auto it = epochs.find(tp);
                 if (it == epochs.end() || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != it->second ||
@@ -145,6 +151,12 @@ public:
             }
         });
         return false;
+    }
+
+    /// Until a failed OffsetFetch may be sent again; nullopt when none waits for its backoff.
+    std::optional<typename client_type::duration> time_to_offset_fetch_retry(time_point now) const {
+        if (now >= offset_fetch_retry_at_) return std::nullopt;
+        return offset_fetch_retry_at_ - now;
     }
 
     /// OffsetCommit of `offsets` as `who`.
@@ -228,6 +240,7 @@ private:
     std::string group_id_;
     std::function<void(errc, const std::string&)> member_error_;
     bool offset_fetch_in_flight_ = false;
+    time_point offset_fetch_retry_at_{};
 };
 
 }  // namespace kafka::engine

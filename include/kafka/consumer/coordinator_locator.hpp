@@ -26,6 +26,9 @@ public:
     coordinator_locator(client_type& client, std::string group_id, std::chrono::milliseconds retry_backoff)
         : client_(client), group_id_(std::move(group_id)), retry_backoff_(retry_backoff) {}
 
+    /// retry.backoff.ms: the wait before a failed group request is sent again.
+    std::chrono::milliseconds retry_backoff() const noexcept { return retry_backoff_; }
+
     /// The coordinator's broker id, when known.
     std::optional<std::int32_t> coordinator() const noexcept { return coordinator_; }
     /// The node id of the coordinator's own connection, when known.
@@ -98,6 +101,8 @@ private:
                 fatal_ = error_report{make_error_code(e), "not authorized to use group '" + group_id_ + "'"};
             return retry();
         }
+        // No broker has a negative id or a port outside 0..65535: an answer naming one is retried.
+        if (id < 0 || port < 0 || port > 65535) return retry();
         client_.set_node(client::coordinator_node_id(id), host, static_cast<std::uint16_t>(port));
         coordinator_ = id;
     }

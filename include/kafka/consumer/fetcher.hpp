@@ -289,7 +289,10 @@ public:
                     return;
                 }
                 for (auto const& [tp, r] : f.value()) {
-                    if (!subs_.is_assigned(tp) || subs_.seek_epoch(tp) != epochs.at(tp) || !subs_.pending_reset(tp))
+                    // A partition the request did not ask for (a confused broker) is not believed.
+                    auto asked = epochs.find(tp);
+                    if (asked == epochs.end() || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != asked->second ||
+                        !subs_.pending_reset(tp))
                         continue;
                     if (r.error) {
                         metadata_.request_update();

@@ -895,6 +895,8 @@ private:
         if (left < clock::duration::zero()) left = clock::duration::zero();
         if (subs_.has_auto_assigned_partitions()) left = std::min(left, membership_->time_to_next_heartbeat(now));
         if (metadata_.has_topics_to_fetch()) left = std::min(left, time_to_metadata(now));
+        if (!subs_.has_all_positions())
+            if (auto retry = group_.commits.time_to_offset_fetch_retry(now)) left = std::min(left, *retry);
         poll_io(left, [&] { return keep_waiting(); });
         if (auto f = client_.take_authentication_failure()) throw_error(*f);  // logged as the connection closed
     }

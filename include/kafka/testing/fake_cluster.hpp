@@ -242,6 +242,9 @@ public:
     }
     /// Sees every request as it is read by a node, before it is handled.
     void on_request(std::function<void(const request_info&)> observer) { wire_->on_request(std::move(observer)); }
+    /// Hands every response to `rewrite` before it is delivered: it may change any byte, the
+    /// size prefix included (a test's broker that answers with corrupt or unexpected bytes).
+    void on_response(response_rewriter rewrite) { wire_->on_response(std::move(rewrite)); }
 
 private:
     // The wire is shared only so that simulated events can tell it is gone (they hold it weakly):

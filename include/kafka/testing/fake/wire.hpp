@@ -13,6 +13,8 @@
 // Faults: inject(api_key, error_code) makes the next request of that API reach its handler with
 // the error (the handler answers with it and does nothing else); drop(api_key, n) swallows the next
 // n requests (not handled, never answered: the connection stays muted until the client gives up).
+// on_response(rewrite) hands every response frame to `rewrite` before it is delivered, which may
+// change any byte of it, its size prefix included (the engine fuzz target mutates answers so).
 #pragma once
 
 #include <algorithm>
@@ -42,6 +44,16 @@ struct request_info {
     std::int32_t correlation_id = 0;
     bytes_view frame;  // after the size prefix: decode with protocol::decode_request
 };
+
+/// A response about to be delivered (for fake_cluster::on_response rewriters).
+struct response_info {
+    std::int32_t node = -1;
+    std::int16_t api_key = -1;
+    std::int16_t version = -1;
+    std::int32_t correlation_id = 0;
+};
+/// Rewrites a response's bytes (size prefix included) before they are delivered.
+using response_rewriter = std::function<void(const response_info&, byte_buffer& frame)>;
 
 namespace fake {
 
@@ -178,6 +190,7 @@ public:
     void send(const reply_t& r, const Resp& resp) {
         auto out = std::make_shared<byte_buffer>();
         protocol::encode_response(*out, resp, r.version, r.correlation_id);
+        if (rewriter_) rewriter_(response_info{r.conn->node, Resp::api_key, r.version, r.correlation_id}, *out);
         auto c = r.conn;
         std::weak_ptr<wire> weak = weak_from_this();
         net_.schedule(net_.now() + node(c->node).latency, [weak, c, out] {
@@ -244,6 +257,7 @@ public:
         return n;
     }
     void on_request(std::function<void(const request_info&)> observer) { observer_ = std::move(observer); }
+    void on_response(response_rewriter rewrite) { rewriter_ = std::move(rewrite); }
 
 private:
     struct service {
@@ -346,6 +360,7 @@ private:
     std::map<std::int16_t, std::int16_t> version_limits_;
     std::map<std::pair<std::int32_t, std::int16_t>, std::size_t> counts_;
     std::function<void(const request_info&)> observer_;
+    response_rewriter rewriter_;
 };
 
 }  // namespace fake
