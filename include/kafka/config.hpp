@@ -43,6 +43,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <sstream>
 #include <string>
@@ -101,6 +102,20 @@ struct config_key {
 };
 
 namespace detail::cfg {
+
+/// Records the keys a consumer_config is asked for on this thread while one is active (tests:
+/// every supported key must be read by the consumer, or it would be accepted and ignored).
+struct read_recorder {
+    std::set<std::string, std::less<>> keys;
+    read_recorder() : previous_(active) { active = this; }
+    ~read_recorder() { active = previous_; }
+    read_recorder(const read_recorder&) = delete;
+    read_recorder& operator=(const read_recorder&) = delete;
+    static inline thread_local read_recorder* active = nullptr;
+
+private:
+    read_recorder* previous_;
+};
 
 constexpr config_range at_least(double min) { return {min, std::numeric_limits<double>::infinity()}; }
 constexpr config_range between(double min, double max) { return {min, max}; }
@@ -583,7 +598,7 @@ inline constexpr config_key key_table[] = {
     {"bootstrap.servers", config_type::list, "", any_value, {}, check_bootstrap_servers, config_required, config_status::supported,
      "Brokers to contact first, host:port[,host:port...]; the rest of the cluster is learnt from them."},
     {"client.dns.lookup", config_type::string, "use_all_dns_ips", any_value, client_dns_lookup_names, nullptr, 0, config_status::supported,
-     "use_all_dns_ips: try every address a name resolves to; resolve_canonical_bootstrap_servers_only: expand bootstrap names to their canonical names first."},
+     "use_all_dns_ips: try every address a name resolves to, in order, until one accepts; resolve_canonical_bootstrap_servers_only is refused (Kerberos only)."},
     {"client.id", config_type::string, "", any_value, {}, nullptr, 0, config_status::supported,
      "Name sent with every request, for broker logs and quotas; when empty it becomes consumer-<group.id>-<group.instance.id or a sequence number>."},
     {"client.rack", config_type::string, "", any_value, {}, nullptr, 0, config_status::supported,
@@ -649,7 +664,7 @@ inline constexpr config_key key_table[] = {
     {"reconnect.backoff.max.ms", config_type::int64, "1000", at_least(0), {}, nullptr, 0, config_status::supported,
      "Upper bound of the reconnect backoff; when only reconnect.backoff.ms is set it takes that value (no growth), as in Java."},
     {"socket.connection.setup.timeout.ms", config_type::int64, "10000", any_value, {}, nullptr, 0, config_status::supported,
-     "Time allowed to establish a connection; grows per failure up to socket.connection.setup.timeout.max.ms."},
+     "Time allowed to set a connection up (TCP, TLS, ApiVersions, SASL); doubles per consecutive failure up to socket.connection.setup.timeout.max.ms, 20% jitter."},
     {"socket.connection.setup.timeout.max.ms", config_type::int64, "30000", any_value, {}, nullptr, 0, config_status::supported,
      "Upper bound of the connection setup timeout."},
     {"connections.max.idle.ms", config_type::int64, "540000", any_value, {}, nullptr, 0, config_status::supported,
@@ -657,15 +672,15 @@ inline constexpr config_key key_table[] = {
 
     // -- sockets and metadata ---------------------------------------------------------------------------
     {"send.buffer.bytes", config_type::int32, "131072", at_least(-1), {}, nullptr, 0, config_status::supported,
-     "SO_SNDBUF of broker sockets; -1 keeps the operating system's default."},
+     "SO_SNDBUF of broker sockets, set before they connect; -1 keeps the operating system's default."},
     {"receive.buffer.bytes", config_type::int32, "65536", at_least(-1), {}, nullptr, 0, config_status::supported,
-     "SO_RCVBUF of broker sockets; -1 keeps the operating system's default."},
+     "SO_RCVBUF of broker sockets, set before they connect (so it shapes the TCP window); -1 keeps the operating system's default."},
     {"metadata.max.age.ms", config_type::int64, "300000", at_least(0), {}, nullptr, 0, config_status::supported,
      "Refresh metadata at least this often, even without errors, to notice new brokers and partitions."},
-    {"metadata.recovery.strategy", config_type::string, "rebootstrap", any_value, metadata_recovery_names, nullptr, config_case_insensitive, config_status::supported,
-     "rebootstrap: when no known broker is reachable, start again from bootstrap.servers; none: keep trying the known ones. Default rebootstrap since Kafka 4.0 (none in 3.x)."},
+    {"metadata.recovery.strategy", config_type::string, "none", any_value, metadata_recovery_names, nullptr, config_case_insensitive, config_status::supported,
+     "none: keep trying the known brokers (what this consumer does); rebootstrap (Java 4.x's default: start again from bootstrap.servers when no known broker answers) is refused when set, not yet done."},
     {"metadata.recovery.rebootstrap.trigger.ms", config_type::int64, "300000", at_least(0), {}, nullptr, 0, config_status::supported,
-     "Rebootstrap when no metadata could be obtained from any known broker for this long (Kafka 4.0, KIP-1102)."},
+     "Refused when set: this consumer does not re-bootstrap yet (KIP-1102)."},
 
     // -- security -------------------------------------------------------------------------------------
     {"security.protocol", config_type::string, "PLAINTEXT", any_value, security_protocol_names, nullptr, config_case_insensitive, config_status::supported,
@@ -1032,6 +1047,7 @@ public:
     std::optional<std::string> find(std::string_view key) const {
         if (!find_config_key(key))
             throw config_error(std::string(key), "unknown configuration '" + std::string(key) + "'");
+        if (auto* r = detail::cfg::read_recorder::active) r->keys.insert(std::string(key));
         if (auto it = effective_.find(key); it != effective_.end()) return it->second;
         return std::nullopt;
     }
@@ -1283,6 +1299,24 @@ private:
             fail("heartbeat.interval.ms", "heartbeat.interval.ms (" + get("heartbeat.interval.ms") +
                                               ") must be lower than session.timeout.ms (" + get("session.timeout.ms") +
                                               ")");
+        // Re-bootstrapping (KIP-899/KIP-1102) is not done yet: the consumer keeps trying the
+        // brokers it knows, which is `none`. Asking for it is refused rather than ignored.
+        if (is_set("metadata.recovery.strategy") &&
+            metadata_recovery_strategy() == kafka::metadata_recovery_strategy::rebootstrap)
+            fail("metadata.recovery.strategy",
+                 "metadata.recovery.strategy=rebootstrap is not supported yet: when no known broker answers, this "
+                 "consumer keeps retrying the brokers it knows (metadata.recovery.strategy=none)");
+        if (is_set("metadata.recovery.rebootstrap.trigger.ms"))
+            fail("metadata.recovery.rebootstrap.trigger.ms",
+                 "metadata.recovery.rebootstrap.trigger.ms is not supported: this consumer does not re-bootstrap "
+                 "(metadata.recovery.strategy=none)");
+        // The canonical names are what Kerberos service principals are built from (GSSAPI, which
+        // this consumer does not have); connecting to them instead of the names given is not done.
+        if (client_dns_lookup() == kafka::client_dns_lookup::resolve_canonical_bootstrap_servers_only)
+            fail("client.dns.lookup",
+                 "client.dns.lookup=resolve_canonical_bootstrap_servers_only is not supported (it expands bootstrap "
+                 "names to their canonical host names for Kerberos, and this consumer has no GSSAPI); use "
+                 "use_all_dns_ips, which tries every address a name resolves to");
         // Java ignores group.instance.id without a group; say so.
         if (!grouped && is_set("group.instance.id"))
             warn("group.instance.id is set but group.id is not, so it has no effect");

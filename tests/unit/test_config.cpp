@@ -84,7 +84,7 @@ TEST_CASE("every supported key defaults to the Java consumer's default", "[confi
         {"send.buffer.bytes", "131072"},
         {"receive.buffer.bytes", "65536"},
         {"metadata.max.age.ms", "300000"},
-        {"metadata.recovery.strategy", "rebootstrap"},
+        {"metadata.recovery.strategy", "none"},
         {"metadata.recovery.rebootstrap.trigger.ms", "300000"},
         {"security.protocol", "PLAINTEXT"},
         {"sasl.mechanism", "GSSAPI"},
@@ -163,7 +163,7 @@ TEST_CASE("typed accessors return the defaults as typed values", "[config]") {
     CHECK(cfg.send_buffer_bytes() == 128 * 1024);
     CHECK(cfg.receive_buffer_bytes() == 64 * 1024);
     CHECK(cfg.metadata_max_age() == 5min);
-    CHECK(cfg.metadata_recovery_strategy() == kafka::metadata_recovery_strategy::rebootstrap);
+    CHECK(cfg.metadata_recovery_strategy() == kafka::metadata_recovery_strategy::none);
     CHECK(cfg.metadata_recovery_rebootstrap_trigger() == 5min);
     CHECK(cfg.security_protocol() == kafka::security_protocol::plaintext);
     CHECK_FALSE(cfg.uses_sasl());
@@ -224,7 +224,7 @@ TEST_CASE("set values are read back typed", "[config]") {
                      {"auto.offset.reset", "earliest"},
                      {"enable.auto.commit", "FALSE"},
                      {"metrics.recording.level", "DEBUG"},
-                     {"client.dns.lookup", "resolve_canonical_bootstrap_servers_only"},
+                     {"client.dns.lookup", "use_all_dns_ips"},
                      {"metadata.recovery.strategy", "NONE"}});
     CHECK(cfg.group_id() == "orders");
     CHECK(cfg.group_instance_id() == "worker-1");
@@ -246,7 +246,7 @@ TEST_CASE("set values are read back typed", "[config]") {
     CHECK(cfg.auto_offset_reset() == kafka::offset_reset_strategy::earliest);
     CHECK_FALSE(cfg.enable_auto_commit());
     CHECK(cfg.metrics_recording_level() == kafka::metrics_recording_level::debug);
-    CHECK(cfg.client_dns_lookup() == kafka::client_dns_lookup::resolve_canonical_bootstrap_servers_only);
+    CHECK(cfg.client_dns_lookup() == kafka::client_dns_lookup::use_all_dns_ips);
     CHECK(cfg.metadata_recovery_strategy() == kafka::metadata_recovery_strategy::none);
     CHECK(cfg.is_set("group.id"));
     CHECK_FALSE(cfg.is_set("fetch.min.bytes"));

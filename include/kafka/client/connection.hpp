@@ -104,12 +104,15 @@ public:
     /// The size of the last request frame send() queued, size prefix included (for metrics).
     std::size_t last_frame_bytes() const noexcept { return last_frame_bytes_; }
 
-    /// Starts connecting; `on_state` is called when the connection becomes ready or closes.
-    void open(std::function<void(std::error_code)> on_state) {
+    /// Starts connecting; `on_state` is called when the connection becomes ready or closes. The
+    /// whole set-up (connect, TLS, ApiVersions, SASL) must end within `setup_timeout` (default: the
+    /// request timeout), or the connection closes with request_timed_out.
+    void open(std::function<void(std::error_code)> on_state,
+              std::optional<std::chrono::milliseconds> setup_timeout = std::nullopt) {
         on_state_ = std::move(on_state);
         state_ = state::connecting;
         stream_ = transport_.make_stream(executor_);
-        connect_deadline_ = transport_.now() + request_timeout_;
+        connect_deadline_ = transport_.now() + setup_timeout.value_or(request_timeout_);
         transport_.async_connect(*stream_, address_.host, address_.port,
                                  [self = this->shared_from_this()](std::error_code ec) {
                                      if (self->state_ != state::connecting) return;

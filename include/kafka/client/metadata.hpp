@@ -7,6 +7,7 @@
 // Metadata request when an update is due and hands the response to update().
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -49,9 +50,16 @@ public:
     using time_point = typename Clock::time_point;
     using duration = typename Clock::duration;
 
+    /// A failed refresh waits `refresh_backoff` before the next attempt, doubled per consecutive
+    /// failure up to `refresh_backoff_max` with 20% jitter (retry.backoff.ms / .max.ms, as Java's
+    /// Metadata); by default the backoff does not grow.
     explicit basic_metadata(std::chrono::milliseconds max_age = std::chrono::minutes(5),
-                            std::chrono::milliseconds refresh_backoff = std::chrono::milliseconds(100))
-        : max_age_(max_age), refresh_backoff_(refresh_backoff) {}
+                            std::chrono::milliseconds refresh_backoff = std::chrono::milliseconds(100),
+                            std::optional<std::chrono::milliseconds> refresh_backoff_max = std::nullopt)
+        : max_age_(max_age),
+          refresh_backoff_(refresh_backoff),
+          refresh_backoff_max_(std::max(refresh_backoff, refresh_backoff_max.value_or(refresh_backoff))),
+          backoff_(refresh_backoff) {}
 
     /// Asks for a refresh at the next opportunity; returns the version that will satisfy it.
     int request_update() noexcept {
@@ -78,7 +86,7 @@ public:
         D until_expiry = need_update_ || update_version_ == 0
                              ? D::zero()
                              : std::max(D::zero(), std::chrono::duration_cast<D>(last_success_ + max_age_ - now));
-        D until_backoff = std::max(D::zero(), std::chrono::duration_cast<D>(last_attempt_ + refresh_backoff_ - now));
+        D until_backoff = std::max(D::zero(), std::chrono::duration_cast<D>(last_attempt_ + backoff_ - now));
         return std::max(until_expiry, until_backoff);
     }
 
@@ -100,7 +108,20 @@ public:
     }
 
     /// A request went out (or failed): the next one waits for the refresh backoff.
-    void record_attempt(time_point now) noexcept { last_attempt_ = now; }
+    void record_attempt(time_point now) noexcept {
+        last_attempt_ = now;
+        // The wait before the next attempt, should this one fail: base * 2^(attempts since the
+        // last success - 1), capped, +-20%.
+        auto grown = std::chrono::duration<double, std::milli>(refresh_backoff_) *
+                     static_cast<double>(1LL << std::min(attempts_, 20));
+        grown = std::min(grown, std::chrono::duration<double, std::milli>(refresh_backoff_max_));
+        if (refresh_backoff_max_ > refresh_backoff_) {
+            jitter_state_ = jitter_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+            grown *= 0.8 + 0.4 * static_cast<double>(jitter_state_ >> 11) / static_cast<double>(1ULL << 53);
+        }
+        backoff_ = std::chrono::duration_cast<std::chrono::milliseconds>(grown);
+        ++attempts_;
+    }
 
     /// Applies a Metadata response. Partitions whose leader epoch went backwards keep the newer
     /// information (a stale broker must not move a leader back), as Java's Metadata does.
@@ -141,6 +162,8 @@ public:
         need_update_ = false;
         ++update_version_;
         last_success_ = last_attempt_ = now;
+        attempts_ = 0;
+        backoff_ = refresh_backoff_;
     }
 
     const std::map<std::int32_t, broker_metadata>& brokers() const noexcept { return brokers_; }
@@ -182,6 +205,10 @@ public:
 private:
     std::chrono::milliseconds max_age_;
     std::chrono::milliseconds refresh_backoff_;
+    std::chrono::milliseconds refresh_backoff_max_;
+    std::chrono::milliseconds backoff_;  // after the last attempt, should it fail
+    int attempts_ = 0;                   // since the last success
+    std::uint64_t jitter_state_ = 0x2545f4914f6cdd1dULL;
     bool need_update_ = true;
     int update_version_ = 0;
     time_point last_success_{};

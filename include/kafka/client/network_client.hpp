@@ -66,6 +66,13 @@ struct client_options {
     std::chrono::milliseconds reconnect_backoff{50};
     std::chrono::milliseconds reconnect_backoff_max{1000};
     std::chrono::milliseconds retry_backoff{100};
+    // Connecting (TCP, TLS, ApiVersions, SASL) may take this long, doubled per consecutive failure
+    // to reach the node up to the max, with 20% jitter (Java's socket.connection.setup.timeout.*).
+    std::chrono::milliseconds connection_setup_timeout{10000};
+    std::chrono::milliseconds connection_setup_timeout_max{30000};
+    // A connection with nothing in flight or queued and no traffic for this long is closed (not a
+    // failure: no backoff; the next request opens a new one). connections.max.idle.ms.
+    std::chrono::milliseconds connections_max_idle{540000};
     std::optional<sasl_credentials> sasl;  // SASL_PLAINTEXT / SASL_SSL
 };
 
@@ -300,6 +307,7 @@ public:
         for (auto& [id, n] : nodes_) {
             if (n.conn) n.conn->expire(t);
             expire_unsent(id, n, t);
+            close_if_idle(n, t);
         }
         try_send(t);
         pending_.run_all();
@@ -409,6 +417,8 @@ private:
         std::shared_ptr<connection_type> conn;
         std::deque<unsent_request> unsent;
         time_point retry_at{};
+        time_point last_used{};  // the last request written or response read
+        bool closing_idle = false;
         int failures = 0;
         std::error_code last_error{};
         std::string last_detail;
@@ -440,12 +450,14 @@ private:
             c.pick_version(call->api_key(), u.forced ? protocol::versions{call->valid().lo, *u.forced} : call->valid());
         if (!chosen) return false;
         auto sent_at = now();
+        if (auto it = nodes_.find(u.node); it != nodes_.end()) it->second.last_used = sent_at;
         c.send(
             call->api_key(), *call, *chosen,
             [this, call, node = u.node, v = *chosen, sent_at](std::error_code ec, frame_ptr body) {
                 // Runs inside an I/O handler: park it; decoding and listeners happen in poll().
                 pending_.push([this, call, node, v, ec, sent_at, body = std::move(body)]() mutable {
                     if (ec) return call->fail(ec);
+                    if (auto it = nodes_.find(node); it != nodes_.end()) it->second.last_used = now();
                     if (on_event_)
                         on_event_({client_event::kind::response_received, node, call->api_key(), body->size() + 4,
                                    std::chrono::duration_cast<std::chrono::nanoseconds>(now() - sent_at)});
@@ -506,13 +518,23 @@ private:
         auto conn = std::make_shared<connection_type>(executor_, transport_, n.address, opts_.client_id,
                                                       opts_.request_timeout, opts_.sasl);
         n.conn = conn;
+        n.last_used = now();
         std::weak_ptr<connection_type> weak = conn;
-        conn->open([this, id, weak, established = false](std::error_code ec) mutable {
+        auto on_state = [this, id, weak, established = false](std::error_code ec) mutable {
             auto it = nodes_.find(id);
             if (it == nodes_.end() || it->second.conn != weak.lock()) return;
             auto& node = it->second;
+            if (node.closing_idle) {
+                // Closed by close_if_idle: not a failure (no backoff), nothing was waiting on it.
+                node.closing_idle = false;
+                pending_.push([this, id] {
+                    if (on_event_) on_event_({client_event::kind::connection_closed, id, -1, 0, {}});
+                });
+                return;
+            }
             if (!ec) {
                 established = true;
+                node.last_used = now();
                 node.failures = 0;
                 node.last_error = {};
                 // Its unsent requests can go now: the next step writes them (this wakes an executor's owner).
@@ -547,7 +569,24 @@ private:
                                   established, std::chrono::duration_cast<duration>(node.retry_at - now())};
                 pending_.push([cb = on_disconnect_, e = std::move(e)] { cb(e); });
             }
-        });
+        };
+        conn->open(std::move(on_state), setup_timeout(n.failures));
+    }
+
+    // Java's ExponentialBackoff(setup timeout, 2, setup timeout max, 0.2) over consecutive failures.
+    std::chrono::milliseconds setup_timeout(int failures) {
+        auto base = std::chrono::duration<double, std::milli>(opts_.connection_setup_timeout);
+        auto cap = std::chrono::duration<double, std::milli>(opts_.connection_setup_timeout_max);
+        auto t = std::min(base * static_cast<double>(1LL << std::min(failures, 20)), std::max(base, cap));
+        std::uniform_real_distribution<double> jitter(0.8, 1.2);
+        return std::chrono::duration_cast<std::chrono::milliseconds>(t * jitter(rng_));
+    }
+
+    void close_if_idle(node_state& n, time_point t) {
+        if (!n.conn || !n.conn->ready() || n.conn->in_flight() != 0 || !n.unsent.empty()) return;
+        if (t - n.last_used < opts_.connections_max_idle) return;
+        n.closing_idle = true;
+        n.conn->close(make_error_code(client_errc::closed));
     }
 
     void fail_unsent(node_state& n, std::error_code why) {

@@ -241,30 +241,33 @@ public:
         return std::make_unique<stream_type>(ex);
     }
 
-    /// Resolves `host`, connects to the first address that accepts, then runs the TLS handshake
-    /// (with host name verification) when TLS is on.
+    /// SO_SNDBUF / SO_RCVBUF of every socket made from now on (send.buffer.bytes,
+    /// receive.buffer.bytes); -1 keeps the operating system's default. Set before the socket
+    /// connects, so the receive buffer also shapes the TCP window negotiated.
+    void set_socket_buffers(int send_bytes, int receive_bytes) {
+        send_buffer_ = send_bytes;
+        receive_buffer_ = receive_bytes;
+    }
+
+    /// Resolves `host` and tries every address it resolves to, in order, until one accepts
+    /// (client.dns.lookup=use_all_dns_ips), then runs the TLS handshake (with host name
+    /// verification) when TLS is on.
     /// The handler's owner keeps `s` alive until it runs; the transport need not outlive the
     /// connect (nothing of it is used after this call), and close(s) ends it at whatever step.
     template <class Handler>
     void async_connect(stream_type& s, const std::string& host, std::uint16_t port, Handler&& handler) {
         s.resolver = std::make_shared<asio::ip::tcp::resolver>(s.get_executor());
-        bool verify = tls_.verify_hostname;
+        auto how = std::make_shared<connect_attempt>(
+            connect_attempt{host, tls_.verify_hostname, send_buffer_, receive_buffer_, {}, 0});
         s.resolver->async_resolve(
             host, std::to_string(port),
-            [&s, host, verify, h = std::forward<Handler>(handler)](std::error_code ec, auto results) mutable {
+            [&s, how, h = std::forward<Handler>(handler)](std::error_code ec, auto results) mutable {
                 if (!ec && s.closed) ec = asio::error::operation_aborted;
                 if (ec) return h(ec);
-                asio::async_connect(s.socket(), results,
-                                    [&s, host, verify, h = std::move(h)](std::error_code ec2, auto const&) mutable {
-                                        if (!ec2 && s.closed) ec2 = asio::error::operation_aborted;
-                                        if (ec2) return h(ec2);
-                                        std::error_code ignored;
-                                        s.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-                                        handshake(s, host, verify, std::move(h));
-                                    });
+                for (auto const& r : results) how->endpoints.push_back(r.endpoint());
+                try_next(s, std::move(how), std::move(h), asio::error::host_not_found);
             });
     }
-
     clock_type::time_point now() const { return clock_type::now(); }
 
     /// Waits for I/O for at most `d`: returns after one ready handler ran, or when `d` passed.
@@ -285,6 +288,39 @@ public:
     }
 
 private:
+    struct connect_attempt {
+        std::string host;
+        bool verify_hostname = true;
+        int send_buffer = -1;
+        int receive_buffer = -1;
+        std::vector<asio::ip::tcp::endpoint> endpoints;
+        std::size_t next = 0;
+    };
+
+    // One address after the other: the socket is opened and its buffers set before it connects.
+    template <class Handler>
+    static void try_next(stream_type& s, std::shared_ptr<connect_attempt> how, Handler&& h, std::error_code last) {
+        if (s.closed) return h(asio::error::operation_aborted);
+        if (how->next == how->endpoints.size()) return h(last);
+        auto ep = how->endpoints[how->next++];
+        std::error_code ec;
+        s.socket().close(ec);
+        s.socket().open(ep.protocol(), ec);
+        if (!ec && how->send_buffer >= 0)
+            s.socket().set_option(asio::socket_base::send_buffer_size(how->send_buffer), ec);
+        if (!ec && how->receive_buffer >= 0)
+            s.socket().set_option(asio::socket_base::receive_buffer_size(how->receive_buffer), ec);
+        if (ec) return try_next(s, std::move(how), std::forward<Handler>(h), ec);
+        s.socket().async_connect(ep, [&s, how, h = std::forward<Handler>(h)](std::error_code ec2) mutable {
+            if (!ec2 && s.closed) ec2 = asio::error::operation_aborted;
+            if (ec2 == asio::error::operation_aborted) return h(ec2);
+            if (ec2) return try_next(s, std::move(how), std::move(h), ec2);
+            std::error_code ignored;
+            s.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+            handshake(s, how->host, how->verify_hostname, std::move(h));
+        });
+    }
+
     template <class Handler>
     static void handshake(stream_type& s, const std::string& host, bool verify_hostname, Handler&& h) {
 #ifdef KAFKA_HAVE_OPENSSL
@@ -305,6 +341,8 @@ private:
     }
 
     tls_options tls_;
+    int send_buffer_ = -1;
+    int receive_buffer_ = -1;
 #ifdef KAFKA_HAVE_OPENSSL
     std::shared_ptr<asio::ssl::context> ctx_;
 #endif

@@ -82,7 +82,7 @@ public:
           transport_(std::move(transport)),
           client_(driver_ ? nullptr : &io_, driver_ ? driver_->executor() : asio::any_io_executor(), transport_,
                   client_options_from(config_)),
-          metadata_(config_.metadata_max_age(), config_.retry_backoff()),
+          metadata_(config_.metadata_max_age(), config_.retry_backoff(), config_.retry_backoff_max()),
           subs_(config_.auto_offset_reset()),
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
           group_(client_, metadata_, subs_, group_options_from(config_)),
@@ -107,6 +107,15 @@ public:
                 throw kafka_error(
                     make_error_code(client_errc::invalid_config),
                     "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
+        }
+        if constexpr (requires(transport_type & t) { t.set_socket_buffers(0, 0); }) {
+            transport_.set_socket_buffers(config_.send_buffer_bytes(), config_.receive_buffer_bytes());
+        } else {
+            for (auto key : {"send.buffer.bytes", "receive.buffer.bytes"})
+                if (config_.is_set(key))
+                    throw config_error(key, std::string(key) +
+                                                " is set but this consumer's transport policy has no sockets to apply "
+                                                "it to (no set_socket_buffers())");
         }
         check_assignment_strategy();
         std::int32_t id = -1;
@@ -680,6 +689,9 @@ private:
         o.reconnect_backoff = c.reconnect_backoff();
         o.reconnect_backoff_max = c.reconnect_backoff_max();
         o.retry_backoff = c.retry_backoff();
+        o.connection_setup_timeout = c.socket_connection_setup_timeout();
+        o.connection_setup_timeout_max = c.socket_connection_setup_timeout_max();
+        o.connections_max_idle = c.connections_max_idle();
         if (c.uses_sasl()) {
             auto mech = c.sasl_mechanism();
             if (!mech)

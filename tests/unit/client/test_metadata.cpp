@@ -1,9 +1,12 @@
-// client::basic_metadata: what a Metadata response is allowed to change (found by fuzz_engine).
+// client::basic_metadata: what a Metadata response is allowed to change (found by fuzz_engine), and the
+// refresh timing: the retry backoff grows per consecutive failed attempt (retry.backoff.ms doubling up to
+// retry.backoff.max.ms, +-20%).
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include <kafka/client/metadata.hpp>
 
@@ -53,5 +56,49 @@ TEST_CASE("metadata: partitions listed out of order are all kept", "[unit][metad
         CHECK(md.partition({"t", p})->partition == p);
         CHECK(md.partition({"t", p})->leader == 0);
         CHECK(md.partition({"t", p})->leader_epoch == 3);
+    }
+}
+
+namespace {
+using namespace std::chrono_literals;
+using steady_metadata = kafka::client::basic_metadata<std::chrono::steady_clock>;
+using ms = std::chrono::duration<double, std::milli>;
+}  // namespace
+
+TEST_CASE("metadata: the refresh backoff doubles per failed attempt up to its max, and resets on success",
+          "[client][metadata]") {
+    steady_metadata m(5min, 100ms, 1000ms);
+    auto t = std::chrono::steady_clock::time_point{} + 1h;
+    m.request_update();
+    CHECK(m.time_to_next_update(t) == std::chrono::steady_clock::duration::zero());
+    std::vector<double> waits;
+    for (int i = 0; i < 6; ++i) {
+        m.record_attempt(t);  // and it fails: no update()
+        waits.push_back(ms(m.time_to_next_update(t)).count());
+        t += m.time_to_next_update(t);
+        CHECK(m.time_to_next_update(t) == std::chrono::steady_clock::duration::zero());
+    }
+    auto near = [](double got, double want) { return got >= want * 0.8 - 1 && got <= want * 1.2 + 1; };
+    CHECK(near(waits[0], 100));
+    CHECK(near(waits[1], 200));
+    CHECK(near(waits[2], 400));
+    CHECK(near(waits[3], 800));
+    CHECK(near(waits[4], 1000));
+    CHECK(near(waits[5], 1000));
+    // A success resets it: the next failure waits the base backoff again.
+    m.update({}, t);
+    m.request_update();
+    m.record_attempt(t);
+    CHECK(near(ms(m.time_to_next_update(t)).count(), 100));
+}
+
+TEST_CASE("metadata: without a max the backoff stays retry.backoff.ms", "[client][metadata]") {
+    steady_metadata m(5min, 100ms);
+    auto t = std::chrono::steady_clock::time_point{} + 1h;
+    m.request_update();
+    for (int i = 0; i < 4; ++i) {
+        m.record_attempt(t);
+        CHECK(m.time_to_next_update(t) == std::chrono::steady_clock::duration(100ms));
+        t += 100ms;
     }
 }

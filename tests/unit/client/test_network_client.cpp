@@ -149,3 +149,87 @@ TEST_CASE("network client: wakeup is a value taken once; it ends a wait at once"
     CHECK_FALSE(client.take_wakeup());
     CHECK_FALSE(client.take_authentication_failure());
 }
+
+TEST_CASE(
+    "network client: a connection set-up slower than socket.connection.setup.timeout.ms fails, and the "
+    "timeout doubles per consecutive failure up to its max",
+    "[client][connections]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    cluster.set_latency(0, 60s);  // connecting to node 0 takes a minute
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    auto o = options();
+    o.request_timeout = 120s;
+    o.connection_setup_timeout = 1000ms;
+    o.connection_setup_timeout_max = 3000ms;
+    o.reconnect_backoff = 1ms;
+    o.reconnect_backoff_max = 1ms;
+    client_type client(io, transport, o);
+    client.set_node(-1, "sim", 9092);
+    std::vector<kt::sim_clock::duration> failed_after;
+    auto attempt_start = transport.now();
+    client.on_disconnect([&](const client_type::disconnect_info& e) {
+        CHECK(e.error == kafka::client_errc::request_timed_out);
+        CHECK_FALSE(e.established);
+        failed_after.push_back(transport.now() - attempt_start);
+    });
+    for (int i = 0; i < 4; ++i) {
+        attempt_start = transport.now();
+        auto f = client.send(-1, metadata_of("t"));
+        client.poll_future(f, 10s);
+        REQUIRE(f.failed());
+    }
+    REQUIRE(failed_after.size() == 4);
+    // 1 s, 2 s, then the 3 s max, each within the 20% jitter (and the time to notice).
+    auto within = [](kt::sim_clock::duration d, std::chrono::milliseconds want) {
+        return d >= want * 8 / 10 && d <= want * 12 / 10 + 50ms;
+    };
+    CHECK(within(failed_after[0], 1000ms));
+    CHECK(within(failed_after[1], 2000ms));
+    CHECK(within(failed_after[2], 3000ms));
+    CHECK(within(failed_after[3], 3000ms));
+}
+
+TEST_CASE(
+    "network client: a connection idle for connections.max.idle.ms is closed, without a failure or a "
+    "backoff; the next request opens a new one",
+    "[client][connections]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 1);
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    auto o = options();
+    o.connections_max_idle = 5000ms;
+    o.reconnect_backoff = 10s;  // a closure counted as a failure would show as a 10 s wait
+    o.reconnect_backoff_max = 10s;
+    client_type client(io, transport, o);
+    client.set_node(-1, "sim", 9092);
+    int created = 0, closed = 0, disconnects = 0;
+    client.on_event([&](const kc::client_event& e) {
+        if (e.what == kc::client_event::kind::connection_created) ++created;
+        if (e.what == kc::client_event::kind::connection_closed) ++closed;
+    });
+    client.on_disconnect([&](const client_type::disconnect_info&) { ++disconnects; });
+    auto f = client.send(-1, metadata_of("t"));
+    REQUIRE(client.poll_future(f, 5s));
+    REQUIRE_FALSE(f.failed());
+    CHECK(created == 1);
+    // Busy enough: a request every 3 s keeps it open.
+    for (int i = 0; i < 3; ++i) {
+        client.poll(3s);
+        auto g = client.send(-1, metadata_of("t"));
+        REQUIRE(client.poll_future(g, 5s));
+    }
+    CHECK(closed == 0);
+    // Idle: closed once 5 s passed with nothing in flight.
+    for (int i = 0; i < 12; ++i) client.poll(500ms);
+    CHECK(closed == 1);
+    CHECK(disconnects == 0);
+    auto start = transport.now();
+    auto h = client.send(-1, metadata_of("t"));
+    REQUIRE(client.poll_future(h, 5s));
+    REQUIRE_FALSE(h.failed());
+    CHECK(transport.now() - start < 1s);  // no reconnect backoff
+    CHECK(created == 2);
+}

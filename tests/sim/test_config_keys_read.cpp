@@ -1,0 +1,88 @@
+// No setting accepted and ignored: every key the table marks as supported is read by the consumer
+// (through consumer_config, recorded on this thread) in one of a few typical lives: a classic group
+// member, a KIP-848 member, a consumer with assigned partitions, each subscribing or assigning,
+// polling, committing, looking offsets up and closing. A key added to the table and used nowhere
+// fails here. Keys only a transport with sockets or a secured cluster reads are named below, each
+// with the test that shows its effect.
+#include "sim_support.hpp"
+
+#include <kafka/config.hpp>
+
+#include <set>
+#include <string>
+
+using namespace sim_support;
+
+namespace {
+
+// Read only when the transport has TLS and the cluster SASL (client_options_from, set_tls), which
+// the fake cluster's transport has not: their effect is shown by tests/unit/client/test_tls_settings.cpp,
+// test_sasl.cpp and tests/integration/test_security.cpp against real brokers.
+const std::set<std::string, std::less<>> read_elsewhere = {
+    "sasl.mechanism",        "sasl.jaas.config", "sasl.username",
+    "sasl.password",         "ssl.ca.location",  "ssl.certificate.location",
+    "ssl.key.location",      "ssl.key.password", "ssl.endpoint.identification.algorithm",
+    "ssl.enabled.protocols", "ssl.cipher.suites"};
+
+// Refused when set (config.hpp check_combination): their effect is the refusal, checked below.
+const std::set<std::string, std::less<>> refused_when_set = {"metadata.recovery.strategy",
+                                                             "metadata.recovery.rebootstrap.trigger.ms"};
+
+void live(std::map<std::string, std::string> extra, bool group) {
+    kt::fake_cluster cluster;
+    cluster.create_topic("t", 2);
+    cluster.produce("t", 0, "a");
+    extra["auto.offset.reset"] = "earliest";
+    auto c = make_consumer(cluster, extra);
+    seen_records seen;
+    if (group) {
+        c->subscribe({"t"});
+    } else {
+        c->assign({{"t", 0}, {"t", 1}});
+    }
+    REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() == 1; }));
+    if (group) c->commitSync();
+    c->committed({{"t", 0}});
+    c->position({"t", 0});
+    c->endOffsets({{"t", 0}});
+    c->partitionsFor("t");
+    c->metrics();
+    c->close();
+}
+
+}  // namespace
+
+TEST_CASE("config: every supported key is read by the consumer (none accepted and ignored)", "[sim][config]") {
+    kafka::detail::cfg::read_recorder reads;
+    live({{"group.id", "g1"}}, true);
+    live({{"group.id", "g2"}, {"group.protocol", "consumer"}}, true);
+    live({{"group.id", "g3"}}, false);
+    live({}, false);
+    std::vector<std::string> unread;
+    for (auto const& k : kafka::consumer_config_keys) {
+        if (k.status != kafka::config_status::supported) continue;
+        if (reads.keys.count(k.name) || read_elsewhere.count(k.name) || refused_when_set.count(k.name)) continue;
+        if (k.flags & kafka::config_prefix) continue;
+        unread.emplace_back(k.name);
+    }
+    INFO("supported keys no consumer read: " << ::Catch::Detail::stringify(unread));
+    CHECK(unread.empty());
+}
+
+TEST_CASE("config: re-bootstrapping is refused when asked for, not ignored; none is what the consumer does",
+          "[sim][config]") {
+    kt::fake_cluster cluster;
+    auto refused = [&](std::map<std::string, std::string> extra, const std::string& key) {
+        try {
+            make_consumer(cluster, extra);
+        } catch (const kafka::config_error& e) {
+            CHECK(e.key() == key);
+            return true;
+        }
+        return false;
+    };
+    CHECK(refused({{"metadata.recovery.strategy", "rebootstrap"}}, "metadata.recovery.strategy"));
+    CHECK(refused({{"metadata.recovery.rebootstrap.trigger.ms", "1000"}}, "metadata.recovery.rebootstrap.trigger.ms"));
+    CHECK_FALSE(refused({{"metadata.recovery.strategy", "none"}}, ""));
+    CHECK(refused({{"client.dns.lookup", "resolve_canonical_bootstrap_servers_only"}}, "client.dns.lookup"));
+}
