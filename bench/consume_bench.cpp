@@ -193,6 +193,15 @@ int main(int argc, char** argv) {
             static_cast<unsigned long long>(m.polls), static_cast<unsigned long long>(m.fetch_requests),
             static_cast<unsigned long long>(m.fetch_responses),
             m.fetch_responses ? static_cast<double>(m.bytes_fetched) / static_cast<double>(m.fetch_responses) : 0.0);
+        // Request sizes over all requests (Fetch dominates a long run): what fetch sessions shrink.
+        auto total = [&](const char* name) {
+            for (auto const& x : m.all)
+                if (x.name.group == "consumer-metrics" && x.name.name == name) return x.value;
+            return 0.0;
+        };
+        if (auto reqs = total("request-total"); reqs > 0)
+            std::fprintf(stderr, "consume_bench: %.0f requests, %.0f bytes sent per request\n", reqs,
+                         total("outgoing-byte-total") / reqs);
         return count < n ? 3 : 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "consume_bench: %s\n", e.what());

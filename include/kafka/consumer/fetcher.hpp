@@ -141,16 +141,16 @@ public:
             auto fut = client_.send(node, std::move(req), forced);
             fut.add_listener([this, node = node, partitions = std::move(sent[node])](auto& f) {
                 in_flight_.erase(node);
-                auto& session = sessions_[node];
+                auto& s = sessions_[node];
                 if (f.failed()) {
                     // Disconnected or timed out: the leader may have moved, the replica may be gone.
-                    session.on_failure();
-                    for (auto const& s : partitions) clear_read_replica(s.tp);
+                    s.on_failure();
+                    for (auto const& p : partitions) clear_read_replica(p.tp);
                     metadata_.request_update();
                     return;
                 }
                 ++stats_.fetch_responses;
-                if (!session.on_response(f.value().body.error_code, f.value().body.session_id)) {
+                if (!s.on_response(f.value().body.error_code, f.value().body.session_id)) {
                     metadata_.request_update();
                     return;
                 }

@@ -88,7 +88,8 @@ public:
           group_(client_, metadata_, subs_, group_options_from(config_)),
           membership_(make_membership(std::move(assignor))),
           log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)),
-          sensors_({config_.metrics_sample_window().count(), config_.metrics_num_samples()}, config_.client_id()) {
+          sensors_({config_.metrics_sample_window().count(), config_.metrics_num_samples()}, config_.client_id()),
+          exclude_internal_topics_(config_.exclude_internal_topics()) {
         if constexpr (requires(transport_type & t) { t.set_tls(transports::tls_options{}); }) {
             if (config_.uses_tls()) {
                 transports::tls_options tls;
@@ -885,8 +886,7 @@ private:
         if (subs_.subscription_kind() == engine::subscription_state::kind::pattern) {
             std::set<std::string> matched;
             for (auto const& [name, t] : metadata_.all_topics())
-                if ((!t.internal || !config_.exclude_internal_topics()) && subs_.matches_pattern(name))
-                    matched.insert(name);
+                if ((!t.internal || !exclude_internal_topics_) && subs_.matches_pattern(name)) matched.insert(name);
             if (subs_.set_pattern_topics(matched)) membership_->request_rejoin("topics matching the pattern changed");
         }
         for (auto const& t : subs_.metadata_topics()) {
@@ -1655,6 +1655,7 @@ private:
     std::chrono::milliseconds stats_interval_{0};
     time_point next_stats_{};
     mutable detail::consumer_sensors sensors_;  // reading a windowed figure retires expired windows
+    bool exclude_internal_topics_;              // exclude.internal.topics, for pattern subscriptions
 
     async_op op_;  // the pending asynchronous operation, if any
     // What cancelled the pending operation: Asio's cancellation_type bits, or wakeup_bit (shared

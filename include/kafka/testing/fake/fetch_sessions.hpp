@@ -104,8 +104,8 @@ public:
         auto& s = n->second.at(how.session_id);
         for (auto& t : resp.responses) {
             std::erase_if(t.partitions, [&](const protocol::FetchResponse::PartitionData& p) {
-                auto c = std::find_if(s.parts.begin(), s.parts.end(), [&](auto const& c) {
-                    return same_topic(c, t.topic, t.topic_id, s.ids) && c.partition == p.partition_index;
+                auto c = std::find_if(s.parts.begin(), s.parts.end(), [&](auto const& e) {
+                    return same_topic(e, t.topic, t.topic_id, s.ids) && e.partition == p.partition_index;
                 });
                 if (c == s.parts.end()) return false;
                 bool moved = c->high_watermark != p.high_watermark || c->log_start != p.log_start_offset;
@@ -151,8 +151,8 @@ private:
     static void apply(session& s, const protocol::FetchRequest& req) {
         for (auto const& t : req.topics)
             for (auto const& p : t.partitions) {
-                auto c = std::find_if(s.parts.begin(), s.parts.end(), [&](auto const& c) {
-                    return same_topic(c, t.topic, t.topic_id, s.ids) && c.partition == p.partition;
+                auto c = std::find_if(s.parts.begin(), s.parts.end(), [&](auto const& e) {
+                    return same_topic(e, t.topic, t.topic_id, s.ids) && e.partition == p.partition;
                 });
                 if (c == s.parts.end()) {
                     s.parts.push_back({t.topic, t.topic_id, p.partition, p, -2, -2});
