@@ -134,14 +134,20 @@ TEST_CASE(
     produce_round();
     REQUIRE(poll_until(cluster, *c, seen, [&] { return seen.count() == 4; }));
 
-    SECTION("evicted (FETCH_SESSION_ID_NOT_FOUND)") { cluster.fetch_sessions().evict(); }
+    REQUIRE(cluster.fetch_sessions().count(0) == 1);
+    SECTION("evicted (FETCH_SESSION_ID_NOT_FOUND)") {
+        cluster.fetch_sessions().evict();
+        CHECK(cluster.fetch_sessions().count(0) == 0);
+    }
     SECTION("a fetch that failed (connection cut while the broker waits for data)") {
         for (int i = 0; i < 3; ++i) seen.add(c->poll(100ms));
+        CHECK(seen.count() == 4);
         cluster.disconnect_all(0);
     }
     SECTION("the broker opens no more sessions") {
         cluster.fetch_sessions().evict();
         cluster.fetch_sessions().enabled = false;
+        CHECK(cluster.fetch_sessions().count(0) == 0);
     }
     auto from = log.all.size();
     for (int round = 0; round < 3; ++round) {
