@@ -56,11 +56,11 @@ struct mutation {
 /// Applies the input's mutations to the responses as the cluster sends them.
 class mutator {
 public:
-    explicit mutator(std::vector<mutation> m) : todo_(std::move(m)) {}
+    explicit mutator(std::vector<mutation> m) : pending_(std::move(m)) {}
 
     void operator()(const kt::response_info& info, kafka::byte_buffer& frame) {
-        while (next_ < todo_.size()) {
-            auto const& m = todo_[next_];
+        while (next_ < pending_.size()) {
+            auto const& m = pending_[next_];
             if (m.api != -1 && m.api != info.api_key) return;
             if (seen_ < m.skip) {
                 ++seen_;
@@ -117,7 +117,7 @@ private:
         put(f, 0, f.size() - 4, 4);
     }
 
-    std::vector<mutation> todo_;
+    std::vector<mutation> pending_;
     std::size_t next_ = 0;
     std::uint32_t seen_ = 0;
     bool fetch_mutated_ = false;
