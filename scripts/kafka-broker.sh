@@ -10,6 +10,13 @@
 #   kafka-broker.sh kill-node    [--name N] --node I   SIGKILL one node
 #   kafka-broker.sh stop-node    [--name N] --node I   SIGTERM one node (controlled shutdown)
 #   kafka-broker.sh restart-node [--name N] --node I   (stop it if running, then) start it again and wait
+#   kafka-broker.sh move    [--name N] --plaintext-base P   restart ALL nodes at once with their PLAINTEXT
+#                           listener on new ports (node i on P+10*(i-1)); data, controller ports (the KRaft
+#                           quorum) and the other listeners stay. P = the start's --port-base moves them back.
+#                           Nodes stop together (SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT), start
+#                           together (a lone KRaft node has no quorum) and it waits until all answer
+#                           metadata. Afterwards env/topic/produce/consume/restart-node/status use the new
+#                           ports. Nothing to do (0) when all nodes already run there.
 #   kafka-broker.sh topic   [--name N] create TOPIC PARTITIONS [RF] | delete TOPIC | list | describe [TOPIC]
 #   kafka-broker.sh produce [--name N] TOPIC [KCAT ARGS...]     stdin lines -> TOPIC (kcat -P, PLAINTEXT)
 #   kafka-broker.sh consume [--name N] TOPIC [KCAT ARGS...]     TOPIC from the beginning to its end -> stdout
@@ -17,6 +24,7 @@
 # Defaults: name "single", version 4.3.1, 1 node, port base 19092. Run dir: .cache/run/<name>/ (wiped on start).
 # One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4 (127.0.0.1).
 # Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
+# After `move --plaintext-base Q` only PLAINTEXT differs: node i on Q+10*(i-1) (META_PLAIN_BASE in the run dir's meta).
 # --racks: one broker.rack per node, in node order (node ids are 1..N). --broker-config (repeatable): a
 # property added to every node's server.properties after the generated ones (so it wins), e.g.
 # replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector. Both are kept for
@@ -28,7 +36,7 @@ KAFKA_PROG=kafka-broker
 # shellcheck source=kafka/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kafka/common.sh"
 
-usage() { sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { sed -n '2,34s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 die() { kafka_die "$@"; }
 note() { kafka_note "$@"; }
 
@@ -36,7 +44,7 @@ note() { kafka_note "$@"; }
 [ $# -ge 1 ] || usage
 cmd=$1; shift
 case "$cmd" in -h|--help|help) usage 0 ;; esac
-name=single version="" nodes="" port_base="" topics="" node="" if_not_running=0 racks=""
+name=single version="" nodes="" port_base="" topics="" node="" if_not_running=0 racks="" plain_base_arg=""
 args=() broker_configs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,8 +56,9 @@ while [ $# -gt 0 ]; do
     --node)           node=${2:?--node needs a value}; shift 2 ;;
     --racks)          racks=${2:?--racks needs a value}; shift 2 ;;
     --broker-config)  broker_configs+=("${2:?--broker-config needs KEY=VALUE}"); shift 2 ;;
+    --plaintext-base) plain_base_arg=${2:?--plaintext-base needs a value}; shift 2 ;;
     --if-not-running) if_not_running=1; shift ;;
-    --name=*|--version=*|--nodes=*|--port-base=*|--topics=*|--node=*|--racks=*|--broker-config=*)
+    --name=*|--version=*|--nodes=*|--port-base=*|--topics=*|--node=*|--racks=*|--broker-config=*|--plaintext-base=*)
                       set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     -h|--help)        usage 0 ;;
     --)               shift; args+=("$@"); break ;;
@@ -76,18 +85,26 @@ alive() {
 node_pid() { cat "$run/node$1/pid" 2>/dev/null || true; }
 node_alive() { alive "$(node_pid "$1")"; }
 
-load_meta() { # sets version nodes port_base home of an existing run dir
+load_meta() { # sets version nodes port_base plain_base home cluster_id of an existing run dir
   [ -f "$run/meta" ] || return 1
+  local META_PLAIN_BASE="" META_CLUSTER_ID=""
   # shellcheck disable=SC1091
   . "$run/meta"
   version=$META_VERSION nodes=$META_NODES port_base=$META_PORT_BASE home=$META_HOME
+  plain_base=${META_PLAIN_BASE:-$META_PORT_BASE} cluster_id=$META_CLUSTER_ID
+}
+write_meta() {
+  printf 'META_VERSION=%q\nMETA_NODES=%q\nMETA_PORT_BASE=%q\nMETA_PLAIN_BASE=%q\nMETA_HOME=%q\nMETA_CLUSTER_ID=%q\n' \
+    "$version" "$nodes" "$port_base" "$plain_base" "$home" "$cluster_id" > "$run/meta.tmp"
+  mv "$run/meta.tmp" "$run/meta"
 }
 require_meta() {
   load_meta || die "no Kafka named '$name' has been started (no $run/meta); run: $0 start --name $name"
 }
 any_alive() { local i; for ((i = 1; i <= nodes; i++)); do node_alive "$i" && return 0; done; return 1; }
 
-plain_port() { echo $((port_base + 10 * ($1 - 1))); }
+# PLAINTEXT moves (cmd_move); CONTROLLER and, with one node, SASL_PLAINTEXT/SSL/SASL_SSL stay on port_base
+plain_port() { echo $((plain_base + 10 * ($1 - 1))); }
 ctrl_port() { echo $((port_base + 10 * ($1 - 1) + 1)); }
 bootstrap() {
   local i out=""
@@ -197,7 +214,7 @@ check_ports() {
   for ((i = 1; i <= nodes; i++)); do
     if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL)
     else labels=(PLAINTEXT CONTROLLER); fi
-    p=$(plain_port "$i")
+    p=$((port_base + 10 * (i - 1)))   # a fresh start: plain_base = port_base
     for label in "${labels[@]}"; do
       if owner=$(port_owner "$p"); then
         echo "$KAFKA_PROG: error: port $p (node $i $label) is already in use: $owner" >&2; bad=1
@@ -221,8 +238,9 @@ write_server_properties() { # NODE
     echo "controller.listener.names=CONTROLLER"
     echo "inter.broker.listener.name=PLAINTEXT"
     if ((nodes == 1)); then
-      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,SASL_PLAINTEXT://127.0.0.1:$((p + 2)),SSL://127.0.0.1:$((p + 3)),SASL_SSL://127.0.0.1:$((p + 4))"
-      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$((p + 2)),SSL://127.0.0.1:$((p + 3)),SASL_SSL://127.0.0.1:$((p + 4))"
+      local b=$port_base
+      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4))"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4))"
       echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL"
     else
       echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c"
@@ -390,11 +408,12 @@ cmd_start() {
       if [ "$version:$nodes:$port_base" != "$want_version:$want_nodes:$want_base" ]; then
         note "'$name' is already running as Kafka $version, $nodes node(s), port base $port_base (not what was asked)"
       fi
+      ((plain_base == port_base)) || note "'$name' has its PLAINTEXT listeners moved: $(bootstrap)"
       return 0
     fi
     die "Kafka '$name' is already running (Kafka $version, $nodes node(s), bootstrap $(bootstrap)); stop it first: $0 stop --name $name"
   fi
-  version=$want_version nodes=$want_nodes port_base=$want_base
+  version=$want_version nodes=$want_nodes port_base=$want_base plain_base=$want_base
   kafka_check_version "$version"
   [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes must be 1 or 3"
   [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + 10 * (nodes - 1) + 4 <= 65535)) \
@@ -419,8 +438,7 @@ cmd_start() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   cluster_id=$(new_cluster_id)
-  printf 'META_VERSION=%q\nMETA_NODES=%q\nMETA_PORT_BASE=%q\nMETA_HOME=%q\nMETA_CLUSTER_ID=%q\n' \
-    "$version" "$nodes" "$port_base" "$home" "$cluster_id" > "$run/meta"
+  write_meta
 
   if ((nodes == 1)); then
     "$KAFKA_TOP/scripts/tls-setup.sh" "$KAFKA_CACHE_DIR/tls" || die "TLS set-up failed"
@@ -490,7 +508,7 @@ cmd_status() {
   for ((i = 1; i <= nodes; i++)); do
     p=$(plain_port "$i")
     if node_alive "$i"; then
-      echo "  node $i: running, pid $(node_pid "$i"), PLAINTEXT 127.0.0.1:$p, CONTROLLER 127.0.0.1:$((p + 1))"
+      echo "  node $i: running, pid $(node_pid "$i"), PLAINTEXT 127.0.0.1:$p, CONTROLLER 127.0.0.1:$(ctrl_port "$i")"
       up=$((up + 1))
     else
       echo "  node $i: stopped"
@@ -548,6 +566,82 @@ cmd_restart_node() {
   trap - EXIT
   note "node $node is up again in $((SECONDS - t0))s"
 }
+# move --plaintext-base P: every node's PLAINTEXT listener (listeners, advertised.listeners) to
+# P+10*(i-1), a full restart of the cluster. The controller ports stay, so the KRaft quorum and its
+# metadata log are the same; the brokers register their new endpoints when they come up.
+cmd_move() {
+  require_meta
+  ((${#args[@]} == 0)) || die "move: unexpected argument '${args[0]}'"
+  [ -n "$plain_base_arg" ] || die "usage: move [--name N] --plaintext-base P"
+  local want=$plain_base_arg
+  [[ $want =~ ^[0-9]+$ ]] && ((want >= 1024 && want + 10 * (nodes - 1) <= 65535)) \
+    || die "--plaintext-base must be a number between 1024 and $((65535 - 10 * (nodes - 1)))"
+  [ -f "$run/env" ] || die "'$name' has no env file (its start did not finish)"
+  local i all_up=1
+  for ((i = 1; i <= nodes; i++)); do node_alive "$i" || all_up=0; done
+  if ((want == plain_base && all_up)); then
+    note "'$name' already runs with PLAINTEXT on $(bootstrap)"
+    return 0
+  fi
+  # The new ports: not one of the ports that stay (controllers, the one-node cluster's other
+  # listeners), and free unless a PLAINTEXT listener of this cluster holds it (it stops first).
+  local fixed=() old=() p owner bad=0
+  for ((i = 1; i <= nodes; i++)); do fixed+=("$(ctrl_port "$i")"); old+=("$(plain_port "$i")"); done
+  ((nodes == 1)) && fixed+=($((port_base + 2)) $((port_base + 3)) $((port_base + 4)))
+  for ((i = 1; i <= nodes; i++)); do
+    p=$((want + 10 * (i - 1)))
+    if [[ " ${fixed[*]} " == *" $p "* ]]; then
+      echo "$KAFKA_PROG: error: port $p (node $i PLAINTEXT) is one of the ports '$name' keeps (${fixed[*]})" >&2
+      bad=1; continue
+    fi
+    [[ " ${old[*]} " == *" $p "* ]] && continue
+    if owner=$(port_owner "$p"); then
+      echo "$KAFKA_PROG: error: port $p (node $i PLAINTEXT) is already in use: $owner" >&2; bad=1
+    fi
+  done
+  ((bad == 0)) || die "pick another --plaintext-base"
+  local racks_now
+  racks_now=$(KAFKA_RACKS="" && . "$run/env" && printf '%s' "${KAFKA_RACKS:-}") || die "cannot read $run/env"
+
+  local from
+  from=$(bootstrap)
+  note "moving '$name' from PLAINTEXT $from to base $want: stopping all $nodes node(s)"
+  local t0=$SECONDS
+  stop_nodes "$stop_timeout" $(all_nodes)
+  local t_stop=$((SECONDS - t0))
+  plain_base=$want
+  for ((i = 1; i <= nodes; i++)); do
+    p=$(plain_port "$i")
+    sed -E -i "s#^((listeners|advertised\.listeners)=(.*,)?)PLAINTEXT://127\.0\.0\.1:[0-9]+#\1PLAINTEXT://127.0.0.1:$p#" \
+      "$run/node$i/server.properties"
+    grep -Eq "^listeners=(.*,)?PLAINTEXT://127\.0\.0\.1:$p(,|\$)" "$run/node$i/server.properties" \
+      && grep -Eq "^advertised\.listeners=(.*,)?PLAINTEXT://127\.0\.0\.1:$p(,|\$)" "$run/node$i/server.properties" \
+      || die "could not set PLAINTEXT port $p in $run/node$i/server.properties"
+  done
+  # the run dir says where the nodes are from now on, also when the start below fails (run move again)
+  write_meta
+  racks=$racks_now
+  write_env
+
+  local waits=() lines
+  deadline=$((SECONDS + start_timeout))
+  started_ok=0
+  trap 'rc=$?; if [ "${started_ok:-1}" != 1 ]; then kill_nodes $(all_nodes) >/dev/null 2>&1 || true; fi; exit $rc' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  for ((i = 1; i <= nodes; i++)); do
+    lines=$(wc -l < "$run/node$i/server.log" 2>/dev/null || echo 0)
+    echo "===== move to PLAINTEXT 127.0.0.1:$(plain_port "$i") $(date '+%F %T') =====" >> "$run/node$i/server.log"
+    waits+=("$i:$((lines + 1))")
+  done
+  for ((i = 1; i <= nodes; i++)); do launch_node "$i"; done
+  wait_started "${waits[@]}"
+  probe PLAINTEXT "$(bootstrap)" "$nodes" || fail_start "the cluster did not become ready on $(bootstrap)" $(all_nodes)
+  started_ok=1
+  trap - EXIT INT TERM
+  note "'$name' runs with PLAINTEXT on $(bootstrap) (was $from) after $((SECONDS - t0))s (stopped in ${t_stop}s)"
+}
+
 any_count() { local i c=0; for ((i = 1; i <= nodes; i++)); do node_alive "$i" && c=$((c + 1)); done; echo $c; }
 
 cmd_topic() {
@@ -593,6 +687,7 @@ case "$cmd" in
   kill-node)    cmd_kill_node ;;
   stop-node)    cmd_stop_node ;;
   restart-node) cmd_restart_node ;;
+  move)         cmd_move ;;
   topic)        cmd_topic ;;
   produce)      cmd_produce ;;
   consume)      cmd_consume ;;
