@@ -677,10 +677,10 @@ inline constexpr config_key key_table[] = {
      "SO_RCVBUF of broker sockets, set before they connect (so it shapes the TCP window); -1 keeps the operating system's default."},
     {"metadata.max.age.ms", config_type::int64, "300000", at_least(0), {}, nullptr, 0, config_status::supported,
      "Refresh metadata at least this often, even without errors, to notice new brokers and partitions."},
-    {"metadata.recovery.strategy", config_type::string, "none", any_value, metadata_recovery_names, nullptr, config_case_insensitive, config_status::supported,
-     "none: keep trying the known brokers (what this consumer does); rebootstrap (Java 4.x's default: start again from bootstrap.servers when no known broker answers) is refused when set, not yet done."},
+    {"metadata.recovery.strategy", config_type::string, "rebootstrap", any_value, metadata_recovery_names, nullptr, config_case_insensitive, config_status::supported,
+     "rebootstrap (Java 4.x's default): when no known broker can be reached, metadata has failed for metadata.recovery.rebootstrap.trigger.ms, or a broker answers REBOOTSTRAP_REQUIRED, find the cluster again from bootstrap.servers (resolving the names again); none: keep trying the brokers last known."},
     {"metadata.recovery.rebootstrap.trigger.ms", config_type::int64, "300000", at_least(0), {}, nullptr, 0, config_status::supported,
-     "Refused when set: this consumer does not re-bootstrap yet (KIP-1102)."},
+     "With metadata.recovery.strategy=rebootstrap: re-bootstrap when metadata refreshes have been failing this long (KIP-1102)."},
 
     // -- security -------------------------------------------------------------------------------------
     {"security.protocol", config_type::string, "PLAINTEXT", any_value, security_protocol_names, nullptr, config_case_insensitive, config_status::supported,
@@ -1299,17 +1299,6 @@ private:
             fail("heartbeat.interval.ms", "heartbeat.interval.ms (" + get("heartbeat.interval.ms") +
                                               ") must be lower than session.timeout.ms (" + get("session.timeout.ms") +
                                               ")");
-        // Re-bootstrapping (KIP-899/KIP-1102) is not done yet: the consumer keeps trying the
-        // brokers it knows, which is `none`. Asking for it is refused rather than ignored.
-        if (is_set("metadata.recovery.strategy") &&
-            metadata_recovery_strategy() == kafka::metadata_recovery_strategy::rebootstrap)
-            fail("metadata.recovery.strategy",
-                 "metadata.recovery.strategy=rebootstrap is not supported yet: when no known broker answers, this "
-                 "consumer keeps retrying the brokers it knows (metadata.recovery.strategy=none)");
-        if (is_set("metadata.recovery.rebootstrap.trigger.ms"))
-            fail("metadata.recovery.rebootstrap.trigger.ms",
-                 "metadata.recovery.rebootstrap.trigger.ms is not supported: this consumer does not re-bootstrap "
-                 "(metadata.recovery.strategy=none)");
         // The canonical names are what Kerberos service principals are built from (GSSAPI, which
         // this consumer does not have); connecting to them instead of the names given is not done.
         if (client_dns_lookup() == kafka::client_dns_lookup::resolve_canonical_bootstrap_servers_only)

@@ -84,7 +84,7 @@ TEST_CASE("every supported key defaults to the Java consumer's default", "[confi
         {"send.buffer.bytes", "131072"},
         {"receive.buffer.bytes", "65536"},
         {"metadata.max.age.ms", "300000"},
-        {"metadata.recovery.strategy", "none"},
+        {"metadata.recovery.strategy", "rebootstrap"},
         {"metadata.recovery.rebootstrap.trigger.ms", "300000"},
         {"security.protocol", "PLAINTEXT"},
         {"sasl.mechanism", "GSSAPI"},
@@ -163,7 +163,7 @@ TEST_CASE("typed accessors return the defaults as typed values", "[config]") {
     CHECK(cfg.send_buffer_bytes() == 128 * 1024);
     CHECK(cfg.receive_buffer_bytes() == 64 * 1024);
     CHECK(cfg.metadata_max_age() == 5min);
-    CHECK(cfg.metadata_recovery_strategy() == kafka::metadata_recovery_strategy::none);
+    CHECK(cfg.metadata_recovery_strategy() == kafka::metadata_recovery_strategy::rebootstrap);
     CHECK(cfg.metadata_recovery_rebootstrap_trigger() == 5min);
     CHECK(cfg.security_protocol() == kafka::security_protocol::plaintext);
     CHECK_FALSE(cfg.uses_sasl());

@@ -109,6 +109,7 @@ public:
 
     /// A request went out (or failed): the next one waits for the refresh backoff.
     void record_attempt(time_point now) noexcept {
+        if (attempts_ == 0) first_failing_attempt_ = now;
         last_attempt_ = now;
         // The wait before the next attempt, should this one fail: base * 2^(attempts since the
         // last success - 1), capped, +-20%.
@@ -121,6 +122,12 @@ public:
         }
         backoff_ = std::chrono::duration_cast<std::chrono::milliseconds>(grown);
         ++attempts_;
+    }
+
+    /// How long refreshes have been failing: since the first attempt after the last success (zero
+    /// when none was made since). metadata.recovery.rebootstrap.trigger.ms is measured on it.
+    duration failing_for(time_point now) const noexcept {
+        return attempts_ == 0 ? duration::zero() : std::max(duration::zero(), now - first_failing_attempt_);
     }
 
     /// Applies a Metadata response. Partitions whose leader epoch went backwards keep the newer
@@ -213,6 +220,7 @@ private:
     int update_version_ = 0;
     time_point last_success_{};
     time_point last_attempt_{};
+    time_point first_failing_attempt_{};
     std::set<std::string> topics_;
     bool all_topics_ = false;
     std::map<std::int32_t, broker_metadata> brokers_;

@@ -275,14 +275,19 @@ public:
         return it != nodes_.end() && now() < it->second.retry_at;
     }
 
-    /// The known node with the fewest outstanding requests that is not backing off (Java's leastLoadedNode).
-    std::optional<std::int32_t> least_loaded_node(bool include_bootstrap = true) const {
+    /// Which nodes least_loaded_node() may pick: brokers have ids >= 0, bootstrap servers < 0.
+    enum class node_pool { any, brokers, bootstrap };
+
+    /// The known node with the fewest outstanding requests that is not backing off (Java's
+    /// leastLoadedNode); nullopt when every node of the pool is backing off after a failure.
+    std::optional<std::int32_t> least_loaded_node(node_pool pool = node_pool::any) const {
         std::optional<std::int32_t> best;
         std::size_t best_load = SIZE_MAX;
         auto t = now();
         for (auto const& [id, n] : nodes_) {
             if (id >= coordinator_node_base / 2) continue;  // coordinator aliases
-            if (id < 0 && !include_bootstrap) continue;
+            if (id < 0 && pool == node_pool::brokers) continue;
+            if (id >= 0 && pool == node_pool::bootstrap) continue;
             if (t < n.retry_at) continue;
             auto load = n.unsent.size() + (n.conn ? n.conn->in_flight() : 0);
             if (n.conn && n.conn->ready())

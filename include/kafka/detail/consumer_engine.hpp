@@ -89,7 +89,9 @@ public:
           membership_(make_membership(std::move(assignor))),
           log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)),
           sensors_({config_.metrics_sample_window().count(), config_.metrics_num_samples()}, config_.client_id()),
-          exclude_internal_topics_(config_.exclude_internal_topics()) {
+          exclude_internal_topics_(config_.exclude_internal_topics()),
+          rebootstrap_enabled_(config_.metadata_recovery_strategy() == metadata_recovery_strategy::rebootstrap),
+          rebootstrap_trigger_(config_.metadata_recovery_rebootstrap_trigger()) {
         if constexpr (requires(transport_type & t) { t.set_tls(transports::tls_options{}); }) {
             if (config_.uses_tls()) {
                 transports::tls_options tls;
@@ -859,10 +861,27 @@ private:
         fetcher_.reset_offsets_if_needed();
     }
 
+    // Metadata comes from the known brokers; from the bootstrap servers before the first answer
+    // and while re-bootstrapping. Re-bootstrap (metadata.recovery.strategy=rebootstrap, KIP-899 and
+    // KIP-1102, as Java's NetworkClient) when every known broker is backing off after a failure, or
+    // refreshes have been failing for metadata.recovery.rebootstrap.trigger.ms: the cluster may
+    // have moved to addresses only bootstrap.servers leads to.
     void maybe_update_metadata(time_point now) {
         if (metadata_in_flight_ || !metadata_.has_topics_to_fetch()) return;
         if (metadata_.time_to_next_update(now) > clock::duration::zero()) return;
-        auto node = client_.least_loaded_node(metadata_.update_version() == 0);
+        using pool = typename client::network_client<transport_type>::node_pool;
+        bool from_bootstrap = rebootstrapping_ || metadata_.update_version() == 0;
+        auto node = client_.least_loaded_node(from_bootstrap ? pool::bootstrap : pool::brokers);
+        if (!from_bootstrap && rebootstrap_enabled_) {
+            if (!node)
+                rebootstrap("no broker the consumer knows can be reached");
+            else if (metadata_.failing_for(now) >= rebootstrap_trigger_)
+                rebootstrap("no metadata for " +
+                            std::to_string(
+                                std::chrono::duration_cast<std::chrono::milliseconds>(rebootstrap_trigger_).count()) +
+                            " ms (metadata.recovery.rebootstrap.trigger.ms)");
+            if (rebootstrapping_) node = client_.least_loaded_node(pool::bootstrap);
+        }
         if (!node) return;
         metadata_in_flight_ = true;
         metadata_.record_attempt(now);
@@ -880,7 +899,34 @@ private:
         });
     }
 
+    // Goes back to bootstrap.servers for the next metadata (their names are resolved again as
+    // they are connected to), until one answers.
+    void rebootstrap(const std::string& why) {
+        rebootstrapping_ = true;
+        metadata_.request_update();
+        std::string servers;
+        for (auto const& [host, port] : config_.bootstrap_servers())
+            servers += (servers.empty() ? "" : ",") + host + ":" + std::to_string(port);
+        log_.log(log_level::info, "re-bootstrapping from bootstrap.servers " + servers + ": " + why);
+    }
+
     void on_metadata(const protocol::MetadataResponse& resp) {
+        if (resp.error_code != 0) {  // a top-level error (v13+): the answer describes no cluster
+            auto ec = make_error_code(static_cast<errc>(resp.error_code));
+            if (ec == errc::rebootstrap_required && rebootstrap_enabled_) {
+                rebootstrap("the broker answered REBOOTSTRAP_REQUIRED");
+                return;
+            }
+            log_.log_limited(log_level::warn, "metadata",
+                             "metadata response with error " + ec.message() +
+                                 (ec == errc::rebootstrap_required
+                                      ? " (metadata.recovery.strategy=none: the consumer does not re-bootstrap)"
+                                      : "") +
+                                 "; retrying",
+                             transport_.now());
+            return;
+        }
+        rebootstrapping_ = false;
         metadata_.update(resp, transport_.now());
         for (auto const& [id, b] : metadata_.brokers()) client_.set_node(id, b.host, b.port);
         if (subs_.subscription_kind() == engine::subscription_state::kind::pattern) {
@@ -1654,8 +1700,11 @@ private:
     std::function<void(const metrics_snapshot&)> stats_callback_;
     std::chrono::milliseconds stats_interval_{0};
     time_point next_stats_{};
-    mutable detail::consumer_sensors sensors_;  // reading a windowed figure retires expired windows
-    bool exclude_internal_topics_;              // exclude.internal.topics, for pattern subscriptions
+    mutable detail::consumer_sensors sensors_;       // reading a windowed figure retires expired windows
+    bool exclude_internal_topics_;                   // exclude.internal.topics, for pattern subscriptions
+    bool rebootstrap_enabled_;                       // metadata.recovery.strategy=rebootstrap
+    std::chrono::milliseconds rebootstrap_trigger_;  // metadata.recovery.rebootstrap.trigger.ms
+    bool rebootstrapping_ = false;                   // metadata from bootstrap.servers until one answers
 
     async_op op_;  // the pending asynchronous operation, if any
     // What cancelled the pending operation: Asio's cancellation_type bits, or wakeup_bit (shared

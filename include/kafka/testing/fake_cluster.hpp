@@ -188,6 +188,9 @@ public:
         if (down && fail_over) logs_.fail_over(node);
     }
     bool is_down(std::int32_t node) const { return wire_->node(node).down; }
+    /// Moves a node to another port of the same host, as a broker restarted with another listener:
+    /// its connections close, the old address refuses connections, metadata names the new one.
+    void move_node(std::int32_t node, std::uint16_t port) { wire_->move(node, port); }
     /// Response delay of a node (and connect delay to it).
     void set_latency(std::int32_t node, duration d) { wire_->set_latency(node, d); }
     /// Closes every open connection of `node` (it stays up).

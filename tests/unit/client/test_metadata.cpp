@@ -102,3 +102,20 @@ TEST_CASE("metadata: without a max the backoff stays retry.backoff.ms", "[client
         t += 100ms;
     }
 }
+
+TEST_CASE("metadata: failing_for runs from the first attempt after a success and stops at the next success",
+          "[client][metadata]") {
+    steady_metadata m(5min, 100ms, 1000ms);
+    auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+    CHECK(m.failing_for(t0) == std::chrono::steady_clock::duration::zero());
+    m.record_attempt(t0);
+    m.update({}, t0 + 10ms);  // the first attempt succeeded
+    CHECK(m.failing_for(t0 + 1min) == std::chrono::steady_clock::duration::zero());
+    auto t1 = t0 + 2min;
+    m.record_attempt(t1);  // fails
+    m.record_attempt(t1 + 1s);
+    m.record_attempt(t1 + 3s);
+    CHECK(m.failing_for(t1 + 10s) == std::chrono::steady_clock::duration(10s));
+    m.update({}, t1 + 11s);
+    CHECK(m.failing_for(t1 + 20s) == std::chrono::steady_clock::duration::zero());
+}

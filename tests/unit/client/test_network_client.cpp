@@ -233,3 +233,34 @@ TEST_CASE(
     CHECK(transport.now() - start < 1s);  // no reconnect backoff
     CHECK(created == 2);
 }
+
+TEST_CASE("network client: least_loaded_node picks from the pool asked for, and none when all of it backs off",
+          "[client][connections]") {
+    kt::fake_cluster cluster({.brokers = 2});
+    cluster.create_topic("t", 1);
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    auto o = options();
+    o.reconnect_backoff = 10s;
+    o.reconnect_backoff_max = 10s;
+    client_type client(io, transport, o);
+    using pool = client_type::node_pool;
+    client.set_node(-1, "sim", 9092);
+    client.set_node(0, "sim", 9092);
+    client.set_node(1, "sim", 9093);
+    CHECK(client.least_loaded_node(pool::bootstrap) == -1);
+    auto broker = client.least_loaded_node(pool::brokers);
+    REQUIRE(broker);
+    CHECK(*broker >= 0);
+    // Both brokers down: once each has failed, the broker pool is empty; the bootstrap one is not.
+    cluster.set_down(0, true);
+    cluster.set_down(1, true);
+    for (std::int32_t id : {0, 1}) {
+        auto f = client.send(id, metadata_of("t"));
+        REQUIRE(client.poll_future(f, 5s));
+        CHECK(f.failed());
+    }
+    CHECK_FALSE(client.least_loaded_node(pool::brokers));
+    CHECK(client.least_loaded_node(pool::bootstrap) == -1);
+    CHECK(client.least_loaded_node() == -1);
+}

@@ -231,6 +231,10 @@ private:
             if (!n.down) resp.brokers.push_back({n.id, n.host, n.port, std::nullopt});
         resp.cluster_id = "sim-cluster";
         resp.controller_id = resp.brokers.empty() ? -1 : resp.brokers.front().node_id;
+        if (injected == static_cast<std::int16_t>(errc::rebootstrap_required)) {  // top-level only (v13+)
+            resp.error_code = r.version >= 13 ? *injected : static_cast<std::int16_t>(errc::unknown_server_error);
+            return wire_.send(r, resp);
+        }
         std::vector<std::string> names;
         bool all = !req.topics || (r.version == 0 && req.topics->empty());
         if (all) {

@@ -113,16 +113,7 @@ public:
 
     /// Listens on every node's endpoint (needs the shared_ptr that owns this).
     void start() {
-        std::weak_ptr<wire> weak = weak_from_this();
-        for (auto const& n : nodes_) {
-            auto id = n.id;
-            net_.listen(
-                n.host, n.port,
-                [weak, id](const std::shared_ptr<detail::sim_socket>& s) {
-                    if (auto me = weak.lock()) me->accept(id, s);
-                },
-                n.latency);
-        }
+        for (auto const& n : nodes_) listen(n);
     }
 
     sim_network& network() noexcept { return net_; }
@@ -167,6 +158,16 @@ public:
         net_.set_endpoint_down(n.host, n.port, down);
         if (down) close_connections(id);
     }
+    /// Moves a node to another port (a broker restarted with another listener): its connections
+    /// close, its old address refuses connections, and answers name the new one.
+    void move(std::int32_t id, std::uint16_t port) {
+        auto& n = node(id);
+        close_connections(id);
+        net_.set_endpoint_down(n.host, n.port, true);
+        n.port = port;
+        listen(n);
+        net_.set_endpoint_down(n.host, n.port, n.down);
+    }
     void set_latency(std::int32_t id, duration d) {
         auto& n = node(id);
         n.latency = d;
@@ -174,6 +175,15 @@ public:
     }
 
     // ---- connections ----------------------------------------------------------------------
+
+    void listen(const node_t& n) {
+        net_.listen(
+            n.host, n.port,
+            [weak = weak_from_this(), id = n.id](const std::shared_ptr<detail::sim_socket>& s) {
+                if (auto me = weak.lock()) me->accept(id, s);
+            },
+            n.latency);
+    }
 
     void close_connections(std::int32_t node_id) {
         for (auto const& w : conns_)
