@@ -658,7 +658,7 @@ inline constexpr config_key key_table[] = {
     {"retry.backoff.ms", config_type::int64, "100", at_least(0), {}, nullptr, 0, config_status::supported,
      "First wait before retrying a failed request; doubles per failure up to retry.backoff.max.ms, with 20% jitter."},
     {"retry.backoff.max.ms", config_type::int64, "1000", at_least(0), {}, nullptr, 0, config_status::supported,
-     "Upper bound of the retry backoff."},
+     "Upper bound of the retry backoff: a request that keeps failing (metadata, coordinator lookup, committed offsets, offset resets) waits retry.backoff.ms doubled per failure in a row, up to this, with 20% jitter."},
     {"reconnect.backoff.ms", config_type::int64, "50", at_least(0), {}, nullptr, 0, config_status::supported,
      "First wait before reconnecting to a broker; doubles per failed attempt up to reconnect.backoff.max.ms."},
     {"reconnect.backoff.max.ms", config_type::int64, "1000", at_least(0), {}, nullptr, 0, config_status::supported,
@@ -714,7 +714,7 @@ inline constexpr config_key key_table[] = {
     {"metrics.num.samples", config_type::int32, "2", at_least(1), {}, nullptr, 0, config_status::supported,
      "Number of sample windows kept per metric."},
     {"metrics.recording.level", config_type::string, "INFO", any_value, metrics_recording_level_names, nullptr, 0, config_status::supported,
-     "Most detailed level of metrics recorded: INFO, DEBUG or TRACE."},
+     "Most detailed level of metrics recorded: INFO, DEBUG or TRACE. As in Java's consumer, every consumer metric is INFO-level, so all are recorded at any level (the key matters to Kafka Streams)."},
 
     // -- accepted and ignored: valid Java settings that mean nothing to this client ---------------------
     {"key.deserializer", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::ignored,

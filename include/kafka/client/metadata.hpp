@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <kafka/client/backoff.hpp>
 #include <kafka/protocol/messages/metadata.hpp>
 #include <kafka/topic_partition.hpp>
 
@@ -58,7 +59,9 @@ public:
                             std::optional<std::chrono::milliseconds> refresh_backoff_max = std::nullopt)
         : max_age_(max_age),
           refresh_backoff_(refresh_backoff),
-          refresh_backoff_max_(std::max(refresh_backoff, refresh_backoff_max.value_or(refresh_backoff))),
+          // Jitter only where the backoff grows; a fixed seed keeps simulated runs repeatable.
+          growth_(refresh_backoff, refresh_backoff_max.value_or(refresh_backoff),
+                  refresh_backoff_max.value_or(refresh_backoff) > refresh_backoff ? 0.2 : 0.0, 0x2545f491u),
           backoff_(refresh_backoff) {}
 
     /// Asks for a refresh at the next opportunity; returns the version that will satisfy it.
@@ -111,16 +114,7 @@ public:
     void record_attempt(time_point now) noexcept {
         if (attempts_ == 0) first_failing_attempt_ = now;
         last_attempt_ = now;
-        // The wait before the next attempt, should this one fail: base * 2^(attempts since the
-        // last success - 1), capped, +-20%.
-        auto grown = std::chrono::duration<double, std::milli>(refresh_backoff_) *
-                     static_cast<double>(1LL << std::min(attempts_, 20));
-        grown = std::min(grown, std::chrono::duration<double, std::milli>(refresh_backoff_max_));
-        if (refresh_backoff_max_ > refresh_backoff_) {
-            jitter_state_ = jitter_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-            grown *= 0.8 + 0.4 * static_cast<double>(jitter_state_ >> 11) / static_cast<double>(1ULL << 53);
-        }
-        backoff_ = std::chrono::duration_cast<std::chrono::milliseconds>(grown);
+        backoff_ = growth_.after(attempts_);  // the wait before the next attempt, should this one fail
         ++attempts_;
     }
 
@@ -212,10 +206,9 @@ public:
 private:
     std::chrono::milliseconds max_age_;
     std::chrono::milliseconds refresh_backoff_;
-    std::chrono::milliseconds refresh_backoff_max_;
+    exponential_backoff growth_;
     std::chrono::milliseconds backoff_;  // after the last attempt, should it fail
     int attempts_ = 0;                   // since the last success
-    std::uint64_t jitter_state_ = 0x2545f4914f6cdd1dULL;
     bool need_update_ = true;
     int update_version_ = 0;
     time_point last_success_{};

@@ -35,13 +35,13 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
+#include <kafka/client/backoff.hpp>
 #include <kafka/client/connection.hpp>
 #include <kafka/client/future.hpp>
 #include <kafka/client/transport.hpp>
@@ -302,6 +302,21 @@ public:
         return best;
     }
 
+    /// True when `pool` has nodes and none is reachable as far as the client knows: none has a
+    /// ready connection and the latest attempt to connect to each failed. (Whether a reconnect
+    /// backoff happens to be running says less: with backoffs capped near a second, some node's
+    /// has always just ended.)
+    bool all_unreachable(node_pool pool) const {
+        bool any = false;
+        for (auto const& [id, n] : nodes_) {
+            if (id >= coordinator_node_base / 2) continue;
+            if ((id < 0 && pool == node_pool::brokers) || (id >= 0 && pool == node_pool::bootstrap)) continue;
+            any = true;
+            if ((n.conn && n.conn->ready()) || n.failures == 0) return false;
+        }
+        return any;
+    }
+
     /// One step that never waits: runs parked completions, opens connections, writes what can be
     /// written, expires requests and queued work that timed out, and runs the completions that
     /// produced. Returns when the client needs the next step even without I/O (a request or
@@ -560,11 +575,8 @@ private:
                                    std::to_string(node.address.port) + " failed" +
                                    (node.last_detail.empty() ? "" : " (" + node.last_detail + ")");
             }
+            node.retry_at = now() + std::chrono::duration_cast<duration>(reconnect_backoff_.after(node.failures));
             ++node.failures;
-            auto backoff = opts_.reconnect_backoff * (1 << std::min(node.failures - 1, 10));
-            if (backoff > opts_.reconnect_backoff_max) backoff = opts_.reconnect_backoff_max;
-            std::uniform_real_distribution<double> jitter(0.8, 1.2);
-            node.retry_at = now() + std::chrono::duration_cast<duration>(backoff * jitter(rng_));
             // Queued requests for a node that cannot be reached fail now (Java's checkDisconnects);
             // callers retry against fresh metadata.
             fail_unsent(node, ec);
@@ -575,16 +587,7 @@ private:
                 pending_.push([cb = on_disconnect_, e = std::move(e)] { cb(e); });
             }
         };
-        conn->open(std::move(on_state), setup_timeout(n.failures));
-    }
-
-    // Java's ExponentialBackoff(setup timeout, 2, setup timeout max, 0.2) over consecutive failures.
-    std::chrono::milliseconds setup_timeout(int failures) {
-        auto base = std::chrono::duration<double, std::milli>(opts_.connection_setup_timeout);
-        auto cap = std::chrono::duration<double, std::milli>(opts_.connection_setup_timeout_max);
-        auto t = std::min(base * static_cast<double>(1LL << std::min(failures, 20)), std::max(base, cap));
-        std::uniform_real_distribution<double> jitter(0.8, 1.2);
-        return std::chrono::duration_cast<std::chrono::milliseconds>(t * jitter(rng_));
+        conn->open(std::move(on_state), setup_timeout_.after(n.failures));
     }
 
     void close_if_idle(node_state& n, time_point t) {
@@ -619,7 +622,9 @@ private:
     std::atomic<bool> wakeup_{false};
     std::error_code auth_error_{};
     std::string auth_error_text_;
-    std::minstd_rand rng_{std::random_device{}()};
+    // Both grow per consecutive failure to reach a node, with 20% jitter, as Java's.
+    exponential_backoff reconnect_backoff_{opts_.reconnect_backoff, opts_.reconnect_backoff_max};
+    exponential_backoff setup_timeout_{opts_.connection_setup_timeout, opts_.connection_setup_timeout_max};
 };
 
 }  // namespace client

@@ -317,6 +317,7 @@ private:
         sync.group_instance_id = opts_.group_instance_id;
         sync.protocol_type = std::string(consumer_protocol::protocol_type);
         sync.protocol_name = protocol_name_;
+        leader_snapshot_.reset();
         if (is_leader() && !r.skip_assignment) {
             auto assignment = run_assignor(r.members);
             if (!assignment) {
@@ -371,6 +372,13 @@ private:
                 counts[t] = *n;
             else if (!parts_.metadata.topic(t))
                 missing = true;
+        }
+        // What the assignment is made from: the leader rejoins once any of it changes, even if
+        // metadata moves on before the SyncGroup answer (as Java's assignmentSnapshot).
+        leader_snapshot_.emplace();
+        for (auto const& t : all_topics) {
+            auto c = counts.find(t);
+            (*leader_snapshot_)[t] = c == counts.end() ? -1 : c->second;
         }
         if (missing) {
             auto wanted = parts_.metadata.topics();
@@ -440,22 +448,26 @@ private:
         // Cooperative: what moved was given up; its new owner gets it in a follow-up rebalance.
         if (!change.revoked.empty()) request_rejoin("partitions revoked in a cooperative rebalance");
         assignment_snapshot_.clear();
+        if (leader_snapshot_) assignment_snapshot_ = std::move(*leader_snapshot_);
+        leader_snapshot_.reset();
         for (auto const& t : parts_.subs.subscription())
-            assignment_snapshot_[t] = parts_.metadata.partition_count(t).value_or(-1);
+            assignment_snapshot_.try_emplace(t, parts_.metadata.partition_count(t).value_or(-1));
     }
 
-    // Java's rejoinNeededOrPending: partition counts changed since the assignment. A topic
-    // unknown at assignment time (-1) that now exists counts as a change too.
+    // Java's rejoinNeededOrPending: partition counts changed since the assignment (for the leader,
+    // since it computed the assignment, over every member's topics). A topic unknown then (-1) that
+    // now exists counts as a change too.
     void check_assignment_metadata() {
         if (state_ != classic_state::stable) return;
-        for (auto const& t : parts_.subs.subscription()) {
+        auto changed = [&](const std::string& t) {
             auto n = parts_.metadata.partition_count(t);
             auto it = assignment_snapshot_.find(t);
-            if (n && (it == assignment_snapshot_.end() || it->second != *n)) {
-                request_rejoin("partition count of " + t + " changed");
-                return;
-            }
-        }
+            return n && (it == assignment_snapshot_.end() || it->second != *n);
+        };
+        for (auto const& [t, count] : assignment_snapshot_)
+            if (changed(t)) return request_rejoin("partition count of " + t + " changed");
+        for (auto const& t : parts_.subs.subscription())
+            if (changed(t)) return request_rejoin("partition count of " + t + " changed");
     }
 
     void maybe_heartbeat(time_point now) {
@@ -521,8 +533,9 @@ private:
     std::string protocol_name_;
     std::vector<topic_partition> last_assignment_;  // for the assignor's user data (sticky)
     std::int32_t last_generation_ = -1;
-    std::vector<topic_partition> lost_pending_;                // reported lost at the next join
-    std::map<std::string, std::int32_t> assignment_snapshot_;  // partition counts at assignment time
+    std::vector<topic_partition> lost_pending_;                           // reported lost at the next join
+    std::map<std::string, std::int32_t> assignment_snapshot_;             // partition counts at assignment time
+    std::optional<std::map<std::string, std::int32_t>> leader_snapshot_;  // as this leader assigned
     std::optional<client::request_future<bool>> leave_future_;
     std::optional<error_report> fatal_;
 };

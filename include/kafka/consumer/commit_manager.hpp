@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <kafka/client/backoff.hpp>
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
 #include <kafka/consumer/coordinator_locator.hpp>
@@ -136,9 +137,10 @@ public:
         fetch_committed(missing).add_listener([this, epochs](auto& f) {
             offset_fetch_in_flight_ = false;
             if (f.failed()) {
-                offset_fetch_retry_at_ = client_.now() + locator_.retry_backoff();
+                offset_fetch_retry_at_ = client_.now() + offset_fetch_backoff_.after(offset_fetch_failures_++);
                 return;
             }
+            offset_fetch_failures_ = 0;
             for (auto const& [tp, o] : f.value()) {
                 auto it = epochs.find(tp);
                 if (it == epochs.end() || !subs_.is_assigned(tp) || subs_.seek_epoch(tp) != it->second ||
@@ -241,6 +243,8 @@ private:
     std::function<void(errc, const std::string&)> member_error_;
     bool offset_fetch_in_flight_ = false;
     time_point offset_fetch_retry_at_{};
+    client::exponential_backoff offset_fetch_backoff_ = locator_.retry_backoff();
+    int offset_fetch_failures_ = 0;  // in a row
 };
 
 }  // namespace kafka::engine

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include <kafka/client/backoff.hpp>
 #include <kafka/client/network_client.hpp>
 #include <kafka/exceptions.hpp>
 #include <kafka/protocol/messages/find_coordinator.hpp>
@@ -23,11 +24,12 @@ public:
     using client_type = client::network_client<Transport>;
     using time_point = typename Transport::clock_type::time_point;
 
-    coordinator_locator(client_type& client, std::string group_id, std::chrono::milliseconds retry_backoff)
-        : client_(client), group_id_(std::move(group_id)), retry_backoff_(retry_backoff) {}
+    coordinator_locator(client_type& client, std::string group_id, client::exponential_backoff retry_backoff)
+        : client_(client), group_id_(std::move(group_id)), retry_backoff_(std::move(retry_backoff)) {}
 
-    /// retry.backoff.ms: the wait before a failed group request is sent again.
-    std::chrono::milliseconds retry_backoff() const noexcept { return retry_backoff_; }
+    /// retry.backoff.ms / retry.backoff.max.ms: the wait before a failed group request is sent
+    /// again, growing per consecutive failure (the commit manager's requests use the same policy).
+    const client::exponential_backoff& retry_backoff() const noexcept { return retry_backoff_; }
 
     /// The coordinator's broker id, when known.
     std::optional<std::int32_t> coordinator() const noexcept { return coordinator_; }
@@ -81,7 +83,7 @@ private:
     template <class F>
     void on_response(F& f) {
         in_flight_ = false;
-        auto retry = [this] { retry_at_ = client_.now() + retry_backoff_; };
+        auto retry = [this] { retry_at_ = client_.now() + retry_backoff_.after(failures_++); };
         if (f.failed()) return retry();
         auto& r = f.value();
         std::int16_t err;
@@ -105,11 +107,13 @@ private:
         if (id < 0 || port < 0 || port > 65535) return retry();
         client_.set_node(client::coordinator_node_id(id), host, static_cast<std::uint16_t>(port));
         coordinator_ = id;
+        failures_ = 0;
     }
 
     client_type& client_;
     std::string group_id_;
-    std::chrono::milliseconds retry_backoff_;
+    client::exponential_backoff retry_backoff_;
+    int failures_ = 0;  // lookups failed in a row
     std::optional<std::int32_t> coordinator_;
     bool in_flight_ = false;
     time_point retry_at_{};

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <kafka/error.hpp>
@@ -44,7 +45,7 @@ public:
     /// Fills `req` (topics, forgotten topics, session id and epoch) to fetch `next` from this broker.
     /// `version` is the Fetch version the request will go out with, if known (a new connection's
     /// is not): without it, or below v7, the request is full.
-    void build(const partitions& next, std::optional<std::int16_t> version, protocol::FetchRequest& req) {
+    void build(partitions next, std::optional<std::int16_t> version, protocol::FetchRequest& req) {
         bool sessions = version && *version >= first_version_with_sessions;
         bool ids = version && *version >= first_version_with_topic_ids;
         if (!sessions) {
@@ -72,7 +73,7 @@ public:
         req.session_id = id_;
         req.session_epoch = epoch_;
         uses_ids_ = ids;
-        sent_ = next;
+        sent_ = std::move(next);
     }
 
     /// The broker's answer to the request `build` made. Returns false when the session failed (the

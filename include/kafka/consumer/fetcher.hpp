@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include <kafka/client/backoff.hpp>
 #include <kafka/client/metadata.hpp>
 #include <kafka/client/network_client.hpp>
 #include <kafka/consumer/fetch_session.hpp>
@@ -52,7 +53,8 @@ struct fetch_options {
     bool check_crcs = true;
     std::string client_rack;
     std::chrono::milliseconds reset_by_duration{0};      // auto.offset.reset=by_duration:<d>
-    std::chrono::milliseconds retry_backoff{100};        // before retrying a failed ListOffsets
+    std::chrono::milliseconds retry_backoff{100};        // before retrying a failed ListOffsets,
+    std::chrono::milliseconds retry_backoff_max{1000};   // doubled per failure in a row up to this
     std::chrono::milliseconds metadata_max_age{300000};  // how long a preferred read replica is followed
 };
 
@@ -135,7 +137,7 @@ public:
             std::optional<std::int16_t> forced;
             if (!all_ids) forced = version ? *version : std::int16_t{12};
             auto& session = sessions_[node];
-            session.build(parts, version, req);
+            session.build(std::move(parts), version, req);
             in_flight_.insert(node);
             ++stats_.fetch_requests;
             auto fut = client_.send(node, std::move(req), forced);
@@ -285,9 +287,10 @@ public:
                 for (auto const& tp : tps) resets_in_flight_.erase(tp);
                 if (f.failed()) {
                     metadata_.request_update();
-                    resets_retry_at_ = client_.now() + opts_.retry_backoff;  // as Java, not at once
+                    back_off_resets();  // as Java, not at once
                     return;
                 }
+                bool failed = false;
                 for (auto const& [tp, r] : f.value()) {
                     // A partition the request did not ask for (a confused broker) is not believed.
                     auto asked = epochs.find(tp);
@@ -296,7 +299,7 @@ public:
                         continue;
                     if (r.error) {
                         metadata_.request_update();
-                        resets_retry_at_ = client_.now() + opts_.retry_backoff;
+                        failed = true;
                         continue;
                     }
                     // by_duration: no record that recent means the end of the log, as Java resets.
@@ -309,6 +312,10 @@ public:
                         reset_observer_(false, "reset the offset of partition " + tp.to_string() + " to " +
                                                    std::to_string(r.offset));
                 }
+                if (failed)
+                    back_off_resets();
+                else
+                    reset_failures_ = 0;
             });
         }
     }
@@ -360,6 +367,8 @@ public:
     }
 
 private:
+    void back_off_resets() { resets_retry_at_ = client_.now() + resets_backoff_.after(reset_failures_++); }
+
     struct read_replica_lease {
         std::int32_t node = -1;
         typename Transport::clock_type::time_point expires{};
@@ -692,6 +701,8 @@ private:
     std::map<topic_partition, read_replica_lease> preferred_;
     std::set<topic_partition> resets_in_flight_;
     typename Transport::clock_type::time_point resets_retry_at_{};
+    client::exponential_backoff resets_backoff_{opts_.retry_backoff, opts_.retry_backoff_max};
+    int reset_failures_ = 0;  // ListOffsets answers with an error, in a row
     std::deque<std::unique_ptr<completed_fetch>> completed_;
     protocol::codec_context codecs_;
     std::shared_ptr<byte_buffer> spare_;

@@ -37,6 +37,7 @@ struct group_options {
     std::chrono::milliseconds heartbeat_interval{3000};
     std::chrono::milliseconds max_poll_interval{300000};
     std::chrono::milliseconds retry_backoff{100};
+    std::chrono::milliseconds retry_backoff_max{1000};  // coordinator lookups and OffsetFetch grow to it
     std::chrono::milliseconds request_timeout{30000};
     std::optional<std::string> client_rack;
     bool allow_auto_create_topics = true;
@@ -54,7 +55,7 @@ struct group_parts {
           metadata(m),
           subs(s),
           opts(std::move(o)),
-          locator(c, opts.group_id, opts.retry_backoff),
+          locator(c, opts.group_id, client::exponential_backoff(opts.retry_backoff, opts.retry_backoff_max)),
           commits(c, m, s, locator, opts.group_id),
           applier(s) {}
     group_parts(const group_parts&) = delete;

@@ -715,6 +715,7 @@ private:
         o.check_crcs = c.check_crcs();
         o.client_rack = c.client_rack();
         o.retry_backoff = c.retry_backoff();
+        o.retry_backoff_max = c.retry_backoff_max();
         o.metadata_max_age = c.metadata_max_age();
         if (auto d = c.auto_offset_reset_duration())
             o.reset_by_duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
@@ -728,6 +729,7 @@ private:
         o.heartbeat_interval = c.heartbeat_interval();
         o.max_poll_interval = c.max_poll_interval();
         o.retry_backoff = c.retry_backoff();
+        o.retry_backoff_max = c.retry_backoff_max();
         o.request_timeout = c.request_timeout();
         if (!c.client_rack().empty()) o.client_rack = c.client_rack();
         o.allow_auto_create_topics = c.allow_auto_create_topics();
@@ -863,8 +865,8 @@ private:
 
     // Metadata comes from the known brokers; from the bootstrap servers before the first answer
     // and while re-bootstrapping. Re-bootstrap (metadata.recovery.strategy=rebootstrap, KIP-899 and
-    // KIP-1102, as Java's NetworkClient) when every known broker is backing off after a failure, or
-    // refreshes have been failing for metadata.recovery.rebootstrap.trigger.ms: the cluster may
+    // KIP-1102, as Java's NetworkClient) when the last attempt to reach each known broker failed,
+    // or refreshes have been failing for metadata.recovery.rebootstrap.trigger.ms: the cluster may
     // have moved to addresses only bootstrap.servers leads to.
     void maybe_update_metadata(time_point now) {
         if (metadata_in_flight_ || !metadata_.has_topics_to_fetch()) return;
@@ -873,7 +875,7 @@ private:
         bool from_bootstrap = rebootstrapping_ || metadata_.update_version() == 0;
         auto node = client_.least_loaded_node(from_bootstrap ? pool::bootstrap : pool::brokers);
         if (!from_bootstrap && rebootstrap_enabled_) {
-            if (!node)
+            if (!node || client_.all_unreachable(pool::brokers))
                 rebootstrap("no broker the consumer knows can be reached");
             else if (metadata_.failing_for(now) >= rebootstrap_trigger_)
                 rebootstrap("no metadata for " +

@@ -264,3 +264,39 @@ TEST_CASE("network client: least_loaded_node picks from the pool asked for, and 
     CHECK(client.least_loaded_node(pool::bootstrap) == -1);
     CHECK(client.least_loaded_node() == -1);
 }
+
+TEST_CASE(
+    "network client: all_unreachable once the latest connect to every node of the pool failed, "
+    "whatever the backoffs",
+    "[client][connections]") {
+    kt::fake_cluster cluster({.brokers = 2});
+    cluster.create_topic("t", 1);
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    auto o = options();
+    o.reconnect_backoff = 1ms;  // backoffs end at once: least_loaded_node keeps finding a node
+    o.reconnect_backoff_max = 1ms;
+    client_type client(io, transport, o);
+    using pool = client_type::node_pool;
+    client.set_node(-1, "sim", 9092);
+    client.set_node(0, "sim", 9092);
+    client.set_node(1, "sim", 9093);
+    CHECK_FALSE(client.all_unreachable(pool::brokers));  // never tried
+    cluster.set_down(0, true);
+    cluster.set_down(1, true);
+    auto f = client.send(0, metadata_of("t"));
+    REQUIRE(client.poll_future(f, 5s));
+    CHECK_FALSE(client.all_unreachable(pool::brokers));  // node 1 not tried yet
+    auto g = client.send(1, metadata_of("t"));
+    REQUIRE(client.poll_future(g, 5s));
+    client.poll(10ms);
+    CHECK(client.least_loaded_node(pool::brokers));  // the backoffs are over...
+    CHECK(client.all_unreachable(pool::brokers));    // ...and still nothing reachable
+    CHECK_FALSE(client.all_unreachable(pool::bootstrap));
+    // One comes back and answers: reachable again.
+    cluster.set_down(1, false);
+    auto h = client.send(1, metadata_of("t"));
+    REQUIRE(client.poll_future(h, 5s));
+    CHECK_FALSE(h.failed());
+    CHECK_FALSE(client.all_unreachable(pool::brokers));
+}
