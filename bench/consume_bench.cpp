@@ -4,6 +4,9 @@
 //   consume_bench -b HOST:PORT -t TOPIC -n N --latency W [-X key=value]... latency
 //   consume_bench ... --async                                              the same, through the
 //       asynchronous face: the consumer on an io_context, records awaited in a coroutine
+//   consume_bench ... --idle S                                             then 1 + S more seconds of
+//       polling with nothing left to read; prints the bytes sent per request in the last S (with
+//       fetch sessions, what a steady-state Fetch costs)
 //
 // Throughput: assigns every partition of TOPIC (no group), seeks to the beginning and polls until N
 // records have arrived; values are zero-copy views (std::optional<kafka::bytes_view>), check.crcs
@@ -36,7 +39,7 @@ namespace {
     std::fprintf(stderr,
                  "consume_bench: %s\n"
                  "usage: consume_bench -b HOST:PORT -t TOPIC -n N [--latency SKIP] [--timeout SECONDS] [--async] "
-                 "[-X key=value]...\n",
+                 "[--idle SECONDS] [-X key=value]...\n",
                  why);
     std::exit(2);
 }
@@ -69,7 +72,7 @@ struct bench_policies : kafka::default_policies {
 int main(int argc, char** argv) {
     std::string brokers, topic;
     long long n = 0, skip = -1;
-    double timeout_s = 120;
+    double timeout_s = 120, idle_s = 0;
     bool async = false;
     std::map<std::string, std::string> props;
     for (int i = 1; i < argc; ++i) {
@@ -90,6 +93,8 @@ int main(int argc, char** argv) {
             timeout_s = std::atof(next().c_str());
         else if (a == "--async")
             async = true;
+        else if (a == "--idle")
+            idle_s = std::atof(next().c_str());
         else if (a == "-X") {
             auto kv = next();
             auto eq = kv.find('=');
@@ -99,6 +104,7 @@ int main(int argc, char** argv) {
             usage(("unknown argument " + a).c_str());
     }
     if (brokers.empty() || topic.empty() || n <= 0) usage("-b, -t and -n are required");
+    if (async && idle_s > 0) usage("--idle is measured on the blocking consumer only");
 
     std::map<std::string, std::string> config{{"bootstrap.servers", brokers},
                                               {"client.id", "consume_bench"},
@@ -145,7 +151,7 @@ int main(int argc, char** argv) {
             give_up = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                std::chrono::duration<double>(timeout_s));
         };
-        kafka::consumer_metrics m;
+        kafka::consumer_metrics m, settled, idle;
         if (!async) {
             auto& consumer = *blocking;
             consumer.assign(parts);
@@ -155,6 +161,19 @@ int main(int argc, char** argv) {
                 tally(consumer.poll(std::chrono::milliseconds(1000)));
             t1 = std::chrono::steady_clock::now();
             m = consumer.metrics();
+            if (idle_s > 0) {
+                // One second to settle first: the first requests after the read still put back the
+                // partitions that had records buffered (a session forgets those meanwhile).
+                auto poll_for = [&](std::chrono::duration<double> d) {
+                    auto end = std::chrono::steady_clock::now() +
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+                    while (std::chrono::steady_clock::now() < end) tally(consumer.poll(std::chrono::milliseconds(200)));
+                };
+                poll_for(std::chrono::seconds(1));
+                settled = consumer.metrics();
+                poll_for(std::chrono::duration<double>(idle_s));
+                idle = consumer.metrics();
+            }
             consumer.close(std::chrono::milliseconds(0));
         } else {
             asio::io_context io;
@@ -194,14 +213,17 @@ int main(int argc, char** argv) {
             static_cast<unsigned long long>(m.fetch_responses),
             m.fetch_responses ? static_cast<double>(m.bytes_fetched) / static_cast<double>(m.fetch_responses) : 0.0);
         // Request sizes over all requests (Fetch dominates a long run): what fetch sessions shrink.
-        auto total = [&](const char* name) {
-            for (auto const& x : m.all)
+        auto total = [&](const kafka::consumer_metrics& of, const char* name) {
+            for (auto const& x : of.all)
                 if (x.name.group == "consumer-metrics" && x.name.name == name) return x.value;
             return 0.0;
         };
-        if (auto reqs = total("request-total"); reqs > 0)
+        if (auto reqs = total(m, "request-total"); reqs > 0)
             std::fprintf(stderr, "consume_bench: %.0f requests, %.0f bytes sent per request\n", reqs,
-                         total("outgoing-byte-total") / reqs);
+                         total(m, "outgoing-byte-total") / reqs);
+        if (auto reqs = total(idle, "request-total") - total(settled, "request-total"); idle_s > 0 && reqs > 0)
+            std::fprintf(stderr, "consume_bench: idle: %.0f requests, %.0f bytes sent per request\n", reqs,
+                         (total(idle, "outgoing-byte-total") - total(settled, "outgoing-byte-total")) / reqs);
         return count < n ? 3 : 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "consume_bench: %s\n", e.what());
