@@ -21,6 +21,16 @@ inline std::map<std::string, std::string> member_settings() {
             {"fetch.max.wait.ms", "200"}};
 }
 
+/// A consumer outside any group: assign() and positions in memory only.
+inline std::map<std::string, std::string> assign_settings(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> s{{"auto.offset.reset", "earliest"},
+                                         {"fetch.max.wait.ms", "200"},
+                                         {"request.timeout.ms", "5000"},
+                                         {"default.api.timeout.ms", "15000"}};
+    for (auto const& [k, v] : extra) s[k] = v;
+    return s;
+}
+
 /// The producer's sequence number in a value "<prefix>-<i>" (-1 for other values).
 inline long long sequence_of(const std::string& value, const std::string& prefix) {
     if (value.rfind(prefix + "-", 0) != 0) return -1;

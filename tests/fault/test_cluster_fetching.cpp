@@ -14,16 +14,6 @@ using namespace fault;
 
 namespace {
 
-/// A consumer outside any group: assign() and positions in memory only.
-std::map<std::string, std::string> assign_settings(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> s{{"auto.offset.reset", "earliest"},
-                                         {"fetch.max.wait.ms", "200"},
-                                         {"request.timeout.ms", "5000"},
-                                         {"default.api.timeout.ms", "15000"}};
-    for (auto const& [k, v] : extra) s[k] = v;
-    return s;
-}
-
 /// Fetch requests the consumer wrote to `peer` since `since`, and their frame sizes.
 std::vector<wire_request> fetches_to(const observed_consumer& oc, const std::string& peer,
                                      steady::time_point since = {}) {

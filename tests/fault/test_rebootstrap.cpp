@@ -147,14 +147,6 @@ TEST_CASE(
     const std::string bootstrap = address(home, 1) + "," + address(moved, 1);
     std::vector<kafka::topic_partition> all;
     for (int p = 0; p < partitions; ++p) all.push_back({topic, p});
-    auto assign_settings = [](std::map<std::string, std::string> extra) {
-        std::map<std::string, std::string> s{{"auto.offset.reset", "earliest"},
-                                             {"fetch.max.wait.ms", "200"},
-                                             {"request.timeout.ms", "5000"},
-                                             {"default.api.timeout.ms", "15000"}};
-        for (auto const& [k, v] : extra) s[k] = v;
-        return s;
-    };
     std::vector<std::unique_ptr<reader>> readers;
     auto add_reader = [&](std::string label, std::map<std::string, std::string> settings, bool group,
                           bool should_resume) {

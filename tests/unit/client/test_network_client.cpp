@@ -234,20 +234,41 @@ TEST_CASE(
     CHECK(created == 2);
 }
 
+namespace {
+
+/// A client of a two-broker fake cluster (topic t) that knows bootstrap node -1 and brokers 0 and
+/// 1, with a fixed reconnect backoff.
+struct two_broker_rig {
+    kt::fake_cluster cluster{{.brokers = 2}};
+    asio::io_context io;
+    kt::in_memory_transport transport{cluster};
+    client_type client;
+
+    explicit two_broker_rig(std::chrono::milliseconds reconnect_backoff)
+        : client(io, transport, with_backoff(reconnect_backoff)) {
+        cluster.create_topic("t", 1);
+        client.set_node(-1, "sim", 9092);
+        client.set_node(0, "sim", 9092);
+        client.set_node(1, "sim", 9093);
+    }
+
+private:
+    static kc::client_options with_backoff(std::chrono::milliseconds b) {
+        auto o = options();
+        o.reconnect_backoff = b;
+        o.reconnect_backoff_max = b;
+        return o;
+    }
+};
+
+}  // namespace
+
 TEST_CASE("network client: least_loaded_node picks from the pool asked for, and none when all of it backs off",
           "[client][connections]") {
-    kt::fake_cluster cluster({.brokers = 2});
-    cluster.create_topic("t", 1);
-    asio::io_context io;
-    kt::in_memory_transport transport(cluster);
-    auto o = options();
-    o.reconnect_backoff = 10s;
-    o.reconnect_backoff_max = 10s;
-    client_type client(io, transport, o);
+    two_broker_rig rig(10s);
+    auto& cluster = rig.cluster;
+    auto& client = rig.client;
     using pool = client_type::node_pool;
-    client.set_node(-1, "sim", 9092);
-    client.set_node(0, "sim", 9092);
-    client.set_node(1, "sim", 9093);
     CHECK(client.least_loaded_node(pool::bootstrap) == -1);
     auto broker = client.least_loaded_node(pool::brokers);
     REQUIRE(broker);
@@ -269,18 +290,10 @@ TEST_CASE(
     "network client: all_unreachable once the latest connect to every node of the pool failed, "
     "whatever the backoffs",
     "[client][connections]") {
-    kt::fake_cluster cluster({.brokers = 2});
-    cluster.create_topic("t", 1);
-    asio::io_context io;
-    kt::in_memory_transport transport(cluster);
-    auto o = options();
-    o.reconnect_backoff = 1ms;  // backoffs end at once: least_loaded_node keeps finding a node
-    o.reconnect_backoff_max = 1ms;
-    client_type client(io, transport, o);
+    two_broker_rig rig(1ms);  // backoffs end at once: least_loaded_node keeps finding a node
+    auto& cluster = rig.cluster;
+    auto& client = rig.client;
     using pool = client_type::node_pool;
-    client.set_node(-1, "sim", 9092);
-    client.set_node(0, "sim", 9092);
-    client.set_node(1, "sim", 9093);
     CHECK_FALSE(client.all_unreachable(pool::brokers));  // never tried
     cluster.set_down(0, true);
     cluster.set_down(1, true);
