@@ -246,6 +246,20 @@ void engine_seeds(const fs::path& dir) {
             write_seed(dir, "scenario" + std::to_string(s) + "_" + m.name, seed);
         }
     }
+    // Inputs fuzz_engine found, kept so that every run replays them (tests/fuzz/RESULTS.md): on
+    // each, a Fetch failed before it was sent and poll() spun resending it (fixed: fetcher.hpp,
+    // back_off_fetches; regression tests in test_fetcher.cpp and sim/test_faults.cpp).
+    const std::vector<std::pair<const char*, const char*>> found{
+        {"found_fetch_spin_1", "a0e3f20600e0a80600580026"},     {"found_fetch_spin_2", "1f07070700000900000000000017"},
+        {"found_fetch_spin_3", "003d710500000a00bfd2ff0d"},     {"found_fetch_spin_4", "0e00c5050000080eb9905f600800"},
+        {"found_fetch_spin_5", "04290302590ba8a8a8a82f000600"},
+    };
+    for (auto const& [name, hex] : found) {
+        byte_buffer input;
+        for (std::string h = hex; h.size() >= 2; h.erase(0, 2))
+            input.push_back(static_cast<std::byte>(std::stoi(h.substr(0, 2), nullptr, 16)));
+        write_seed(dir, name, input);
+    }
 }
 
 }  // namespace

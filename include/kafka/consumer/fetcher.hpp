@@ -53,7 +53,7 @@ struct fetch_options {
     bool check_crcs = true;
     std::string client_rack;
     std::chrono::milliseconds reset_by_duration{0};      // auto.offset.reset=by_duration:<d>
-    std::chrono::milliseconds retry_backoff{100};        // before retrying a failed ListOffsets,
+    std::chrono::milliseconds retry_backoff{100};        // before retrying a failed ListOffsets or Fetch,
     std::chrono::milliseconds retry_backoff_max{1000};   // doubled per failure in a row up to this
     std::chrono::milliseconds metadata_max_age{300000};  // how long a preferred read replica is followed
 };
@@ -71,6 +71,7 @@ class fetcher {
 public:
     using client_type = client::network_client<Transport>;
     using metadata_type = client::basic_metadata<typename Transport::clock_type>;
+    using time_point = typename Transport::clock_type::time_point;
 
     fetcher(client_type& client, metadata_type& metadata, subscription_state& subs, fetch_options opts)
         : client_(client), metadata_(metadata), subs_(subs), opts_(std::move(opts)) {}
@@ -106,7 +107,7 @@ public:
                 continue;
             }
             auto node = read_replica(tp, *leader, now);
-            if (in_flight_.count(node)) continue;
+            if (in_flight_.count(node) || backing_off(node, now)) continue;
             fetch_session::partition_data d;
             d.topic_id = metadata_.topic_id(tp.topic);
             d.fetch_offset = pos.offset;
@@ -145,12 +146,17 @@ public:
                 in_flight_.erase(node);
                 auto& s = sessions_[node];
                 if (f.failed()) {
-                    // Disconnected or timed out: the leader may have moved, the replica may be gone.
+                    // Disconnected, timed out, or refused before it was sent (no Fetch version both
+                    // sides serve): the leader may have moved, the replica may be gone. The node
+                    // waits out a growing backoff, or a failure that needs no network would be
+                    // retried at once, again and again.
                     s.on_failure();
                     for (auto const& p : partitions) clear_read_replica(p.tp);
                     metadata_.request_update();
+                    back_off_fetches(node);
                     return;
                 }
+                fetch_backoff_.erase(node);
                 ++stats_.fetch_responses;
                 if (!s.on_response(f.value().body.error_code, f.value().body.session_id)) {
                     metadata_.request_update();
@@ -178,6 +184,14 @@ public:
 
     bool has_in_flight() const noexcept { return !in_flight_.empty(); }
     bool has_completed_fetches() const noexcept { return !completed_.empty(); }
+
+    /// Until the first node whose last Fetch failed may be fetched from again; nullopt when none waits.
+    std::optional<typename client_type::duration> time_to_fetch_retry(time_point now) const {
+        std::optional<typename client_type::duration> soonest;
+        for (auto const& [node, b] : fetch_backoff_)
+            if (b.until > now && (!soonest || b.until - now < *soonest)) soonest = b.until - now;
+        return soonest;
+    }
 
     /// Drops buffered data of partitions no longer assigned (after a rebalance).
     void drop_unassigned() {
@@ -367,7 +381,22 @@ public:
     }
 
 private:
-    void back_off_resets() { resets_retry_at_ = client_.now() + resets_backoff_.after(reset_failures_++); }
+    void back_off_resets() { resets_retry_at_ = client_.now() + retry_backoff_.after(reset_failures_++); }
+
+    // A node's failed Fetches in a row and when it may be fetched from again (retry.backoff.ms
+    // doubled per failure up to retry.backoff.max.ms); forgotten at its next answer.
+    struct node_backoff {
+        time_point until{};
+        int failures = 0;
+    };
+    void back_off_fetches(std::int32_t node) {
+        auto& b = fetch_backoff_[node];
+        b.until = client_.now() + retry_backoff_.after(b.failures++);
+    }
+    bool backing_off(std::int32_t node, time_point now) const {
+        auto it = fetch_backoff_.find(node);
+        return it != fetch_backoff_.end() && now < it->second.until;
+    }
 
     struct read_replica_lease {
         std::int32_t node = -1;
@@ -701,8 +730,9 @@ private:
     std::map<topic_partition, read_replica_lease> preferred_;
     std::set<topic_partition> resets_in_flight_;
     typename Transport::clock_type::time_point resets_retry_at_{};
-    client::exponential_backoff resets_backoff_{opts_.retry_backoff, opts_.retry_backoff_max};
+    client::exponential_backoff retry_backoff_{opts_.retry_backoff, opts_.retry_backoff_max};
     int reset_failures_ = 0;  // ListOffsets answers with an error, in a row
+    std::map<std::int32_t, node_backoff> fetch_backoff_;
     std::deque<std::unique_ptr<completed_fetch>> completed_;
     protocol::codec_context codecs_;
     std::shared_ptr<byte_buffer> spare_;

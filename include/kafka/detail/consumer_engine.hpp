@@ -957,6 +957,7 @@ private:
         if (metadata_.has_topics_to_fetch()) left = std::min(left, time_to_metadata(now));
         if (!subs_.has_all_positions())
             if (auto retry = group_.commits.time_to_offset_fetch_retry(now)) left = std::min(left, *retry);
+        if (auto retry = fetcher_.time_to_fetch_retry(now)) left = std::min(left, *retry);
         poll_io(left, [&] { return keep_waiting(); });
         if (auto f = client_.take_authentication_failure()) throw_error(*f);  // logged as the connection closed
     }
@@ -1521,6 +1522,7 @@ private:
         if (auto* p = std::get_if<poll_op>(&op_)) {
             earliest(p->deadline);
             if (metadata_.has_topics_to_fetch()) earliest(now + time_to_metadata(now));
+            if (auto retry = fetcher_.time_to_fetch_retry(now)) earliest(now + *retry);
         }
         if (auto* c = std::get_if<commit_op>(&op_)) {
             earliest(c->deadline);

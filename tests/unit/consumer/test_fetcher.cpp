@@ -490,3 +490,32 @@ TEST_CASE("fetcher: a partition error is thrown once; the partition is then fetc
     h.await_fetches();
     CHECK(h.collect(100) == offsets_of(0, 0, 3));
 }
+
+TEST_CASE("fetcher: a node whose Fetch failed is not fetched from again before a backoff that doubles per failure",
+          "[consumer][fetcher]") {
+    // Found by fuzz_engine: a broker that advertised no usable Fetch version failed each Fetch
+    // before it was sent, and poll() sent the next one at once (79,000 zero-length waits per poll).
+    harness h;  // retry.backoff.ms 100, retry.backoff.max.ms 1000, 20 % jitter
+    h.topic({0, 1}, {3, 3});
+    h.cluster.limit_version(fetch_key, -1);  // no Fetch version left to use
+    h.assign({0, 1});
+
+    CHECK_FALSE(h.fetcher.time_to_fetch_retry(h.transport.now()));
+    CHECK(h.fetcher.send_fetches() == 2);
+    h.await_fetches();  // both fail without reaching a broker
+    CHECK(h.cluster.request_count(fetch_key) == 0);
+    auto first = h.fetcher.time_to_fetch_retry(h.transport.now());
+    REQUIRE(first);
+    CHECK(*first >= 80ms);
+    CHECK(*first <= 120ms);
+    CHECK(h.fetcher.send_fetches() == 0);  // both nodes wait
+
+    h.client.poll(*first);  // simulated time passes; nothing to do meanwhile
+    while (auto left = h.fetcher.time_to_fetch_retry(h.transport.now())) h.client.poll(*left);
+    CHECK(h.fetcher.send_fetches() == 2);
+    h.await_fetches();
+    auto second = h.fetcher.time_to_fetch_retry(h.transport.now());
+    REQUIRE(second);
+    CHECK(*second >= 160ms);  // doubled, -20 % at worst
+    CHECK(*second <= 240ms);
+}
