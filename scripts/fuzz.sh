@@ -68,8 +68,8 @@ for t in $targets; do
     schedule=(-entropic=0)
   fi
   # FUZZ_REPLAY_ONLY: targets whose corpus is only replayed (every input run once, -runs=0), not
-  # explored: fuzz_engine in CI while inputs it found are open (tests/fuzz/RESULTS.md), so that CI
-  # checks the engine against every input kept without turning red on a finding already known.
+  # explored: for a target with a finding still open (tests/fuzz/RESULTS.md), so that CI checks it
+  # against every input kept without turning red on what is already known.
   duration=(-max_total_time="$seconds")
   if [[ " ${FUZZ_REPLAY_ONLY:-} " == *" $t "* ]]; then
     duration=(-runs=0)

@@ -8,9 +8,8 @@
 #      from another thread, frames released on another thread, the executor driver) under
 #      ThreadSanitizer (target thread_tests; suppressions in tests/tsan.supp);
 #   4. the unit tests and the examples of the asynchronous face built with clang 14;
-#   5. a short libFuzzer run of the response and record-batch decoders, and the whole engine
-#      against a fake cluster whose responses are mutated, over its seed inputs (exploring it is
-#      on demand: FUZZ_REPLAY_ONLY= scripts/test.sh, or scripts/fuzz.sh, while its findings are open).
+#   5. a short libFuzzer run of the response and record-batch decoders and of the whole engine
+#      against a fake cluster whose responses are mutated (its seeds include every input it found).
 #
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=60 scripts/test.sh longer fuzzing (default 20 s per target)
@@ -66,10 +65,8 @@ if [ -z "${SKIP_CLANG:-}" ]; then
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then
-  stage "fuzzing the decoders; the engine target replays its seeds"
-  # fuzz_engine explores only on demand (scripts/fuzz.sh) until the poll spins it found are fixed
-  # (tests/fuzz/RESULTS.md): here every seed input runs once through the whole consumer.
-  JOBS=$jobs FUZZ_REPLAY_ONLY=${FUZZ_REPLAY_ONLY-fuzz_engine} scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+  stage "fuzzing the decoders and the engine"
+  JOBS=$jobs scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
 
 stage "all tests passed"
