@@ -15,9 +15,12 @@
 //     because deserializers are compile-time policies of KafkaConsumer<K, V, Policies>;
 //   * rejects it: setting it to anything but blank throws, with the reason and what to use instead.
 //
-// Three keys are not Java's but librdkafka's, because there are neither JAAS nor Java keystores
-// here: sasl.username / sasl.password, and the PEM files ssl.ca.location, ssl.certificate.location,
-// ssl.key.location. sasl.jaas.config is understood for the PLAIN and SCRAM login modules.
+// Some keys are not Java's but librdkafka's, because there is no JAAS here and PEM files are what C
+// and C++ users have: sasl.username / sasl.password, and the PEM files ssl.ca.location,
+// ssl.certificate.location, ssl.key.location. sasl.jaas.config is understood for the PLAIN and SCRAM
+// login modules. Java's key and trust stores (ssl.keystore.*, ssl.truststore.*) are read as PKCS#12
+// files, PEM files or PEM text (client/tls_stores.hpp); a Java KeyStore (JKS) file is refused with the
+// command that converts it.
 //
 // Keys of the producer's, the admin client's and Kafka Streams' configurations (a properties file
 // shared between clients) are accepted and not used, with a warning, as Java's consumer logs them
@@ -700,7 +703,25 @@ inline constexpr config_key key_table[] = {
     {"ssl.key.location", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::supported,
      "PEM file with this client's private key (librdkafka's key)."},
     {"ssl.key.password", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
-     "Password of an encrypted ssl.key.location."},
+     "Password of an encrypted private key: ssl.key.location, or a PEM key store (ssl.keystore.key, ssl.keystore.location)."},
+    {"ssl.truststore.type", config_type::string, "JKS", any_value, {}, nullptr, 0, config_status::supported,
+     "What ssl.truststore.location or ssl.truststore.certificates hold: PKCS12 or PEM. Under JKS, Java's default, a PKCS#12 file is read as Java reads it; a Java KeyStore (JKS) file is refused with the keytool command that converts it."},
+    {"ssl.truststore.location", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "File of the certificate authorities that sign broker certificates, of type ssl.truststore.type (PKCS#12 or PEM). Not together with ssl.ca.location."},
+    {"ssl.truststore.password", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "Password of a PKCS#12 ssl.truststore.location; refused with PEM, which has none (as Java)."},
+    {"ssl.truststore.certificates", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "The certificate authorities as PEM text, with ssl.truststore.type=PEM (instead of a file)."},
+    {"ssl.keystore.type", config_type::string, "JKS", any_value, {}, nullptr, 0, config_status::supported,
+     "What ssl.keystore.location or ssl.keystore.key/certificate.chain hold: PKCS12 or PEM. Under JKS, Java's default, a PKCS#12 file is read as Java reads it; a Java KeyStore (JKS) file is refused with the keytool command that converts it."},
+    {"ssl.keystore.location", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "File with this client's private key and certificate chain (TLS client authentication), of type ssl.keystore.type: PKCS#12 with ssl.keystore.password, or PEM. Not together with ssl.certificate.location / ssl.key.location."},
+    {"ssl.keystore.password", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "Password of a PKCS#12 ssl.keystore.location (needed, as in Java); refused with PEM, whose encrypted key takes ssl.key.password."},
+    {"ssl.keystore.key", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "This client's private key as PEM text (PKCS#8, encrypted with ssl.key.password or not), with ssl.keystore.type=PEM and ssl.keystore.certificate.chain."},
+    {"ssl.keystore.certificate.chain", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "This client's certificate chain as PEM text, its own certificate first, with ssl.keystore.type=PEM and ssl.keystore.key."},
     {"ssl.endpoint.identification.algorithm", config_type::string, "https", any_value, {}, check_endpoint_identification, 0, config_status::supported,
      "https: check that the broker certificate matches the host name; empty: do not check."},
     {"ssl.enabled.protocols", config_type::list, "TLSv1.2,TLSv1.3", any_value, {}, check_tls_versions, 0, config_status::supported,
@@ -788,25 +809,7 @@ inline constexpr config_key key_table[] = {
     {"sasl.login.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
      "Java Login classes cannot be loaded; give credentials with sasl.username and sasl.password."},
     {"ssl.engine.factory.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "Java SslEngineFactory classes cannot be loaded; TLS is configured with the ssl.*.location PEM files."},
-    {"ssl.keystore.type", config_type::string, "JKS", any_value, {}, nullptr, 0, config_status::rejected,
-     "There are no Java keystores here: give the client certificate and key as PEM files in ssl.certificate.location and ssl.key.location."},
-    {"ssl.keystore.location", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "There are no Java keystores here: give the client certificate and key as PEM files in ssl.certificate.location and ssl.key.location."},
-    {"ssl.keystore.password", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "There are no Java keystores here: use ssl.key.password for an encrypted ssl.key.location PEM file."},
-    {"ssl.keystore.key", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "PEM text in properties is not read here: put the key in a file named by ssl.key.location."},
-    {"ssl.keystore.certificate.chain", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "PEM text in properties is not read here: put the chain in a file named by ssl.certificate.location."},
-    {"ssl.truststore.type", config_type::string, "JKS", any_value, {}, nullptr, 0, config_status::rejected,
-     "There are no Java truststores here: give the CA certificates as a PEM file in ssl.ca.location."},
-    {"ssl.truststore.location", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "There are no Java truststores here: give the CA certificates as a PEM file in ssl.ca.location."},
-    {"ssl.truststore.password", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "There are no Java truststores here: give the CA certificates as a PEM file in ssl.ca.location."},
-    {"ssl.truststore.certificates", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "PEM text in properties is not read here: put the CA certificates in a file named by ssl.ca.location."},
+     "Java SslEngineFactory classes cannot be loaded; TLS is configured with ssl.truststore.* / ssl.keystore.* (PKCS#12 or PEM) or the ssl.*.location PEM files."},
     // clang-format on
 };
 

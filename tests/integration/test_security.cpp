@@ -1,6 +1,14 @@
 // TLS and SASL against the real broker's SSL, SASL_PLAINTEXT and SASL_SSL listeners.
 #include <kafka/consumer.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "broker_env.hpp"
@@ -65,6 +73,91 @@ TEST_CASE("TLS: a broker certificate from another CA fails with a clear error, n
         CHECK(what.find(ssl) != std::string::npos);
     }
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(15));
+}
+
+TEST_CASE("TLS: ssl.enabled.protocols and ssl.cipher.suites against the broker, which offers TLS 1.2 and 1.3",
+          "[security]") {
+    auto ssl = env().var("KAFKA_BOOTSTRAP_SSL");
+    if (ssl.empty()) return;
+    // Each version alone, and one suite of each version by Java's (IANA) name: the broker's JSSE
+    // offers all four, so each setting alone is what is negotiated (the unit tests show the client
+    // offers nothing else: tests/unit/client/test_tls_settings.cpp).
+    const std::vector<std::pair<std::string, std::string>> settings{
+        {"TLSv1.2", ""},
+        {"TLSv1.3", ""},
+        {"TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+        {"TLSv1.3", "TLS_AES_128_GCM_SHA256"},
+    };
+    for (auto const& [protocols, suites] : settings) {
+        INFO(protocols << " " << suites);
+        std::map<std::string, std::string> props{{"bootstrap.servers", ssl},
+                                                 {"security.protocol", "SSL"},
+                                                 {"ssl.ca.location", env().var("KAFKA_CA_FILE")},
+                                                 {"ssl.enabled.protocols", protocols}};
+        if (!suites.empty()) props["ssl.cipher.suites"] = suites;
+        CHECK(read_conformance(props) == 300);
+    }
+}
+
+TEST_CASE("TLS: Java's trust and key stores, as PKCS#12 files keytool and openssl wrote and as PEM text",
+          "[security]") {
+    auto ssl = env().var("KAFKA_BOOTSTRAP_SSL");
+    if (ssl.empty()) return;
+    // The rig's TLS directory (scripts/tls-setup.sh): truststore.p12 by keytool, client.keystore.p12 by
+    // openssl, both with the password in the file "password".
+    const std::filesystem::path dir = std::filesystem::path(env().var("KAFKA_CA_FILE")).parent_path();
+    auto text = [](const std::filesystem::path& f) {
+        std::ifstream in(f, std::ios::binary);
+        REQUIRE(in);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    std::string password = text(dir / "password");
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+    const std::map<std::string, std::string> base{{"bootstrap.servers", ssl}, {"security.protocol", "SSL"}};
+    auto with = [&](std::map<std::string, std::string> more) {
+        more.insert(base.begin(), base.end());
+        return more;
+    };
+    SECTION("trust store: keytool's PKCS#12 file, as PKCS12 and under Java's default type") {
+        CHECK(read_conformance(with({{"ssl.truststore.type", "PKCS12"},
+                                     {"ssl.truststore.location", (dir / "truststore.p12").string()},
+                                     {"ssl.truststore.password", password}})) == 300);
+        CHECK(read_conformance(with({{"ssl.truststore.location", (dir / "truststore.p12").string()},
+                                     {"ssl.truststore.password", password}})) == 300);
+    }
+    SECTION("key store: openssl's PKCS#12 file with the client's key and chain") {
+        CHECK(read_conformance(with({{"ssl.truststore.location", (dir / "truststore.p12").string()},
+                                     {"ssl.truststore.password", password},
+                                     {"ssl.keystore.type", "PKCS12"},
+                                     {"ssl.keystore.location", (dir / "client.keystore.p12").string()},
+                                     {"ssl.keystore.password", password}})) == 300);
+    }
+    SECTION("PEM text: trust store certificates, key store key and chain") {
+        CHECK(read_conformance(with({{"ssl.truststore.type", "PEM"},
+                                     {"ssl.truststore.certificates", text(dir / "ca.pem")},
+                                     {"ssl.keystore.type", "PEM"},
+                                     {"ssl.keystore.certificate.chain", text(dir / "client.pem")},
+                                     {"ssl.keystore.key", text(dir / "client.key")}})) == 300);
+    }
+    SECTION("another CA's certificate as the trust store: the broker is not trusted") {
+        try {
+            read_conformance(
+                with({{"ssl.truststore.type", "PEM"}, {"ssl.truststore.certificates", text(dir / "other-ca.pem")}}));
+            FAIL("reading with another CA succeeded");
+        } catch (const kafka_error& e) {
+            INFO(e.what());
+            CHECK(std::string(e.what()).find("certificate verify failed") != std::string::npos);
+        }
+    }
+    SECTION("a wrong store password is refused when the consumer is constructed") {
+        try {
+            read_conformance(with({{"ssl.truststore.location", (dir / "truststore.p12").string()},
+                                   {"ssl.truststore.password", "not-" + password}}));
+            FAIL("constructed with a wrong trust store password");
+        } catch (const config_error& e) {
+            CHECK(e.key() == "ssl.truststore.location");
+        }
+    }
 }
 
 TEST_CASE("TLS: a missing CA file is a configuration error naming the key", "[security]") {

@@ -17,12 +17,27 @@ namespace {
 
 // Read only when the transport has TLS and the cluster SASL (client_options_from, set_tls), which
 // the fake cluster's transport has not: their effect is shown by tests/unit/client/test_tls_settings.cpp,
-// test_sasl.cpp and tests/integration/test_security.cpp against real brokers.
-const std::set<std::string, std::less<>> read_elsewhere = {
-    "sasl.mechanism",        "sasl.jaas.config", "sasl.username",
-    "sasl.password",         "ssl.ca.location",  "ssl.certificate.location",
-    "ssl.key.location",      "ssl.key.password", "ssl.endpoint.identification.algorithm",
-    "ssl.enabled.protocols", "ssl.cipher.suites"};
+// test_tls_stores.cpp, test_sasl.cpp and tests/integration/test_security.cpp against real brokers.
+const std::set<std::string, std::less<>> read_elsewhere = {"sasl.mechanism",
+                                                           "sasl.jaas.config",
+                                                           "sasl.username",
+                                                           "sasl.password",
+                                                           "ssl.ca.location",
+                                                           "ssl.certificate.location",
+                                                           "ssl.key.location",
+                                                           "ssl.key.password",
+                                                           "ssl.endpoint.identification.algorithm",
+                                                           "ssl.enabled.protocols",
+                                                           "ssl.cipher.suites",
+                                                           "ssl.truststore.type",
+                                                           "ssl.truststore.location",
+                                                           "ssl.truststore.password",
+                                                           "ssl.truststore.certificates",
+                                                           "ssl.keystore.type",
+                                                           "ssl.keystore.location",
+                                                           "ssl.keystore.password",
+                                                           "ssl.keystore.key",
+                                                           "ssl.keystore.certificate.chain"};
 
 // Read by the engine only for a transport with sockets (transports::tcp::set_socket_buffers).
 const std::set<std::string, std::less<>> tcp_transport_only = {"send.buffer.bytes", "receive.buffer.bytes"};

@@ -35,6 +35,7 @@
 #endif
 
 #include <kafka/client/tls_settings.hpp>
+#include <kafka/client/tls_stores.hpp>
 #include <kafka/exceptions.hpp>
 
 namespace kafka {
@@ -128,7 +129,9 @@ struct tls_options {
     std::string ca_file;    // PEM; empty: the system's default trust store
     std::string cert_file;  // PEM client certificate (mutual TLS), optional
     std::string key_file;   // PEM private key of cert_file
-    std::string key_password;
+    std::string key_password;      // of key_file, or of a PEM key store's key
+    client::tls_store truststore;  // ssl.truststore.*: Java's trust store (PKCS#12, PEM file or PEM text)
+    client::tls_store keystore;    // ssl.keystore.*: Java's key store, this client's identity
     bool verify_hostname = true;  // ssl.endpoint.identification.algorithm=https (Java's default)
     // ssl.enabled.protocols: Java's names, TLSv1.2 and/or TLSv1.3; the context's min and max version.
     std::vector<std::string> enabled_protocols = default_tls_versions();
@@ -218,8 +221,19 @@ public:
                 throw kafka_error(make_error_code(client_errc::invalid_config),
                                   std::string("cannot load ") + what + " '" + file + "': " + ec.message());
         };
-        if (tls_.ca_file.empty()) ctx_->set_default_verify_paths(ec);
+        // librdkafka's PEM file keys or Java's stores (client/tls_stores.hpp); both at once is ambiguous.
+        if (!tls_.ca_file.empty() && tls_.truststore.given())
+            throw config_error(tls_.truststore.location.empty() ? "ssl.truststore.certificates" : "ssl.truststore.location",
+                               "ssl.ca.location and the trust store (ssl.truststore.*) both give the certificate "
+                               "authorities: set one");
+        if ((!tls_.cert_file.empty() || !tls_.key_file.empty()) && tls_.keystore.given())
+            throw config_error(tls_.keystore.location.empty() ? "ssl.keystore.key" : "ssl.keystore.location",
+                               "ssl.certificate.location/ssl.key.location and the key store (ssl.keystore.*) both give "
+                               "this client's certificate: set one");
+        if (tls_.ca_file.empty() && !tls_.truststore.given()) ctx_->set_default_verify_paths(ec);
         load("ssl.ca.location", tls_.ca_file, [&](std::error_code& e) { ctx_->load_verify_file(tls_.ca_file, e); });
+        client::load_truststore(ctx_->native_handle(), tls_.truststore);
+        client::load_keystore(ctx_->native_handle(), tls_.keystore, tls_.key_password);
         if (!tls_.key_password.empty()) {
             auto pw = tls_.key_password;
             ctx_->set_password_callback([pw](std::size_t, asio::ssl::context::password_purpose) { return pw; });

@@ -100,6 +100,8 @@ public:
                 tls.cert_file = config_.ssl_certificate_location().value_or("");
                 tls.key_file = config_.ssl_key_location().value_or("");
                 tls.key_password = config_.ssl_key_password().value_or("");
+                tls.truststore = tls_store_from("ssl.truststore");
+                tls.keystore = tls_store_from("ssl.keystore");
                 tls.verify_hostname = config_.ssl_endpoint_identification();
                 tls.enabled_protocols = config_.ssl_enabled_protocols();
                 tls.cipher_suites = config_.ssl_cipher_suites();
@@ -684,6 +686,18 @@ private:
     using time_point = typename clock::time_point;
 
     detail::thread_guard::scope acquire(bool allow_closed = false) const { return guard_.acquire(allow_closed); }
+
+    // ssl.truststore.* or ssl.keystore.* as set ("" where unset), loaded by the transport's set_tls.
+    client::tls_store tls_store_from(const std::string& prefix) const {
+        const bool keystore = prefix == "ssl.keystore";
+        client::tls_store s;
+        s.type = config_.get(prefix + ".type");
+        s.location = config_.get(prefix + ".location");
+        s.password = config_.get(prefix + ".password");
+        s.certificates = config_.get(keystore ? "ssl.keystore.certificate.chain" : "ssl.truststore.certificates");
+        if (keystore) s.key = config_.get("ssl.keystore.key");
+        return s;
+    }
 
     static client::client_options client_options_from(const consumer_config& c) {
         client::client_options o;

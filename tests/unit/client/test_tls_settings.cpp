@@ -5,164 +5,31 @@
 
 #ifdef KAFKA_HAVE_OPENSSL
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-#include <optional>
 #include <string>
-#include <system_error>
+#include <utility>
 #include <vector>
-
-#include <asio/buffer.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/ssl/context.hpp>
-#include <asio/ssl/stream.hpp>
-
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
 #include <kafka/consumer.hpp>
 #include <kafka/exceptions.hpp>
 
+#include "tls_test_support.hpp"
+
 namespace {
 
-using namespace std::chrono_literals;
+using tls_test::handshake_result;
+using tls_test::identity;
+using tls_test::server_policy;
 
-std::string pem_of(BIO* bio) {
-    char* data = nullptr;
-    long n = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<std::size_t>(n));
-}
-
-/// A throwaway RSA key and a self-signed certificate for IP 127.0.0.1, as PEM; the certificate is
-/// also written to a file, the client's ssl.ca.location.
-struct test_identity {
-    std::string key_pem, cert_pem;
-    std::filesystem::path ca_file;
-
-    test_identity() {
-        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
-        REQUIRE(key);
-        std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
-        REQUIRE(cert);
-        X509_set_version(cert.get(), 2);
-        ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-        X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-        X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
-        X509_set_pubkey(cert.get(), key.get());
-        X509_NAME* name = X509_get_subject_name(cert.get());
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1,
-                                   -1, 0);
-        X509_set_issuer_name(cert.get(), name);
-        X509V3_CTX v3;
-        X509V3_set_ctx_nodb(&v3);
-        X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
-        for (auto [nid, value] :
-             {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-            X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
-            REQUIRE(ext);
-            X509_add_ext(cert.get(), ext, -1);
-            X509_EXTENSION_free(ext);
-        }
-        REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
-
-        std::unique_ptr<BIO, decltype(&BIO_free)> k(BIO_new(BIO_s_mem()), &BIO_free),
-            c(BIO_new(BIO_s_mem()), &BIO_free);
-        REQUIRE(PEM_write_bio_PrivateKey(k.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
-        REQUIRE(PEM_write_bio_X509(c.get(), cert.get()) == 1);
-        key_pem = pem_of(k.get());
-        cert_pem = pem_of(c.get());
-        ca_file = std::filesystem::temp_directory_path() /
-                  ("kafka-tls-test-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".pem");
-        std::ofstream(ca_file) << cert_pem;
-    }
-    ~test_identity() {
-        std::error_code ignored;
-        std::filesystem::remove(ca_file, ignored);
-    }
-};
-
-const test_identity& identity() {
-    static const test_identity id;
-    return id;
-}
-
-/// The server's TLS policy: one version range, and optionally the only suites it allows.
-struct server_policy {
-    int min_version = TLS1_2_VERSION;
-    int max_version = TLS1_3_VERSION;
-    const char* tls12_suites = nullptr;  // OpenSSL cipher list
-    const char* tls13_suites = nullptr;  // OpenSSL ciphersuites
-};
-
-struct handshake_result {
-    std::error_code client, server;
-    int version = 0;     // negotiated, as the client sees it
-    std::string cipher;  // negotiated suite, IANA name
-};
-
-/// One connection through the transport, as connection.hpp makes it (make_stream, async_connect),
-/// to a server on 127.0.0.1 that runs the TLS handshake and nothing else.
 handshake_result handshake(const server_policy& server, std::vector<std::string> protocols,
                            std::vector<std::string> suites = {}) {
-    asio::ssl::context srv(asio::ssl::context::tls_server);
-    SSL_CTX* sctx = srv.native_handle();
-    REQUIRE(SSL_CTX_set_min_proto_version(sctx, server.min_version) == 1);
-    REQUIRE(SSL_CTX_set_max_proto_version(sctx, server.max_version) == 1);
-    if (server.tls12_suites) REQUIRE(SSL_CTX_set_cipher_list(sctx, server.tls12_suites) == 1);
-    if (server.tls13_suites) REQUIRE(SSL_CTX_set_ciphersuites(sctx, server.tls13_suites) == 1);
-    srv.use_certificate_chain(asio::buffer(identity().cert_pem));
-    srv.use_private_key(asio::buffer(identity().key_pem), asio::ssl::context::pem);
-
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-    const auto port = acceptor.local_endpoint().port();
-    asio::ssl::stream<asio::ip::tcp::socket> server_stream(io, srv);
-    handshake_result result;
-    bool server_done = false, client_done = false;
-    acceptor.async_accept(server_stream.next_layer(), [&](std::error_code ec) {
-        if (ec) {
-            result.server = ec;
-            server_done = true;
-            return;
-        }
-        server_stream.async_handshake(asio::ssl::stream_base::server, [&](std::error_code hec) {
-            result.server = hec;
-            server_done = true;
-            if (hec) server_stream.next_layer().close();  // the client sees the end, not a wait
-        });
-    });
-
     kafka::transports::tls_options tls;
     tls.enabled = true;
     tls.ca_file = identity().ca_file.string();
     tls.enabled_protocols = std::move(protocols);
     tls.cipher_suites = std::move(suites);
-    kafka::transports::tcp transport(tls);
-    auto stream = transport.make_stream(io.get_executor());
-    REQUIRE(stream->is_tls());
-    transport.async_connect(*stream, "127.0.0.1", port, [&](std::error_code ec) {
-        result.client = ec;
-        client_done = true;
-        if (ec) transport.close(*stream);
-    });
-    const auto give_up = std::chrono::steady_clock::now() + 10s;
-    while (!(server_done && client_done) && std::chrono::steady_clock::now() < give_up) io.run_one_for(100ms);
-    REQUIRE(server_done);
-    REQUIRE(client_done);
-    if (!result.client) {
-        SSL* ssl = stream->tls()->native_handle();
-        result.version = SSL_version(ssl);
-        if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) result.cipher = SSL_CIPHER_standard_name(c);
-    }
-    return result;
+    return tls_test::tls_handshake(server, std::move(tls));
 }
 
 const server_policy tls12_only{TLS1_2_VERSION, TLS1_2_VERSION};
@@ -273,13 +140,7 @@ TEST_CASE("the consumer refuses an unknown cipher suite when it is constructed, 
     kafka::consumer_config cfg{{"bootstrap.servers", "127.0.0.1:1"},
                                {"security.protocol", "SSL"},
                                {"ssl.cipher.suites", "TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_512_GCM_SHA384"}};
-    try {
-        kafka::KafkaConsumer<std::string, std::string> consumer(cfg);
-        FAIL("constructed");
-    } catch (const kafka::config_error& e) {
-        CHECK(e.key() == "ssl.cipher.suites");
-        CHECK_THAT(e.what(), Catch::Contains("'TLS_ECDHE_RSA_WITH_AES_512_GCM_SHA384'"));
-    }
+    tls_test::require_consumer_refused(cfg, "ssl.cipher.suites", "'TLS_ECDHE_RSA_WITH_AES_512_GCM_SHA384'");
     // The same settings with the suite spelt right, and ssl.enabled.protocols narrowed, construct.
     kafka::consumer_config good{{"bootstrap.servers", "127.0.0.1:1"},
                                 {"security.protocol", "SSL"},
