@@ -15,7 +15,9 @@
 //
 // POLICY: sync_after_poll | async_after_poll | on_revoke_only. The assignor is default_policies' (range, then
 // cooperative-sticky: the eager protocol), or with partition.assignment.strategy=cooperative-sticky
-// the cooperative_sticky policy alone (the cooperative protocol: a compile-time choice). STOP:
+// the cooperative_sticky policy alone (the cooperative protocol: a compile-time choice). Under
+// group.protocol=consumer neither is used: the broker assigns (group.remote.assignor=range|uniform),
+// and a revocation only ever gives up the partitions that move. STOP:
 //   exit:N    std::_Exit(3) right after processing the N-th record, in the middle of its batch: no
 //             commit, no LeaveGroup, as if the process died there
 //   close:N   close() once the batch holding the N-th record is processed, then exit 0
@@ -139,7 +141,8 @@ int main(int argc, char** argv) {
     }
     try {
         using kafka::commit::on_revoke_only, kafka::commit::sync_after_poll, kafka::commit::async_after_poll;
-        bool cooperative = props["partition.assignment.strategy"] == "cooperative-sticky";
+        auto strategy = props.find("partition.assignment.strategy");
+        bool cooperative = strategy != props.end() && strategy->second == "cooperative-sticky";
         if (policy == "sync_after_poll" && !cooperative) return run<policies<sync_after_poll>>(props, argv[2], stop);
         if (policy == "async_after_poll" && !cooperative) return run<policies<async_after_poll>>(props, argv[2], stop);
         if (policy == "on_revoke_only" && !cooperative) return run<policies<on_revoke_only>>(props, argv[2], stop);
