@@ -463,7 +463,6 @@ void rebalance_then_crash(const group_protocol& protocol) {
     // And (offset_commit.hpp: "a crash replays everything since the last rebalance") the replay
     // starts where A was at the rebalance, not before.
     std::set<int> a_parts;
-    int kept_uncommitted = 0;  // A's partitions not committed at the rebalance (consumer protocol)
     for (int p = 0; p < partitions; ++p)
         if (!b_parts.count(p)) a_parts.insert(p);
     a.signal(SIGKILL);
@@ -485,20 +484,9 @@ void rebalance_then_crash(const group_protocol& protocol) {
         for (long long o = committed[p]; o < per_partition; ++o) expected.push_back(o);
         CHECK(offsets == expected);
         INFO("A's position at the rebalance " << paused_at[p]);
-        if (protocol.name == "classic") {
-            CHECK(committed[p] == paused_at[p]);
-        } else {
-            // KNOWN LIBRARY GAP (group.protocol=consumer): a reconciliation commits only the
-            // partitions it revokes (consumer_membership.hpp reconcile -> assignment_applier.hpp
-            // apply -> revoke), not those A keeps, as classic does before every rejoin
-            // (classic_membership.hpp: commit_owned) and Java's consumer does before every
-            // reconciliation (ConsumerMembershipManager.signalReconciliationStarted commits
-            // allConsumed). So B replays A's kept partitions from their last commit (here none),
-            // not from the rebalance: reported, and left visible rather than failing the suite.
-            // Make this a CHECK once the library commits the kept partitions.
-            CHECK_NOFAIL(committed[p] == paused_at[p]);
-            kept_uncommitted += committed[p] != paused_at[p];
-        }
+        // Both protocols commit every owned partition before a revocation (classic before every
+        // rejoin; the consumer protocol before a reconciliation that revokes, as Java's consumer).
+        CHECK(committed[p] == paused_at[p]);
     }
     auto seen_a = keys_of(records_of(a)), seen_b = keys_of(b_records);
     std::vector<std::string> lost, not_replayed;
@@ -515,9 +503,6 @@ void rebalance_then_crash(const group_protocol& protocol) {
               << twice << " twice, " << lost.size() << " lost; A revoked " << revoked.size() << " partition(s), "
               << a_since_rebalance.size() << " records since the rebalance replayed after the SIGKILL; takeover "
               << takeover_ms << " ms, " << seconds_since(t0) << " s";
-    if (kept_uncommitted > 0)
-        std::cout << "; LIBRARY GAP: " << kept_uncommitted
-                  << " partition(s) A kept were not committed at the rebalance and were replayed from before it";
     std::cout << '\n';
 }
 

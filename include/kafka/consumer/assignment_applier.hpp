@@ -65,8 +65,11 @@ public:
     struct change {
         partitions revoked, added;
     };
-    /// Moves to `target`: revokes what is owned and not in it (commit, onPartitionsRevoked), takes
-    /// the target as the assignment, then onPartitionsAssigned with what is new. When `proceed` says
+    /// Moves to `target`: revokes what is owned and not in it (onPartitionsRevoked), takes the
+    /// target as the assignment, then onPartitionsAssigned with what is new. Before anything is
+    /// revoked the commit policy commits every owned partition, kept ones too (Java's commit of all
+    /// consumed positions before a revocation): a crash after the rebalance replays only what came
+    /// after it, whichever member then owns a partition. When `proceed` says
     /// no after the revocation (the member was fenced while it committed or in the listener), only
     /// the revocation stands: nothing is assigned (Java checks the same between the two steps).
     change apply(const partitions& target, const std::function<bool()>& proceed = {}) {
@@ -77,7 +80,10 @@ public:
             if (!now.count(tp)) c.revoked.push_back(tp);
         for (auto const& tp : now)
             if (!before.count(tp)) c.added.push_back(tp);
-        revoke(c.revoked);
+        if (!c.revoked.empty()) {
+            commit_owned();
+            revoke(c.revoked, false);
+        }
         if (proceed && !proceed()) {
             partitions kept;
             for (auto const& tp : before)

@@ -31,6 +31,7 @@ namespace {
 
 using tls_test::client_identity;
 using tls_test::identity;
+using tls_test::require_refused;
 using tls_test::server_policy;
 using tls_store = kafka::client::tls_store;
 
@@ -115,17 +116,6 @@ tls_store file_store(std::string type, std::string location, std::string passwor
 bool handshakes(const server_policy& server, kafka::transports::tls_options tls) {
     auto r = tls_test::tls_handshake(server, std::move(tls));
     return !r.client && !r.server;
-}
-
-void require_refused(const kafka::transports::tls_options& tls, const std::string& key,
-                     std::initializer_list<std::string> fragments) {
-    try {
-        kafka::transports::tcp transport(tls);
-        FAIL("accepted");
-    } catch (const kafka::config_error& e) {
-        CHECK(e.key() == key);
-        for (auto const& f : fragments) CHECK_THAT(e.what(), Catch::Contains(f));
-    }
 }
 
 const server_policy mutual{TLS1_2_VERSION, TLS1_3_VERSION, nullptr, nullptr, true};

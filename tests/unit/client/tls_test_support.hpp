@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -172,6 +173,19 @@ inline handshake_result tls_handshake(const server_policy& server, kafka::transp
         if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) result.cipher = SSL_CIPHER_standard_name(c);
     }
     return result;
+}
+
+/// The tcp transport refuses `tls` when it is constructed, with config_error naming `key` and a
+/// message holding every fragment.
+inline void require_refused(const kafka::transports::tls_options& tls, const std::string& key,
+                            std::initializer_list<std::string> fragments) {
+    try {
+        kafka::transports::tcp transport(tls);
+        FAIL("accepted");
+    } catch (const kafka::config_error& e) {
+        CHECK(e.key() == key);
+        for (auto const& f : fragments) CHECK_THAT(e.what(), Catch::Contains(f));
+    }
 }
 
 /// Constructing a consumer with `cfg` throws config_error naming `key`, its message holding `fragment`.
