@@ -126,13 +126,13 @@ inline std::vector<std::string> default_tls_versions() { return {"TLSv1.2", "TLS
 /// TLS settings of the tcp transport (from ssl.* in the consumer's configuration).
 struct tls_options {
     bool enabled = false;
-    std::string ca_file;    // PEM; empty: the system's default trust store
-    std::string cert_file;  // PEM client certificate (mutual TLS), optional
-    std::string key_file;   // PEM private key of cert_file
+    std::string ca_file;           // PEM; empty: the system's default trust store
+    std::string cert_file;         // PEM client certificate (mutual TLS), optional
+    std::string key_file;          // PEM private key of cert_file
     std::string key_password;      // of key_file, or of a PEM key store's key
     client::tls_store truststore;  // ssl.truststore.*: Java's trust store (PKCS#12, PEM file or PEM text)
     client::tls_store keystore;    // ssl.keystore.*: Java's key store, this client's identity
-    bool verify_hostname = true;  // ssl.endpoint.identification.algorithm=https (Java's default)
+    bool verify_hostname = true;   // ssl.endpoint.identification.algorithm=https (Java's default)
     // ssl.enabled.protocols: Java's names, TLSv1.2 and/or TLSv1.3; the context's min and max version.
     std::vector<std::string> enabled_protocols = default_tls_versions();
     // ssl.cipher.suites: IANA (Java) or OpenSSL names of suites; empty keeps OpenSSL's defaults.
@@ -223,9 +223,10 @@ public:
         };
         // librdkafka's PEM file keys or Java's stores (client/tls_stores.hpp); both at once is ambiguous.
         if (!tls_.ca_file.empty() && tls_.truststore.given())
-            throw config_error(tls_.truststore.location.empty() ? "ssl.truststore.certificates" : "ssl.truststore.location",
-                               "ssl.ca.location and the trust store (ssl.truststore.*) both give the certificate "
-                               "authorities: set one");
+            throw config_error(
+                tls_.truststore.location.empty() ? "ssl.truststore.certificates" : "ssl.truststore.location",
+                "ssl.ca.location and the trust store (ssl.truststore.*) both give the certificate "
+                "authorities: set one");
         if ((!tls_.cert_file.empty() || !tls_.key_file.empty()) && tls_.keystore.given())
             throw config_error(tls_.keystore.location.empty() ? "ssl.keystore.key" : "ssl.keystore.location",
                                "ssl.certificate.location/ssl.key.location and the key store (ssl.keystore.*) both give "
