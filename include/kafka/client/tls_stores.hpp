@@ -215,9 +215,6 @@ inline store_content read_store(const tls_store& s, const char* prefix, const st
     return out;
 }
 
-}  // namespace detail
-
-namespace detail {
 /// A store's password with no store to open is a mistake Java refuses too.
 inline bool nothing_to_load(const tls_store& s, const char* prefix) {
     if (s.given()) return false;
@@ -226,6 +223,7 @@ inline bool nothing_to_load(const tls_store& s, const char* prefix) {
                                                                   ".location is not: there is no store to open");
     return true;
 }
+
 }  // namespace detail
 
 /// Adds the certificates of ssl.truststore.* to the context's trust anchors (nothing when unset).

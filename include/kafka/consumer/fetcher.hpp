@@ -153,7 +153,7 @@ public:
                     s.on_failure();
                     for (auto const& p : partitions) clear_read_replica(p.tp);
                     metadata_.request_update();
-                    back_off_fetches(node);
+                    back_off(fetch_backoff_[node]);
                     return;
                 }
                 fetch_backoff_.erase(node);
@@ -268,7 +268,7 @@ public:
 
     /// ListOffsets for partitions awaiting a reset (earliest/latest); none -> throws offset_out_of_range_error.
     void reset_offsets_if_needed() {
-        if (client_.now() < resets_retry_at_) return;
+        if (client_.now() < resets_backoff_.until) return;
         auto parts = subs_.partitions_needing_reset();
         std::map<topic_partition, std::int64_t> no_policy;
         std::map<std::int32_t, std::vector<topic_partition>> by_leader;
@@ -301,7 +301,7 @@ public:
                 for (auto const& tp : tps) resets_in_flight_.erase(tp);
                 if (f.failed()) {
                     metadata_.request_update();
-                    back_off_resets();  // as Java, not at once
+                    back_off(resets_backoff_);  // as Java, not at once
                     return;
                 }
                 bool failed = false;
@@ -327,9 +327,9 @@ public:
                                                    std::to_string(r.offset));
                 }
                 if (failed)
-                    back_off_resets();
+                    back_off(resets_backoff_);
                 else
-                    reset_failures_ = 0;
+                    resets_backoff_.failures = 0;
             });
         }
     }
@@ -381,18 +381,13 @@ public:
     }
 
 private:
-    void back_off_resets() { resets_retry_at_ = client_.now() + retry_backoff_.after(reset_failures_++); }
-
-    // A node's failed Fetches in a row and when it may be fetched from again (retry.backoff.ms
-    // doubled per failure up to retry.backoff.max.ms); forgotten at its next answer.
-    struct node_backoff {
+    // Failed attempts in a row (ListOffsets resets; a node's Fetches) and when the next may go:
+    // retry.backoff.ms doubled per failure up to retry.backoff.max.ms.
+    struct retry_state {
         time_point until{};
         int failures = 0;
     };
-    void back_off_fetches(std::int32_t node) {
-        auto& b = fetch_backoff_[node];
-        b.until = client_.now() + retry_backoff_.after(b.failures++);
-    }
+    void back_off(retry_state& r) { r.until = client_.now() + retry_backoff_.after(r.failures++); }
     bool backing_off(std::int32_t node, time_point now) const {
         auto it = fetch_backoff_.find(node);
         return it != fetch_backoff_.end() && now < it->second.until;
@@ -729,10 +724,9 @@ private:
     std::map<std::int32_t, fetch_session> sessions_;
     std::map<topic_partition, read_replica_lease> preferred_;
     std::set<topic_partition> resets_in_flight_;
-    typename Transport::clock_type::time_point resets_retry_at_{};
     client::exponential_backoff retry_backoff_{opts_.retry_backoff, opts_.retry_backoff_max};
-    int reset_failures_ = 0;  // ListOffsets answers with an error, in a row
-    std::map<std::int32_t, node_backoff> fetch_backoff_;
+    retry_state resets_backoff_;                         // ListOffsets for resets, failed in a row
+    std::map<std::int32_t, retry_state> fetch_backoff_;  // a node's Fetches, forgotten at its next answer
     std::deque<std::unique_ptr<completed_fetch>> completed_;
     protocol::codec_context codecs_;
     std::shared_ptr<byte_buffer> spare_;
