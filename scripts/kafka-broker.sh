@@ -22,7 +22,8 @@
 #   kafka-broker.sh consume [--name N] TOPIC [KCAT ARGS...]     TOPIC from the beginning to its end -> stdout
 #
 # Defaults: name "single", version 4.3.1, 1 node, port base 19092. Run dir: .cache/run/<name>/ (wiped on start).
-# One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4 (127.0.0.1).
+# One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4, OAUTH P+5
+#            (SASL_PLAINTEXT, OAUTHBEARER), REAUTH P+6 (SASL_PLAINTEXT, 5 s sessions) (127.0.0.1).
 # Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
 # After `move --plaintext-base Q` only PLAINTEXT differs: node i on Q+10*(i-1) (META_PLAIN_BASE in the run dir's meta).
 # --racks: one broker.rack per node, in node order (node ids are 1..N). --broker-config (repeatable): a
@@ -212,7 +213,7 @@ port_owner() {
 check_ports() {
   local i label p owner bad=0 labels
   for ((i = 1; i <= nodes; i++)); do
-    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL)
+    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL OAUTH REAUTH)
     else labels=(PLAINTEXT CONTROLLER); fi
     p=$((port_base + 10 * (i - 1)))   # a fresh start: plain_base = port_base
     for label in "${labels[@]}"; do
@@ -239,9 +240,10 @@ write_server_properties() { # NODE
     echo "inter.broker.listener.name=PLAINTEXT"
     if ((nodes == 1)); then
       local b=$port_base
-      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4))"
-      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4))"
-      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL"
+      local sasl_ports="SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4)),OAUTH://127.0.0.1:$((b + 5)),REAUTH://127.0.0.1:$((b + 6))"
+      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,$sasl_ports"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,$sasl_ports"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT"
     else
       echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c"
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p"
@@ -284,6 +286,16 @@ EOF
           echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
         done
       done
+      # OAUTH: OAUTHBEARER checked by Kafka's unsecured validator (alg=none tokens, expiry and
+      # principal checked). REAUTH: PLAIN and OAUTHBEARER sessions that last 5 s (KIP-368).
+      local oauth_module="org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
+      echo "listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER"
+      echo "listener.name.oauth.oauthbearer.sasl.jaas.config=$oauth_module"
+      echo "listener.name.reauth.sasl.enabled.mechanisms=PLAIN,OAUTHBEARER"
+      echo "listener.name.reauth.oauthbearer.sasl.jaas.config=$oauth_module"
+      echo "listener.name.reauth.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_admin=\"admin-secret\" user_alice=\"alice-secret\";"
+      echo "listener.name.reauth.plain.connections.max.reauth.ms=5000"
+      echo "listener.name.reauth.oauthbearer.connections.max.reauth.ms=5000"
       cat <<EOF
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$tls/broker.keystore.p12
@@ -322,6 +334,8 @@ write_env() {
       q KAFKA_BOOTSTRAP_SASL_PLAINTEXT "127.0.0.1:$((port_base + 2))"
       q KAFKA_BOOTSTRAP_SSL "127.0.0.1:$((port_base + 3))"
       q KAFKA_BOOTSTRAP_SASL_SSL "127.0.0.1:$((port_base + 4))"
+      q KAFKA_BOOTSTRAP_OAUTH "127.0.0.1:$((port_base + 5))"
+      q KAFKA_BOOTSTRAP_REAUTH "127.0.0.1:$((port_base + 6))"
       q KAFKA_CA_FILE "$tls/ca.pem"
       q KAFKA_OTHER_CA_FILE "$tls/other-ca.pem"
       q KAFKA_CLIENT_CERT "$tls/client.pem"
@@ -335,7 +349,8 @@ write_env() {
       q KAFKA_SASL_ADMIN_PASSWORD admin-secret
     else
       local v
-      for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_SASL_SSL KAFKA_CA_FILE \
+      for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_SASL_SSL KAFKA_BOOTSTRAP_OAUTH \
+               KAFKA_BOOTSTRAP_REAUTH KAFKA_CA_FILE \
                KAFKA_OTHER_CA_FILE KAFKA_CLIENT_CERT KAFKA_CLIENT_KEY KAFKA_OTHER_CLIENT_CERT \
                KAFKA_OTHER_CLIENT_KEY KAFKA_SASL_MECHANISMS KAFKA_SASL_USER KAFKA_SASL_PASSWORD \
                KAFKA_SASL_ADMIN_USER KAFKA_SASL_ADMIN_PASSWORD; do q "$v" ""; done
@@ -416,7 +431,7 @@ cmd_start() {
   version=$want_version nodes=$want_nodes port_base=$want_base plain_base=$want_base
   kafka_check_version "$version"
   [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes must be 1 or 3"
-  [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + 10 * (nodes - 1) + 4 <= 65535)) \
+  [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + 10 * (nodes - 1) + 6 <= 65535)) \
     || die "--port-base must be a number between 1024 and $((65535 - 10 * (nodes - 1) - 4))"
   command -v java >/dev/null || die "java not found (run scripts/install-deps.sh)"
   command -v kcat >/dev/null || note "kcat not found: readiness is checked with TopicCommand (slower)"
@@ -480,6 +495,9 @@ cmd_start() {
     probe "SASL_SSL/PLAIN" "127.0.0.1:$((port_base + 4))" 1 -X security.protocol=SASL_SSL \
       -X "ssl.ca.location=$tls/ca.pem" -X sasl.mechanisms=PLAIN -X sasl.username=alice -X sasl.password=alice-secret \
       || fail_start "the SASL_SSL listener does not work" 1
+    probe "OAUTH/OAUTHBEARER" "127.0.0.1:$((port_base + 5))" 1 -X security.protocol=SASL_PLAINTEXT \
+      -X sasl.mechanisms=OAUTHBEARER -X enable.sasl.oauthbearer.unsecure.jwt=true -X sasl.oauthbearer.config=principal=alice \
+      || fail_start "the OAUTH (OAUTHBEARER) listener does not work" 1
   fi
   write_env
   local t_ready=$((SECONDS - t0)) spec t p r
@@ -516,6 +534,7 @@ cmd_status() {
   done
   if ((nodes == 1 && up == 1)); then
     echo "  SASL_PLAINTEXT 127.0.0.1:$((port_base + 2)), SSL 127.0.0.1:$((port_base + 3)), SASL_SSL 127.0.0.1:$((port_base + 4))"
+    echo "  OAUTH (OAUTHBEARER) 127.0.0.1:$((port_base + 5)), REAUTH (PLAIN/OAUTHBEARER, 5 s sessions) 127.0.0.1:$((port_base + 6))"
   fi
   ((up == nodes))
 }
@@ -587,7 +606,7 @@ cmd_move() {
   # listeners), and free unless a PLAINTEXT listener of this cluster holds it (it stops first).
   local fixed=() old=() p owner bad=0
   for ((i = 1; i <= nodes; i++)); do fixed+=("$(ctrl_port "$i")"); old+=("$(plain_port "$i")"); done
-  ((nodes == 1)) && fixed+=($((port_base + 2)) $((port_base + 3)) $((port_base + 4)))
+  ((nodes == 1)) && fixed+=($((port_base + 2)) $((port_base + 3)) $((port_base + 4)) $((port_base + 5)) $((port_base + 6)))
   for ((i = 1; i <= nodes; i++)); do
     p=$((want + 10 * (i - 1)))
     if [[ " ${fixed[*]} " == *" $p "* ]]; then

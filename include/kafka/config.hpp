@@ -54,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include <kafka/client/oauth.hpp>
 #include <kafka/config_enums.hpp>
 #include <kafka/detail/other_client_keys.hpp>
 #include <kafka/exceptions.hpp>
@@ -365,12 +366,37 @@ inline std::optional<std::chrono::milliseconds> parse_iso_duration(std::string_v
 
 inline constexpr std::string_view plain_login_module = "org.apache.kafka.common.security.plain.PlainLoginModule";
 inline constexpr std::string_view scram_login_module = "org.apache.kafka.common.security.scram.ScramLoginModule";
+inline constexpr std::string_view oauth_login_module =
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
+/// The one login callback handler Java users name for a token endpoint (sasl.login.callback.handler.class).
+inline constexpr std::string_view oauth_login_handler =
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler";
 
 struct jaas_login {
     std::string module;
-    std::string username;
+    std::string username;  // PLAIN and SCRAM
     std::string password;
+    std::vector<std::pair<std::string, std::string>> options;  // OAuthBearerLoginModule's, in order
+    bool oauth() const noexcept { return module == oauth_login_module; }
 };
+
+/// Why OAuthBearerLoginModule cannot take option `name` (empty when it can): the unsecured
+/// token's options and extension_<name>; the HTTPS login's options are refused.
+inline std::string oauth_option_problem(std::string_view name) {
+    auto starts = [&](std::string_view p) { return name.size() > p.size() && name.substr(0, p.size()) == p; };
+    if (starts("unsecuredLoginStringClaim_") || starts("unsecuredLoginNumberClaim_") ||
+        starts("unsecuredLoginListClaim_") || starts("unsecuredLoginExtension_") || starts("extension_") ||
+        name == "unsecuredLoginPrincipalClaimName" || name == "unsecuredLoginLifetimeSeconds" ||
+        name == "unsecuredLoginScopeClaimName")
+        return {};
+    if (name == "clientId" || name == "clientSecret" || name == "scope")
+        return "option '" + std::string(name) +
+               "' belongs to the OIDC client-credentials login over HTTPS, which this client does not do: "
+               "hand the token over with a token provider (Policies::token_provider) or a file "
+               "(sasl.oauthbearer.token.endpoint.url=file:///path)";
+    return "option '" + std::string(name) +
+           "' is not one OAuthBearerLoginModule takes here (unsecuredLogin*, extension_*)";
+}
 
 /// Reads `<LoginModule> <flag> [name=value ...];` (one module, values bare or "quoted" with
 /// backslash escapes). Problems never quote option values: they may be secrets.
@@ -408,9 +434,10 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
         problem = "'" + *flag + "' is not a JAAS control flag (required, requisite, sufficient or optional)";
         return std::nullopt;
     }
-    if (*module != plain_login_module && *module != scram_login_module) {
+    if (*module != plain_login_module && *module != scram_login_module && *module != oauth_login_module) {
         problem = "login module '" + *module + "' is not supported by this client; use " +
-                  std::string(plain_login_module) + " or " + std::string(scram_login_module);
+                  std::string(plain_login_module) + ", " + std::string(scram_login_module) + " or " +
+                  std::string(oauth_login_module);
         return std::nullopt;
     }
     out.module = *module;
@@ -430,7 +457,13 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
             problem = "option '" + *name + "' has no value (or an unterminated quote)";
             return std::nullopt;
         }
-        if (*name == "username")
+        if (out.oauth()) {
+            if (auto p = oauth_option_problem(*name); !p.empty()) {
+                problem = p;
+                return std::nullopt;
+            }
+            out.options.emplace_back(std::move(*name), std::move(*value));
+        } else if (*name == "username")
             out.username = std::move(*value), have_user = true;
         else if (*name == "password")
             out.password = std::move(*value), have_password = true;
@@ -445,7 +478,7 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
         problem = "exactly one login module is expected, but text follows the first ';'";
         return std::nullopt;
     }
-    if (!have_user || !have_password) {
+    if (!out.oauth() && (!have_user || !have_password)) {
         problem = std::string(have_user ? "password" : "username") + " option is missing";
         return std::nullopt;
     }
@@ -558,6 +591,22 @@ inline std::string check_sasl_mechanism(std::string_view v) {
     if (index_of(sasl_mechanism_names, v, false)) return {};
     return "SASL mechanism '" + std::string(v) +
            "' is not supported by this client (supported: " + join(sasl_mechanism_names) + ")";
+}
+
+inline std::string check_token_endpoint(std::string_view v) {
+    if (v.substr(0, 5) == "file:") return v.size() > 5 ? "" : "names no file";
+    if (v.substr(0, 8) == "https://" || v.substr(0, 7) == "http://")
+        return "an HTTP(S) token endpoint (OIDC client credentials, KIP-768) is not built into this client: fetch the "
+               "token yourself and hand it over through a token provider (Policies::token_provider), or name a file "
+               "(file:///path) that something else keeps fresh";
+    return "must be a file: URL (file:///path to a JWT)";
+}
+
+inline std::string check_login_handler(std::string_view v) {
+    if (v == oauth_login_handler) return {};
+    return "Java callback handler classes cannot be loaded; only " + std::string(oauth_login_handler) +
+           " (the token from sasl.oauthbearer.token.endpoint.url) is understood. Give PLAIN/SCRAM credentials with "
+           "sasl.username and sasl.password, and OAuth tokens through a token provider (Policies::token_provider)";
 }
 
 inline std::string check_jaas(std::string_view v) {
@@ -689,9 +738,21 @@ inline constexpr config_key key_table[] = {
     {"security.protocol", config_type::string, "PLAINTEXT", any_value, security_protocol_names, nullptr, config_case_insensitive, config_status::supported,
      "PLAINTEXT, SSL (TLS), SASL_PLAINTEXT (SASL without TLS) or SASL_SSL (SASL over TLS)."},
     {"sasl.mechanism", config_type::string, "GSSAPI", any_value, {}, check_sasl_mechanism, 0, config_status::supported,
-     "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. Java's default, GSSAPI (Kerberos), is not supported here, so SASL needs this set explicitly."},
+     "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER. Java's default, GSSAPI (Kerberos), is not supported here, so SASL needs this set explicitly."},
     {"sasl.jaas.config", config_type::password, nullptr, any_value, {}, check_jaas, 0, config_status::supported,
-     "Java's credentials syntax; PlainLoginModule and ScramLoginModule entries are read for their username and password."},
+     "Java's credentials syntax: PlainLoginModule and ScramLoginModule entries give username and password; OAuthBearerLoginModule's unsecuredLogin* options build Kafka's unsecured token, and its extension_* / unsecuredLoginExtension_* options are sent as SASL extensions (KIP-342)."},
+    {"sasl.oauthbearer.token.endpoint.url", config_type::string, nullptr, any_value, {}, check_token_endpoint, 0, config_status::supported,
+     "OAUTHBEARER: file:///path of a JWT that something else keeps fresh, read again at each refresh. HTTPS endpoints (OIDC client credentials) are refused: give a token provider (Policies::token_provider) instead."},
+    {"sasl.login.callback.handler.class", config_type::class_name, nullptr, any_value, {}, check_login_handler, 0, config_status::supported,
+     "Only Java's OAuthBearerLoginCallbackHandler, which means: the token comes from sasl.oauthbearer.token.endpoint.url. Other classes cannot be loaded: give a token provider (Policies::token_provider)."},
+    {"sasl.login.refresh.window.factor", config_type::float64, "0.8", between(0.5, 1.0), {}, nullptr, 0, config_status::supported,
+     "OAUTHBEARER: a new token is fetched once this fraction of the current one's lifetime has passed."},
+    {"sasl.login.refresh.window.jitter", config_type::float64, "0.05", between(0.0, 0.25), {}, nullptr, 0, config_status::supported,
+     "OAUTHBEARER: up to this fraction of the lifetime is added at random to the refresh time."},
+    {"sasl.login.refresh.min.period.seconds", config_type::int16, "60", between(0, 900), {}, nullptr, 0, config_status::supported,
+     "OAUTHBEARER: a token is kept at least this long before it is refreshed."},
+    {"sasl.login.refresh.buffer.seconds", config_type::int16, "300", between(0, 3600), {}, nullptr, 0, config_status::supported,
+     "OAUTHBEARER: a token is refreshed at least this long before it expires."},
     {"sasl.username", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::supported,
      "SASL user name (librdkafka's key; an alternative to sasl.jaas.config)."},
     {"sasl.password", config_type::password, nullptr, any_value, {}, nullptr, 0, config_status::supported,
@@ -772,24 +833,16 @@ inline constexpr config_key key_table[] = {
      "Only used by GSSAPI, which this client does not support."},
     {"sasl.kerberos.min.time.before.relogin", config_type::int64, "60000", any_value, {}, nullptr, 0, config_status::ignored,
      "Only used by GSSAPI, which this client does not support."},
-    {"sasl.login.refresh.window.factor", config_type::float64, "0.8", between(0.5, 1.0), {}, nullptr, 0, config_status::ignored,
-     "Credential refresh of expiring logins (OAUTHBEARER), which this client does not support."},
-    {"sasl.login.refresh.window.jitter", config_type::float64, "0.05", between(0.0, 0.25), {}, nullptr, 0, config_status::ignored,
-     "Credential refresh of expiring logins (OAUTHBEARER), which this client does not support."},
-    {"sasl.login.refresh.min.period.seconds", config_type::int16, "60", between(0, 900), {}, nullptr, 0, config_status::ignored,
-     "Credential refresh of expiring logins (OAUTHBEARER), which this client does not support."},
-    {"sasl.login.refresh.buffer.seconds", config_type::int16, "300", between(0, 3600), {}, nullptr, 0, config_status::ignored,
-     "Credential refresh of expiring logins (OAUTHBEARER), which this client does not support."},
     {"sasl.login.connect.timeout.ms", config_type::int32, nullptr, any_value, {}, nullptr, 0, config_status::ignored,
-     "Timeouts of an external (OAuth) login provider, which this client does not use."},
+     "Timeouts of the HTTPS token endpoint login, which this client does not have (tokens come from a provider or a file)."},
     {"sasl.login.read.timeout.ms", config_type::int32, nullptr, any_value, {}, nullptr, 0, config_status::ignored,
-     "Timeouts of an external (OAuth) login provider, which this client does not use."},
+     "Timeouts of the HTTPS token endpoint login, which this client does not have (tokens come from a provider or a file)."},
     {"sasl.login.retry.backoff.ms", config_type::int64, "100", any_value, {}, nullptr, 0, config_status::ignored,
-     "Retries of an external (OAuth) login provider, which this client does not use."},
+     "Retries of the HTTPS token endpoint login, which this client does not have (tokens come from a provider or a file)."},
     {"sasl.login.retry.backoff.max.ms", config_type::int64, "10000", any_value, {}, nullptr, 0, config_status::ignored,
-     "Retries of an external (OAuth) login provider, which this client does not use."},
+     "Retries of the HTTPS token endpoint login, which this client does not have (tokens come from a provider or a file)."},
     {"sasl.oauthbearer.", config_type::string, nullptr, any_value, {}, nullptr, config_prefix, config_status::ignored,
-     "Only used by OAUTHBEARER, which this client does not support."},
+     "Token validation settings (JWKS, expected audience and issuer, claim names, clock skew): the broker validates tokens, this client sends them as they are."},
 
     // -- rejected: settings whose intent this client cannot honour -----------------------------------------
     {"interceptor.classes", config_type::list, "", any_value, {}, nullptr, 0, config_status::rejected,
@@ -803,8 +856,6 @@ inline constexpr config_key key_table[] = {
     {"share.acknowledgement.mode", config_type::string, "implicit", any_value, {}, nullptr, 0, config_status::rejected,
      "Applies only to share groups (KafkaShareConsumer); Java rejects it for consumers of either group protocol too."},
     {"sasl.client.callback.handler.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
-     "Java callback handler classes cannot be loaded; give credentials with sasl.username and sasl.password."},
-    {"sasl.login.callback.handler.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
      "Java callback handler classes cannot be loaded; give credentials with sasl.username and sasl.password."},
     {"sasl.login.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
      "Java Login classes cannot be loaded; give credentials with sasl.username and sasl.password."},
@@ -1196,6 +1247,33 @@ public:
         if (!is_set("sasl.mechanism")) return std::nullopt;
         return pick<kafka::sasl_mechanism>("sasl.mechanism", sasl_mechanism_names);
     }
+    /// OAuthBearerLoginModule's options from sasl.jaas.config (empty when it names another module).
+    std::vector<std::pair<std::string, std::string>> oauth_login_options() const {
+        auto j = jaas();
+        return j && j->oauth() ? j->options : std::vector<std::pair<std::string, std::string>>{};
+    }
+    /// The file sasl.oauthbearer.token.endpoint.url names (file:///path or file:/path), if set.
+    std::optional<std::filesystem::path> oauth_token_file() const {
+        auto url = optional_text("sasl.oauthbearer.token.endpoint.url");
+        if (!url) return std::nullopt;
+        std::string_view rest = std::string_view(*url).substr(5);  // after "file:" (checked)
+        if (rest.substr(0, 2) == "//") {
+            rest.remove_prefix(2);
+            if (rest.substr(0, 9) == "localhost") rest.remove_prefix(9);
+            if (rest.empty() || rest[0] != '/')
+                throw config_error("sasl.oauthbearer.token.endpoint.url",
+                                   "sasl.oauthbearer.token.endpoint.url: a file: URL on another host cannot be read; "
+                                   "use file:///path");
+        }
+        return std::filesystem::path(std::string(rest));
+    }
+    /// sasl.login.refresh.*: when an OAUTHBEARER token is fetched again.
+    oauth::refresh_settings oauth_refresh() const {
+        return {*detail::cfg::parse_double(get("sasl.login.refresh.window.factor")),
+                *detail::cfg::parse_double(get("sasl.login.refresh.window.jitter")),
+                std::chrono::seconds(int32("sasl.login.refresh.min.period.seconds")),
+                std::chrono::seconds(int32("sasl.login.refresh.buffer.seconds"))};
+    }
     /// From sasl.username, or from sasl.jaas.config.
     std::optional<std::string> sasl_username() const {
         if (auto j = jaas()) return j->username;
@@ -1340,19 +1418,56 @@ private:
             fail(user_set ? "sasl.password" : "sasl.username",
                  std::string(user_set ? "sasl.username is set but sasl.password is not"
                                       : "sasl.password is set but sasl.username is not"));
+        const bool oauth = uses_sasl() && sasl_mechanism() == kafka::sasl_mechanism::oauthbearer;
+        const auto login = jaas();
         if (uses_sasl()) {
             if (!is_set("sasl.mechanism"))
                 fail("sasl.mechanism", "security.protocol=" + get("security.protocol") +
-                                           " needs sasl.mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 "
+                                           " needs sasl.mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER "
                                            "(Java's default, GSSAPI, is not supported by this client)");
-            if (!jaas_set && !user_set)
-                fail("sasl.username",
-                     "security.protocol=" + get("security.protocol") +
-                         " needs credentials: set sasl.username and sasl.password (or sasl.jaas.config)");
+            if (oauth) {
+                // Whether a token source exists is the consumer's to check: its policies may give one.
+                if (user_set)
+                    fail("sasl.username",
+                         "sasl.username and sasl.password do not apply: sasl.mechanism=OAUTHBEARER authenticates with "
+                         "a token");
+                if (login && !login->oauth())
+                    fail("sasl.jaas.config",
+                         "sasl.jaas.config must name OAuthBearerLoginModule for sasl.mechanism=OAUTHBEARER: " +
+                             std::string(detail::cfg::oauth_login_module) + ", not " + login->module);
+                bool unsecured = false;
+                if (login)
+                    for (auto const& o : login->options)
+                        unsecured = unsecured || o.first.rfind("unsecuredLogin", 0) == 0;
+                if (unsecured && has("sasl.oauthbearer.token.endpoint.url"))
+                    fail("sasl.jaas.config",
+                         "sasl.jaas.config's unsecuredLogin* options build an unsecured token, but "
+                         "sasl.oauthbearer.token.endpoint.url "
+                         "names where the token comes from: keep one of the two");
+                if (has("sasl.login.callback.handler.class") && !has("sasl.oauthbearer.token.endpoint.url"))
+                    fail("sasl.login.callback.handler.class",
+                         "sasl.login.callback.handler.class=OAuthBearerLoginCallbackHandler reads the token from "
+                         "sasl.oauthbearer.token.endpoint.url, which is not set");
+            } else {
+                if (login && login->oauth())
+                    fail(
+                        "sasl.jaas.config",
+                        "sasl.jaas.config names OAuthBearerLoginModule, which is for sasl.mechanism=OAUTHBEARER, not " +
+                            get("sasl.mechanism"));
+                if (!jaas_set && !user_set)
+                    fail("sasl.username",
+                         "security.protocol=" + get("security.protocol") +
+                             " needs credentials: set sasl.username and sasl.password (or sasl.jaas.config)");
+            }
         } else if (jaas_set || user_set || is_set("sasl.mechanism")) {
             warn("sasl.* settings are unused because security.protocol=" + get("security.protocol") +
                  " does not use SASL");
         }
+        if (!oauth)
+            for (std::string_view key : {"sasl.oauthbearer.token.endpoint.url", "sasl.login.callback.handler.class",
+                                         "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter",
+                                         "sasl.login.refresh.min.period.seconds", "sasl.login.refresh.buffer.seconds"})
+                if (has(key)) warn(std::string(key) + " is unused: it applies to sasl.mechanism=OAUTHBEARER only");
         // TLS client authentication needs both halves.
         if (has("ssl.certificate.location") != has("ssl.key.location"))
             fail(has("ssl.key.location") ? "ssl.certificate.location" : "ssl.key.location",

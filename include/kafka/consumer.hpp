@@ -66,6 +66,9 @@ struct default_policies {
     static constexpr bool background_heartbeat = true;
     /// Deserializers default to kafka::deserializers::default_for<K> / <V>; set
     /// `using key_deserializer = ...; using value_deserializer = ...;` to choose others.
+    /// SASL/OAUTHBEARER tokens come from sasl.jaas.config or a token file by default; set
+    /// `using token_provider = T;` (kafka::oauth::token_provider: `kafka::oauth::token token()`,
+    /// constructed from the consumer_config when T takes one) to hand them over yourself.
 };
 
 namespace detail {

@@ -1,11 +1,15 @@
-// TLS and SASL against the real broker's SSL, SASL_PLAINTEXT and SASL_SSL listeners.
+// TLS and SASL against the real broker's SSL, SASL_PLAINTEXT and SASL_SSL listeners, OAUTHBEARER on
+// its OAUTH listener, and re-authentication (KIP-368) on its REAUTH listener.
 #include <kafka/consumer.hpp>
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -216,4 +220,184 @@ TEST_CASE("SASL: a wrong password is reported with the broker's reason", "[secur
             CHECK(std::string(e.what()).find("Authentication failed") != std::string::npos);
         }
     }
+}
+
+// ---- SASL/OAUTHBEARER (the OAUTH listener: Kafka's unsecured validator) and KIP-368 -----------
+
+namespace {
+
+std::string oauth_jaas(const std::string& options) {
+    return "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required " + options + ";";
+}
+
+std::map<std::string, std::string> oauth_props(const std::string& bootstrap) {
+    return {
+        {"bootstrap.servers", bootstrap}, {"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "OAUTHBEARER"}};
+}
+
+// A token the broker will check as it checks any: Kafka's unsecured JWS with these claims.
+std::string unsecured_jwt(const std::string& sub, std::chrono::seconds lifetime, std::chrono::seconds age = {}) {
+    return oauth::unsecured_jws({{"unsecuredLoginStringClaim_sub", sub},
+                                 {"unsecuredLoginLifetimeSeconds", std::to_string(lifetime.count())}},
+                                [age] { return oauth::wall_clock::now() - age; })
+        .token()
+        .value;
+}
+
+// Hands over the JWT in `next_jwt` and claims whatever expiry the test says (to see what the
+// broker does with a token the provider believes valid); counts its calls.
+struct test_token_provider {
+    static inline std::string next_jwt;
+    static inline int calls = 0;
+    oauth::token token() {
+        ++calls;
+        return {next_jwt, oauth::wall_clock::now() + std::chrono::hours(1), std::nullopt};
+    }
+};
+struct provider_policies : default_policies {
+    using token_provider = test_token_provider;
+};
+
+std::filesystem::path write_token_file(const std::string& jwt) {
+    auto path = std::filesystem::temp_directory_path() / ("kafka-it-token-" + std::to_string(::getpid()) + ".jwt");
+    std::ofstream(path) << jwt << "\n";
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("SASL OAUTHBEARER: the unsecured token, a token file and a token provider, against the broker's validator",
+          "[security][oauth]") {
+    auto oauth_listener = env().var("KAFKA_BOOTSTRAP_OAUTH");
+    if (oauth_listener.empty()) {
+        WARN("no OAUTHBEARER listener configured (KAFKA_BOOTSTRAP_OAUTH): skipped");
+        return;
+    }
+    SECTION("unsecured token from OAuthBearerLoginModule's options, with SASL extensions (KIP-342)") {
+        auto p = oauth_props(oauth_listener);
+        p["sasl.jaas.config"] = oauth_jaas(
+            "unsecuredLoginStringClaim_sub=\"alice\" unsecuredLoginListClaim_scope=\",read,write\" "
+            "unsecuredLoginExtension_traceId=\"trace-42\" unsecuredLoginExtension_team=\"data platform\"");
+        CHECK(read_conformance(p) == 300);
+    }
+    SECTION("a JWT in a file, as Java's file: token endpoint") {
+        auto path = write_token_file(unsecured_jwt("alice", std::chrono::minutes(10)));
+        auto p = oauth_props(oauth_listener);
+        p["sasl.oauthbearer.token.endpoint.url"] = "file://" + path.string();
+        p["sasl.login.callback.handler.class"] =
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler";
+        p["sasl.jaas.config"] = oauth_jaas("extension_traceId=\"file-1\"");
+        CHECK(read_conformance(p) == 300);
+        std::filesystem::remove(path);
+    }
+    SECTION("Policies::token_provider") {
+        test_token_provider::next_jwt = unsecured_jwt("bob", std::chrono::minutes(10));
+        test_token_provider::calls = 0;
+        auto p = oauth_props(oauth_listener);
+        p["request.timeout.ms"] = "10000";
+        KafkaConsumer<std::string, std::string, provider_policies> consumer{consumer_config(p)};
+        topic_partition tp{"conformance", 0};
+        consumer.assign({tp});
+        consumer.seekToBeginning({tp});
+        std::size_t n = 0;
+        for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+             n < 300 && std::chrono::steady_clock::now() < deadline;)
+            n += consumer.poll(std::chrono::milliseconds(500)).count();
+        consumer.close();
+        CHECK(n == 300);
+        CHECK(test_token_provider::calls == 1);  // one token for every connection: it is valid for an hour
+    }
+}
+
+TEST_CASE("SASL OAUTHBEARER: a token the broker rejects, or none at all, fails fast and says why",
+          "[security][oauth]") {
+    auto oauth_listener = env().var("KAFKA_BOOTSTRAP_OAUTH");
+    if (oauth_listener.empty()) return;
+    auto started = std::chrono::steady_clock::now();
+    SECTION("an expired token: the broker's invalid_token reaches the user") {
+        // The provider believes it valid; its exp claim says it expired a minute ago.
+        test_token_provider::next_jwt = unsecured_jwt("alice", std::chrono::seconds(60), std::chrono::seconds(120));
+        auto p = oauth_props(oauth_listener);
+        p["default.api.timeout.ms"] = "15000";
+        KafkaConsumer<std::string, std::string, provider_policies> consumer{consumer_config(p)};
+        consumer.assign({{"conformance", 0}});
+        try {
+            consumer.seekToBeginning({{"conformance", 0}});
+            consumer.poll(std::chrono::seconds(10));
+            FAIL("consumed with an expired token");
+        } catch (const kafka_error& e) {
+            CHECK(e.code() == errc::sasl_authentication_failed);
+            CHECK_THAT(e.what(), Catch::Contains("invalid_token"));
+        }
+    }
+    SECTION("a token file that is missing: the provider's reason reaches the user") {
+        auto p = oauth_props(oauth_listener);
+        p["sasl.oauthbearer.token.endpoint.url"] = "file:///nonexistent/kafka-token.jwt";
+        p["default.api.timeout.ms"] = "15000";
+        try {
+            read_conformance(p);
+            FAIL("consumed without a token");
+        } catch (const kafka_error& e) {
+            CHECK(e.code() == errc::sasl_authentication_failed);
+            CHECK_THAT(e.what(), Catch::Contains("cannot read the OAuth token file"));
+        }
+    }
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}
+
+TEST_CASE("KIP-368: sessions of 5 s re-authenticate on the open connection, with no record lost and no reconnect",
+          "[security][reauth]") {
+    auto reauth = env().var("KAFKA_BOOTSTRAP_REAUTH");
+    if (reauth.empty()) {
+        WARN("no re-authentication listener configured (KAFKA_BOOTSTRAP_REAUTH): skipped");
+        return;
+    }
+    // OAUTHBEARER for 30 s (the broker also caps the session at the token's expiry), PLAIN for 12 s.
+    auto [mechanism, run] = GENERATE(std::pair{std::string("OAUTHBEARER"), std::chrono::seconds(30)},
+                                     std::pair{std::string("PLAIN"), std::chrono::seconds(12)});
+    INFO(mechanism);
+    auto topic = test::shell::unique_name("reauth");
+    test::create_topic(topic, 1);
+    std::map<std::string, std::string> p{{"bootstrap.servers", reauth},
+                                         {"security.protocol", "SASL_PLAINTEXT"},
+                                         {"sasl.mechanism", mechanism},
+                                         {"auto.offset.reset", "earliest"}};
+    if (mechanism == "PLAIN")
+        p["sasl.jaas.config"] = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" +
+                                env().var("KAFKA_SASL_USER") + "\" password=\"" + env().var("KAFKA_SASL_PASSWORD") +
+                                "\";";
+    else
+        p["sasl.jaas.config"] = oauth_jaas("unsecuredLoginStringClaim_sub=\"alice\"");
+    KafkaConsumer<std::string, std::string> consumer{consumer_config(p)};
+    consumer.assign({{topic, 0}});
+    // kcat writes a batch of 10 every 2 s while the consumer reads.
+    const int batches = static_cast<int>(run / std::chrono::seconds(2)) - 1;
+    std::thread producer([&] {
+        for (int b = 0; b < batches; ++b) {
+            std::vector<std::string> lines;
+            for (int i = 0; i < 10; ++i) lines.push_back("r" + std::to_string(b * 10 + i));
+            test::produce_with_kcat(topic, lines, "");
+            std::this_thread::sleep_for(std::chrono::seconds(2));
+        }
+    });
+    std::vector<std::string> got;
+    auto metric = [&](const char* name) { return find_metric(consumer.metrics().all, name)->value; };
+    double created_early = -1;
+    for (auto start = std::chrono::steady_clock::now(), end = start + run; std::chrono::steady_clock::now() < end;) {
+        for (auto const& r : consumer.poll(std::chrono::milliseconds(200))) got.push_back(r.value());
+        if (created_early < 0 && std::chrono::steady_clock::now() - start > std::chrono::seconds(2))
+            created_early = metric("connection-creation-total");
+    }
+    producer.join();
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+         got.size() < static_cast<std::size_t>(batches * 10) && std::chrono::steady_clock::now() < deadline;)
+        for (auto const& r : consumer.poll(std::chrono::milliseconds(200))) got.push_back(r.value());
+    REQUIRE(got.size() == static_cast<std::size_t>(batches * 10));
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == "r" + std::to_string(i));
+    auto reauths = metric("successful-reauthentication-total");
+    INFO("re-authentications: " << reauths);
+    CHECK(reauths >= static_cast<double>(run / std::chrono::seconds(5)) - 1);
+    CHECK(metric("connection-close-total") == 0);
+    CHECK(metric("connection-creation-total") == created_early);
+    consumer.close();
 }

@@ -17,9 +17,16 @@ namespace {
 
 // Read only when the transport has TLS and the cluster SASL (client_options_from, set_tls), which
 // the fake cluster's transport has not: their effect is shown by tests/unit/client/test_tls_settings.cpp,
-// test_tls_stores.cpp, test_sasl.cpp and tests/integration/test_security.cpp against real brokers.
+// test_tls_stores.cpp, test_sasl.cpp, test_oauth.cpp and tests/integration/test_security.cpp against
+// real brokers.
 const std::set<std::string, std::less<>> read_elsewhere = {"sasl.mechanism",
                                                            "sasl.jaas.config",
+                                                           "sasl.oauthbearer.token.endpoint.url",
+                                                           "sasl.login.callback.handler.class",
+                                                           "sasl.login.refresh.window.factor",
+                                                           "sasl.login.refresh.window.jitter",
+                                                           "sasl.login.refresh.min.period.seconds",
+                                                           "sasl.login.refresh.buffer.seconds",
                                                            "sasl.username",
                                                            "sasl.password",
                                                            "ssl.ca.location",

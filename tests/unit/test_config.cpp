@@ -112,6 +112,13 @@ TEST_CASE("every supported key defaults to the Java consumer's default", "[confi
         {"ssl.keystore.password", std::nullopt},
         {"ssl.keystore.key", std::nullopt},
         {"ssl.keystore.certificate.chain", std::nullopt},
+        // OAUTHBEARER.
+        {"sasl.oauthbearer.token.endpoint.url", std::nullopt},
+        {"sasl.login.callback.handler.class", std::nullopt},
+        {"sasl.login.refresh.window.factor", "0.8"},
+        {"sasl.login.refresh.window.jitter", "0.05"},
+        {"sasl.login.refresh.min.period.seconds", "60"},
+        {"sasl.login.refresh.buffer.seconds", "300"},
     };
     // With a group, so that enable.auto.commit keeps its declared default.
     consumer_config cfg{bootstrap, {"client.id", "c"}, {"group.id", "g"}};
@@ -455,7 +462,7 @@ TEST_CASE("accepted-but-ignored keys load and are listed as unused", "[config]")
                      {"value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer"},
                      {"enable.metrics.push", "false"},
                      {"metrics.context.team", "payments"},
-                     {"sasl.oauthbearer.token.endpoint.url", "https://idp/token"},
+                     {"sasl.oauthbearer.expected.audience", "kafka"},
                      {"ssl.protocol", "TLSv1.2"}});
     CHECK(cfg.get("key.deserializer") == "org.apache.kafka.common.serialization.StringDeserializer");
     CHECK(cfg.get("metrics.context.team") == "payments");
@@ -464,7 +471,7 @@ TEST_CASE("accepted-but-ignored keys load and are listed as unused", "[config]")
     REQUIRE(unused != std::string::npos);
     for (auto line : {"key.deserializer = org.apache.kafka.common.serialization.StringDeserializer\n",
                       "metrics.context.team = payments\n", "enable.metrics.push = false\n",
-                      "sasl.oauthbearer.token.endpoint.url = https://idp/token\n"}) {
+                      "sasl.oauthbearer.expected.audience = kafka\n"}) {
         INFO(line);
         auto at = dump.find(line);
         CHECK(at != std::string::npos);
@@ -553,8 +560,6 @@ TEST_CASE("SASL: mechanisms, credentials and sasl.jaas.config", "[config]") {
         return p;
     };
     require_error(sasl({{"sasl.mechanism", "GSSAPI"}}), "sasl.mechanism", {"'GSSAPI' is not supported by this client"});
-    require_error(sasl({{"sasl.mechanism", "OAUTHBEARER"}}), "sasl.mechanism",
-                  {"'OAUTHBEARER' is not supported by this client", "PLAIN"});
     require_error(sasl({{"sasl.mechanism", "plain"}}), "sasl.mechanism",
                   {"not supported"});  // mechanism names are case-sensitive
     require_error(sasl({{"sasl.username", "u"}, {"sasl.password", "p"}}), "sasl.mechanism",
@@ -838,4 +843,66 @@ TEST_CASE("typos stay refused, also those near another client's key", "[config]"
     require_error({{"max.pol.records", "5"}}, "max.pol.records", {"did you mean 'max.poll.records'?"});
     // A bare prefix is no key.
     require_error({{"producer.", "x"}}, "producer.", {"unknown configuration 'producer.'"});
+}
+
+TEST_CASE("SASL OAUTHBEARER: where the token comes from, and what does not go with it", "[config][oauth]") {
+    auto oauth = [](std::map<std::string, std::string> p) {
+        p.emplace("security.protocol", "SASL_PLAINTEXT");
+        p.emplace("sasl.mechanism", "OAUTHBEARER");
+        return p;
+    };
+    const std::string module = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ";
+    auto cfg =
+        with(oauth({{"sasl.jaas.config",
+                     module + R"(unsecuredLoginStringClaim_sub="alice" unsecuredLoginExtension_traceId="1";)"}}));
+    CHECK(cfg.sasl_mechanism() == kafka::sasl_mechanism::oauthbearer);
+    CHECK(cfg.oauth_login_options() ==
+          std::vector<std::pair<std::string, std::string>>{{"unsecuredLoginStringClaim_sub", "alice"},
+                                                           {"unsecuredLoginExtension_traceId", "1"}});
+    CHECK_FALSE(cfg.oauth_token_file());
+    auto refresh = cfg.oauth_refresh();
+    CHECK(refresh.window_factor == 0.8);
+    CHECK(refresh.buffer == 300s);
+
+    auto file = with(oauth({{"sasl.oauthbearer.token.endpoint.url", "file:///run/secrets/kafka.jwt"},
+                            {"sasl.login.callback.handler.class",
+                             "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"},
+                            {"sasl.login.refresh.buffer.seconds", "30"}}));
+    CHECK(file.oauth_token_file() == std::filesystem::path("/run/secrets/kafka.jwt"));
+    CHECK(with(oauth({{"sasl.oauthbearer.token.endpoint.url", "file:/t.jwt"}})).oauth_token_file() ==
+          std::filesystem::path("/t.jwt"));
+    CHECK(file.oauth_refresh().buffer == 30s);
+
+    require_error(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"}}),
+                  "sasl.oauthbearer.token.endpoint.url", {"not built into this client", "Policies::token_provider"});
+    require_error(oauth({{"sasl.login.callback.handler.class", "com.example.MyHandler"}}),
+                  "sasl.login.callback.handler.class", {"cannot be loaded"});
+    require_error(oauth({{"sasl.login.callback.handler.class",
+                          "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"}}),
+                  "sasl.login.callback.handler.class", {"sasl.oauthbearer.token.endpoint.url"});
+    require_error(oauth({{"sasl.username", "u"}, {"sasl.password", "p"}}), "sasl.username", {"token"});
+    require_error(oauth({{"sasl.jaas.config",
+                          "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                          "username=u password=p;"}}),
+                  "sasl.jaas.config", {"OAuthBearerLoginModule"});
+    require_error(oauth({{"sasl.jaas.config", module + R"(clientId="c" clientSecret="s";)"}}), "sasl.jaas.config",
+                  {"OIDC", "Policies::token_provider"});
+    require_error(oauth({{"sasl.jaas.config", module + R"(unsecuredLoginStringClaim_sub="a" colour="blue";)"}}),
+                  "sasl.jaas.config", {"'colour'"});
+    require_error(oauth({{"sasl.jaas.config", module + R"(unsecuredLoginStringClaim_sub="a";)"},
+                         {"sasl.oauthbearer.token.endpoint.url", "file:///t.jwt"}}),
+                  "sasl.jaas.config", {"keep one"});
+    require_error({{"security.protocol", "SASL_PLAINTEXT"},
+                   {"sasl.mechanism", "PLAIN"},
+                   {"sasl.jaas.config", module + R"(unsecuredLoginStringClaim_sub="a";)"}},
+                  "sasl.jaas.config", {"OAUTHBEARER"});
+    // OAUTHBEARER settings under another mechanism are reported unused.
+    auto plain = with({{"security.protocol", "SASL_PLAINTEXT"},
+                       {"sasl.mechanism", "PLAIN"},
+                       {"sasl.username", "u"},
+                       {"sasl.password", "p"},
+                       {"sasl.login.refresh.buffer.seconds", "30"}});
+    bool warned = false;
+    for (auto& w : plain.warnings()) warned = warned || contains(w, "sasl.login.refresh.buffer.seconds is unused");
+    CHECK(warned);
 }

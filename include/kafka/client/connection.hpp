@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,7 +101,12 @@ public:
     std::error_code close_reason() const noexcept { return close_reason_; }
     /// The broker's words about a failed authentication (SaslAuthenticate's error_message), if any.
     const std::string& close_detail() const noexcept { return close_detail_; }
-    std::size_t in_flight() const noexcept { return in_flight_.size(); }
+    /// Requests written and not yet answered, and those held back by a re-authentication.
+    std::size_t in_flight() const noexcept { return in_flight_.size() + held_.size(); }
+    /// How many times this connection re-authenticated on the broker's demand (KIP-368).
+    std::size_t reauthentications() const noexcept { return reauthentications_; }
+    /// Called after each successful re-authentication (for metrics).
+    void on_reauthenticated(std::function<void()> f) { on_reauthenticated_ = std::move(f); }
     /// The size of the last request frame send() queued, size prefix included (for metrics).
     std::size_t last_frame_bytes() const noexcept { return last_frame_bytes_; }
 
@@ -161,15 +167,27 @@ public:
         byte_buffer frame;
         req.encode_frame(frame, version, id, client_id_);
         last_frame_bytes_ = frame.size();
-        in_flight_.push_back(
-            {id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)});
+        pending p{id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)};
+        if (reauth_ == reauth_phase::none && reauth_at_ && state_ == state::ready && transport_.now() >= *reauth_at_)
+            begin_reauthentication();
+        // While re-authenticating, only the SASL requests go out; the rest wait their turn in order.
+        const bool sasl_request =
+            api_key == protocol::SaslHandshakeRequest::api_key || api_key == protocol::SaslAuthenticateRequest::api_key;
+        if (reauth_ != reauth_phase::none && !sasl_request) {
+            held_.push_back({std::move(p), std::move(frame)});
+            return;
+        }
+        in_flight_.push_back(std::move(p));
         write_queue_.push_back(std::move(frame));
         if (!writing_) write_next();
     }
 
-    /// Fails and closes when a request (or the connect) has waited past its deadline, as Java does.
+    /// Fails and closes when a request (or the connect) has waited past its deadline, as Java does;
+    /// starts a re-authentication the broker's session lifetime calls for.
     void expire(typename clock::time_point now) {
         if (state_ == state::closed) return;
+        if (reauth_ == reauth_phase::none && reauth_at_ && state_ == state::ready && now >= *reauth_at_)
+            begin_reauthentication();
         if ((state_ == state::connecting || state_ == state::negotiating || state_ == state::authenticating) &&
             now >= connect_deadline_)
             return close(client_errc::request_timed_out);
@@ -195,6 +213,8 @@ public:
         write_queue_.clear();
         auto failed = std::move(in_flight_);
         in_flight_.clear();
+        for (auto& h : held_) failed.push_back(std::move(h.request));
+        held_.clear();
         for (auto& r : failed)
             if (r.done) r.done(why, nullptr);
         if (on_state_) {
@@ -212,6 +232,37 @@ private:
         typename clock::time_point deadline;
         response_handler done;
     };
+    struct held_request {
+        pending request;
+        byte_buffer frame;
+    };
+    // KIP-368: when the broker gave the session a lifetime, the connection re-authenticates at 85-95 %
+    // of it (as Java): new requests are held, the ones in flight answered, then SaslHandshake and
+    // SaslAuthenticate run again on the open connection, and the held requests go out in order.
+    enum class reauth_phase { none, draining, exchanging };
+
+    void begin_reauthentication() {
+        reauth_ = reauth_phase::draining;
+        if (in_flight_.empty()) start_sasl();
+    }
+    void reauthenticated() {
+        reauth_ = reauth_phase::none;
+        ++reauthentications_;
+        for (auto& h : held_) {
+            in_flight_.push_back(std::move(h.request));
+            write_queue_.push_back(std::move(h.frame));
+        }
+        held_.clear();
+        if (!writing_) write_next();
+        if (on_reauthenticated_) on_reauthenticated_();
+    }
+    void schedule_reauthentication(std::int64_t session_lifetime_ms) {
+        reauth_at_.reset();
+        if (session_lifetime_ms <= 0) return;
+        std::uniform_real_distribution<double> share(0.85, 0.95);
+        auto ms = static_cast<std::int64_t>(static_cast<double>(session_lifetime_ms) * share(random_));
+        reauth_at_ = transport_.now() + std::chrono::milliseconds(ms);
+    }
 
     // ApiVersions first: a broker that does not know our version answers with error
     // UNSUPPORTED_VERSION in the v0 layout, listing the ApiVersions versions it serves.
@@ -253,7 +304,10 @@ private:
     // SASL (after ApiVersions, which a SASL listener answers before authentication):
     // SaslHandshake v1 names the mechanism, then SaslAuthenticate carries its messages.
     void start_sasl() {
-        state_ = state::authenticating;
+        if (reauth_ == reauth_phase::none)
+            state_ = state::authenticating;
+        else
+            reauth_ = reauth_phase::exchanging;
         auto hs_version = pick_version(protocol::SaslHandshakeRequest::api_key, {1, 1});
         auto auth_version =
             pick_version(protocol::SaslAuthenticateRequest::api_key, protocol::SaslAuthenticateRequest::valid);
@@ -277,7 +331,10 @@ private:
                     return self->close(static_cast<errc>(resp.error_code));
                 }
                 byte_buffer first;
-                if (auto e = self->sasl_->initial(first)) return self->close(e);
+                if (auto e = self->sasl_->initial(first)) {
+                    self->close_detail_ = self->sasl_->detail();
+                    return self->close(e);
+                }
                 self->send_sasl(std::move(first), av);
             });
     }
@@ -292,14 +349,21 @@ private:
             if (auto dec = protocol::decode_response(*body, version, id, resp)) return self->close(dec);
             if (resp.error_code != 0) {
                 self->close_detail_ = resp.error_message.value_or("");
+                if (!self->sasl_->detail().empty())
+                    self->close_detail_ += (self->close_detail_.empty() ? "" : "; ") + self->sasl_->detail();
                 return self->close(static_cast<errc>(resp.error_code));
             }
             byte_buffer next;
             if (auto e = self->sasl_->step(resp.auth_bytes, next)) {
-                self->close_detail_ = "the broker's SCRAM answer did not verify";
+                self->close_detail_ =
+                    self->sasl_->detail().empty() ? "the broker's SCRAM answer did not verify" : self->sasl_->detail();
                 return self->close(e);
             }
-            if (self->sasl_->complete()) return self->became_ready();
+            if (self->sasl_->complete()) {
+                self->schedule_reauthentication(resp.session_lifetime_ms);
+                if (self->reauth_ != reauth_phase::none) return self->reauthenticated();
+                return self->became_ready();
+            }
             self->send_sasl(std::move(next), version);
         });
     }
@@ -351,6 +415,7 @@ private:
         in_flight_.pop_front();
         read_next();
         req.done({}, std::move(body));
+        if (reauth_ == reauth_phase::draining && in_flight_.empty() && state_ == state::ready) start_sasl();
     }
 
     asio::any_io_executor executor_;
@@ -375,6 +440,12 @@ private:
     std::size_t writing_count_ = 0;
     bool writing_ = false;
     std::array<unsigned char, 4> size_buf_{};
+    std::optional<typename clock::time_point> reauth_at_;
+    reauth_phase reauth_ = reauth_phase::none;
+    std::deque<held_request> held_;
+    std::size_t reauthentications_ = 0;
+    std::function<void()> on_reauthenticated_;
+    std::minstd_rand random_{std::random_device{}()};
     std::shared_ptr<frame_pool> frames_ = frame_pool::create();
 };
 

@@ -88,9 +88,10 @@ struct disconnect_event {
 };
 
 /// What the network client tells its event observer, for metrics (Java's Selector and
-/// NetworkClient sensors): connections opened and closed, requests written, responses read.
+/// NetworkClient sensors): connections opened and closed, requests written, responses read,
+/// sessions re-authenticated (KIP-368).
 struct client_event {
-    enum class kind { connection_created, connection_closed, request_sent, response_received };
+    enum class kind { connection_created, connection_closed, request_sent, response_received, reauthenticated };
     kind what = kind::request_sent;
     std::int32_t node = -1;
     std::int16_t api_key = -1;
@@ -538,6 +539,11 @@ private:
         auto conn = std::make_shared<connection_type>(executor_, transport_, n.address, opts_.client_id,
                                                       opts_.request_timeout, opts_.sasl);
         n.conn = conn;
+        conn->on_reauthenticated([this, id] {
+            pending_.push([this, id] {
+                if (on_event_) on_event_({client_event::kind::reauthenticated, id, -1, 0, {}});
+            });
+        });
         n.last_used = now();
         std::weak_ptr<connection_type> weak = conn;
         auto on_state = [this, id, weak, established = false](std::error_code ec) mutable {

@@ -1,17 +1,21 @@
-// SASL mechanisms the consumer authenticates with: PLAIN (RFC 4616) and
-// SCRAM-SHA-256 / SCRAM-SHA-512 (RFC 5802, 7677), as Kafka runs them inside
-// SaslAuthenticate requests. Pure message logic, no I/O: the connection feeds
-// the broker's bytes in and sends what comes out.
+// SASL mechanisms the consumer authenticates with: PLAIN (RFC 4616),
+// SCRAM-SHA-256 / SCRAM-SHA-512 (RFC 5802, 7677) and OAUTHBEARER (RFC 7628, token from
+// client/oauth.hpp), as Kafka runs them inside SaslAuthenticate requests. Pure message logic, no I/O: the connection
+// feeds the broker's bytes in and sends what comes out.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
+#include <kafka/client/oauth.hpp>
 #include <kafka/config_enums.hpp>
 #include <kafka/error.hpp>
 #include <kafka/protocol/primitives.hpp>
@@ -25,9 +29,15 @@
 namespace kafka::client {
 
 struct sasl_credentials {
+    sasl_credentials() = default;
+    sasl_credentials(kafka::sasl_mechanism m, std::string user, std::string pass,
+                     std::shared_ptr<oauth::login> login = nullptr)
+        : mechanism(m), username(std::move(user)), password(std::move(pass)), oauth(std::move(login)) {}
+
     kafka::sasl_mechanism mechanism = kafka::sasl_mechanism::plain;
     std::string username;
     std::string password;
+    std::shared_ptr<oauth::login> oauth;  // OAUTHBEARER: the token source, shared by all connections
 };
 
 constexpr std::string_view sasl_mechanism_name(kafka::sasl_mechanism m) noexcept {
@@ -38,6 +48,8 @@ constexpr std::string_view sasl_mechanism_name(kafka::sasl_mechanism m) noexcept
             return "SCRAM-SHA-256";
         case kafka::sasl_mechanism::scram_sha_512:
             return "SCRAM-SHA-512";
+        case kafka::sasl_mechanism::oauthbearer:
+            return "OAUTHBEARER";
     }
     return "UNKNOWN";
 }
@@ -136,9 +148,13 @@ public:
 
     std::string_view mechanism() const noexcept { return sasl_mechanism_name(creds_.mechanism); }
     bool complete() const noexcept { return complete_; }
+    /// Why the exchange failed on this side, or what the broker said inside the exchange
+    /// (OAUTHBEARER's JSON error); empty when there is nothing beyond the error code.
+    const std::string& detail() const noexcept { return detail_; }
 
     std::error_code initial(byte_buffer& out) {
         out.clear();
+        if (creds_.mechanism == kafka::sasl_mechanism::oauthbearer) return oauth_initial(out);
         if (creds_.mechanism == kafka::sasl_mechanism::plain) {
             append(out, std::string(1, '\0') + creds_.username + std::string(1, '\0') + creds_.password);
             stage_ = 1;
@@ -162,6 +178,7 @@ public:
 
     std::error_code step(bytes_view server, byte_buffer& out) {
         out.clear();
+        if (creds_.mechanism == kafka::sasl_mechanism::oauthbearer) return oauth_step(server, out);
         if (creds_.mechanism == kafka::sasl_mechanism::plain) {
             // PLAIN has one round; the broker's empty answer (or error code) ends it.
             complete_ = true;
@@ -192,6 +209,37 @@ private:
         out.insert(out.end(), b.begin(), b.end());
     }
     static std::error_code fail() { return make_error_code(errc::sasl_authentication_failed); }
+
+    // OAUTHBEARER: one message with the token. The broker answers an empty message on success; a
+    // rejected token comes back as a JSON error the client acknowledges with a lone 0x01, after
+    // which the broker fails the exchange (RFC 7628 section 3.2.3).
+    std::error_code oauth_initial(byte_buffer& out) {
+        if (!creds_.oauth) {
+            detail_ = "no OAuth token source";
+            return make_error_code(client_errc::illegal_state);
+        }
+        try {
+            append(out, oauth::initial_response(creds_.oauth->current(), creds_.oauth->extensions()));
+        } catch (const std::exception& e) {
+            detail_ = std::string("the OAuth token provider failed: ") + e.what();
+            return fail();
+        }
+        stage_ = 1;
+        return {};
+    }
+    std::error_code oauth_step(bytes_view server, byte_buffer& out) {
+        if (stage_ == 1 && server.empty()) {
+            complete_ = true;
+            return {};
+        }
+        if (stage_ == 1) {
+            detail_ = "the broker rejected the token: " + std::string(as_string_view(server));
+            append(out, "\x01");
+            stage_ = 2;
+            return {};
+        }
+        return fail();
+    }
 
 #ifdef KAFKA_HAVE_OPENSSL
     const EVP_MD* digest() const {
@@ -251,6 +299,7 @@ private:
     sasl_credentials creds_;
     std::string nonce_;
     std::string client_first_bare_;
+    std::string detail_;
     byte_buffer server_signature_;
     int stage_ = 0;
     bool complete_ = false;

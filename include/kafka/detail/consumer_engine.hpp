@@ -709,15 +709,91 @@ private:
         o.connection_setup_timeout = c.socket_connection_setup_timeout();
         o.connection_setup_timeout_max = c.socket_connection_setup_timeout_max();
         o.connections_max_idle = c.connections_max_idle();
+        const bool oauth = c.uses_sasl() && c.sasl_mechanism() == sasl_mechanism::oauthbearer;
+        if constexpr (has_token_provider)
+            if (!oauth)
+                throw config_error("sasl.mechanism",
+                                   "Policies::token_provider gives OAuth tokens, but sasl.mechanism is not OAUTHBEARER "
+                                   "(with security.protocol SASL_PLAINTEXT or SASL_SSL), so it would never be asked");
         if (c.uses_sasl()) {
             auto mech = c.sasl_mechanism();
             if (!mech)
                 throw config_error("sasl.mechanism",
                                    "security.protocol " + c.get("security.protocol") +
-                                       " needs sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)");
+                                       " needs sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)");
             o.sasl = client::sasl_credentials{*mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
+            if (oauth) o.sasl->oauth = oauth_login_from(c);
         }
         return o;
+    }
+
+    static constexpr bool has_token_provider = requires { typename Policies::token_provider; };
+
+    // OAUTHBEARER's token source: the policies' token provider, the file sasl.oauthbearer.token.endpoint.url
+    // names, or Kafka's unsecured token from OAuthBearerLoginModule's unsecuredLogin* options. The
+    // extensions come from the login module's extension_* options (unsecuredLoginExtension_* for the
+    // unsecured token, as Java's two login handlers read them).
+    static std::shared_ptr<oauth::login> oauth_login_from(const consumer_config& c) {
+        auto options = c.oauth_login_options();
+        auto file = c.oauth_token_file();
+        auto has_option = [&](std::string_view prefix) {
+            for (auto const& o : options)
+                if (o.first.rfind(prefix, 0) == 0) return true;
+            return false;
+        };
+        std::function<oauth::token()> provider;
+        std::string_view extension_prefix = "extension_";
+        if constexpr (has_token_provider) {
+            using P = typename Policies::token_provider;
+            static_assert(oauth::token_provider<P>,
+                          "Policies::token_provider needs a token() member returning kafka::oauth::token");
+            if (file)
+                throw config_error("sasl.oauthbearer.token.endpoint.url",
+                                   "sasl.oauthbearer.token.endpoint.url cannot be used: Policies::token_provider "
+                                   "gives the token");
+            if (has_option("unsecuredLogin"))
+                throw config_error("sasl.jaas.config",
+                                   "sasl.jaas.config's unsecuredLogin* options (Kafka's unsecured token) cannot be "
+                                   "used: Policies::token_provider gives the token");
+            std::shared_ptr<P> p;
+            if constexpr (std::is_constructible_v<P, const consumer_config&>)
+                p = std::make_shared<P>(c);
+            else
+                p = std::make_shared<P>();
+            provider = [p] { return oauth::token(p->token()); };
+        } else if (file) {
+            provider = [f = oauth::file_token(*file)] { return f.token(); };
+        } else if (has_option("unsecuredLogin")) {
+            if (has_option("extension_"))
+                throw config_error("sasl.jaas.config",
+                                   "sasl.jaas.config: extension_* options go with a token endpoint; the unsecured "
+                                   "token's extensions are unsecuredLoginExtension_<name>");
+            try {
+                provider = [jws = oauth::unsecured_jws(options)] { return jws.token(); };
+            } catch (const std::invalid_argument& e) {
+                throw config_error("sasl.jaas.config", std::string("sasl.jaas.config: ") + e.what());
+            }
+            extension_prefix = "unsecuredLoginExtension_";
+        } else {
+            throw config_error("sasl.jaas.config",
+                               "sasl.mechanism=OAUTHBEARER needs a token: sasl.jaas.config with " +
+                                   std::string(detail::cfg::oauth_login_module) +
+                                   " and unsecuredLogin* options (Kafka's unsecured tokens), "
+                                   "sasl.oauthbearer.token.endpoint.url=file:///path, or Policies::token_provider");
+        }
+        oauth::extensions ext;
+        for (auto const& [name, value] : options)
+            if (name.rfind(extension_prefix, 0) == 0)
+                ext[name.substr(extension_prefix.size())] = value;
+            else if (name.rfind("extension_", 0) == 0 || name.rfind("unsecuredLoginExtension_", 0) == 0)
+                throw config_error("sasl.jaas.config", "sasl.jaas.config: option '" + name +
+                                                           "' does not go with this token source (use " +
+                                                           std::string(extension_prefix) + "<name>)");
+        try {
+            return std::make_shared<oauth::login>(std::move(provider), std::move(ext), c.oauth_refresh());
+        } catch (const std::invalid_argument& e) {
+            throw config_error("sasl.jaas.config", std::string("sasl.jaas.config: ") + e.what());
+        }
     }
     static engine::fetch_options fetch_options_from(const consumer_config& c) {
         engine::fetch_options o;

@@ -41,6 +41,9 @@ public:
                 connections_.erase(e.node);
                 connection_close_.record(1, now);
                 break;
+            case k::reauthenticated:
+                reauthentication_.record(1, now);
+                break;
             case k::request_sent: {
                 auto b = static_cast<double>(e.bytes);
                 requests_.record(b, now);
@@ -232,6 +235,10 @@ public:
             "Total new connections established");
         add(c, "connection-close-rate", client, connection_close_.count_rate(now), "Connections closed per second");
         add(c, "connection-close-total", client, connection_close_.total_count(), "Total connections closed");
+        add(c, "successful-reauthentication-rate", client, reauthentication_.count_rate(now),
+            "Connections re-authenticated per second (KIP-368)");
+        add(c, "successful-reauthentication-total", client, reauthentication_.total_count(),
+            "Total connections re-authenticated (KIP-368)");
         meters(out, c, client, requests_, responses_, now);
 
         for (auto& [id, n] : nodes_) {
@@ -286,7 +293,8 @@ private:
     sensor records_lag_{cfg_}, records_lead_{cfg_};
     sensor commit_{cfg_}, rebalance_{cfg_}, failed_rebalance_{cfg_};
     sensor time_between_poll_{cfg_}, poll_idle_ratio_{cfg_};
-    sensor connection_creation_{cfg_}, connection_close_{cfg_}, requests_{cfg_}, responses_{cfg_};
+    sensor connection_creation_{cfg_}, connection_close_{cfg_}, reauthentication_{cfg_}, requests_{cfg_},
+        responses_{cfg_};
     std::map<std::string, topic_sensors> topics_;
     std::map<topic_partition, partition_sensors> partitions_;
     std::map<std::int32_t, node_sensors> nodes_;

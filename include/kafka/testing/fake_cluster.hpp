@@ -10,8 +10,9 @@
 //
 // What a broker serves (every version our message descriptions support, see limit_version()):
 // ApiVersions, Metadata, FindCoordinator, ListOffsets, Fetch, OffsetCommit, OffsetFetch,
-// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ConsumerGroupHeartbeat. Any other API closes the
-// connection.
+// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ConsumerGroupHeartbeat; with `sasl` set,
+// SaslHandshake and SaslAuthenticate (PLAIN), required before anything else. Any other API closes
+// the connection.
 //
 // This class is the face; the behaviours, and where they are simplified, are described where
 // they are implemented:
@@ -23,6 +24,7 @@
 //   fake/classic_group.hpp      the classic protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup
 //   fake/consumer_group.hpp     the KIP-848 consumer protocol: ConsumerGroupHeartbeat, server-side
 //                               assignment (uniform, range), epochs, revocation before reassignment
+//   fake/sasl.hpp               SASL PLAIN and session lifetimes (KIP-368 re-authentication)
 // Another kind of group (share groups) is a sibling of these two: it serves its APIs on the wire
 // and registers with the group coordinator.
 //
@@ -52,6 +54,7 @@
 #include <kafka/testing/fake/consumer_group.hpp>
 #include <kafka/testing/fake/group_coordinator.hpp>
 #include <kafka/testing/fake/log.hpp>
+#include <kafka/testing/fake/sasl.hpp>
 #include <kafka/testing/fake/wire.hpp>
 #include <kafka/testing/in_memory_transport.hpp>
 #include <kafka/topic_partition.hpp>
@@ -75,6 +78,8 @@ struct fake_cluster_options {
     /// (KIP-848 consumer groups).
     std::chrono::milliseconds consumer_session_timeout{45000};
     std::chrono::milliseconds consumer_heartbeat_interval{5000};
+    /// Require SASL PLAIN with these credentials (and session lifetime) on every connection.
+    std::optional<fake::sasl_options> sasl{};
 };
 
 class fake_cluster {
@@ -94,6 +99,7 @@ public:
           classic_(*wire_, coordinator_, opts.initial_rebalance_delay),
           consumer_(*wire_, logs_, coordinator_,
                     fake::consumer_group_options{opts.consumer_session_timeout, opts.consumer_heartbeat_interval}) {
+        if (opts.sasl) sasl_ = std::make_unique<fake::sasl_service>(*wire_, *opts.sasl);
         wire_->start();
     }
     fake_cluster(const fake_cluster&) = delete;
@@ -249,6 +255,11 @@ public:
     /// size prefix included (a test's broker that answers with corrupt or unexpected bytes).
     void on_response(response_rewriter rewrite) { wire_->on_response(std::move(rewrite)); }
 
+    /// With options.sasl: successful SASL authentications (re-authentications included), and
+    /// connections closed for using an expired session.
+    std::size_t sasl_authentications() const { return sasl_ ? sasl_->authentications() : 0; }
+    std::size_t expired_sasl_sessions() const { return sasl_ ? sasl_->expired_sessions() : 0; }
+
 private:
     // The wire is shared only so that simulated events can tell it is gone (they hold it weakly):
     // the services below live exactly as long as it, and are destroyed first.
@@ -257,6 +268,7 @@ private:
     fake::group_coordinator coordinator_;
     fake::classic_groups classic_;
     fake::consumer_groups consumer_;
+    std::unique_ptr<fake::sasl_service> sasl_;
 };
 
 }  // namespace kafka::testing

@@ -74,6 +74,8 @@ struct conn_t {
     byte_buffer in;
     bool busy = false;  // a request is being handled: the next one waits for its response
     bool dead = false;
+    bool authenticated = false;                 // SASL (fake/sasl.hpp), when the cluster asks for it
+    std::optional<time_point> session_expires;  // KIP-368: requests after this close the connection
 };
 
 /// Where a response goes: the connection, and the version and correlation id of the request.
@@ -268,6 +270,9 @@ public:
     }
     void on_request(std::function<void(const request_info&)> observer) { observer_ = std::move(observer); }
     void on_response(response_rewriter rewrite) { rewriter_ = std::move(rewrite); }
+    /// Admission of every request but ApiVersions (authentication, fake/sasl.hpp): a request the
+    /// gate refuses closes its connection unanswered.
+    void gate(std::function<bool(const conn_t&, std::int16_t api_key)> admits) { gate_ = std::move(admits); }
 
 private:
     struct service {
@@ -327,6 +332,7 @@ private:
             return;  // never answered: the connection stays busy until the client gives up
         }
         if (api == protocol::ApiVersionsRequest::api_key) return on_api_versions(c, frame, version, corr);
+        if (gate_ && !gate_(*c, api)) return close_conn(*c);
         auto range = served(api);
         auto it = services_.find(api);
         if (!range || !range->contains(version) || it == services_.end()) return close_conn(*c);
@@ -371,6 +377,7 @@ private:
     std::map<std::pair<std::int32_t, std::int16_t>, std::size_t> counts_;
     std::function<void(const request_info&)> observer_;
     response_rewriter rewriter_;
+    std::function<bool(const conn_t&, std::int16_t)> gate_;
 };
 
 }  // namespace fake
