@@ -115,7 +115,8 @@ TEST_CASE("engine sim: the heartbeat thread heartbeats between polls while recor
     for (int p = 0; p < 2; ++p)
         for (int b = 0; b < 5; ++b) {
             std::vector<std::string> values;
-            for (int i = 0; i < 4; ++i) values.push_back(std::to_string(p) + ":" + std::string(20 * 1024, 'a' + b + i));
+            for (int i = 0; i < 4; ++i)
+                values.push_back(std::to_string(p) + ":" + std::string(20 * 1024, static_cast<char>('a' + b + i)));
             cluster.produce_values("t", p, values);
             produced.insert(produced.end(), values.begin(), values.end());
         }
