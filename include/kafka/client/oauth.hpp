@@ -284,7 +284,9 @@ public:
     explicit unsecured_jws(const options& opts, std::function<wall_clock::time_point()> now = wall_clock::now)
         : now_(std::move(now)) {
         std::string principal_claim = "sub";
-        for (auto const& [name, value] : opts) {
+        for (auto const& option : opts) {
+            const std::string& name = option.first;  // not a structured binding: lambdas capture it (clang 14)
+            const std::string& value = option.second;
             auto claim_of = [&](std::string_view kind) -> std::optional<std::string> {
                 auto p = std::string(prefix) + std::string(kind) + "Claim_";
                 if (name.size() <= p.size() || name.compare(0, p.size(), p) != 0) return std::nullopt;
