@@ -378,6 +378,12 @@ struct jaas_login {
     std::string password;
     std::vector<std::pair<std::string, std::string>> options;  // OAuthBearerLoginModule's, in order
     bool oauth() const noexcept { return module == oauth_login_module; }
+    /// Whether an option's name starts with `prefix` (e.g. "unsecuredLogin", "extension_").
+    bool has_option(std::string_view prefix) const noexcept {
+        for (auto const& o : options)
+            if (o.first.starts_with(prefix)) return true;
+        return false;
+    }
 };
 
 /// Why OAuthBearerLoginModule cannot take option `name` (empty when it can): the unsecured
@@ -1247,10 +1253,10 @@ public:
         if (!is_set("sasl.mechanism")) return std::nullopt;
         return pick<kafka::sasl_mechanism>("sasl.mechanism", sasl_mechanism_names);
     }
-    /// OAuthBearerLoginModule's options from sasl.jaas.config (empty when it names another module).
-    std::vector<std::pair<std::string, std::string>> oauth_login_options() const {
+    /// OAuthBearerLoginModule's options from sasl.jaas.config (none when it names another module).
+    detail::cfg::jaas_login oauth_login() const {
         auto j = jaas();
-        return j && j->oauth() ? j->options : std::vector<std::pair<std::string, std::string>>{};
+        return j && j->oauth() ? std::move(*j) : detail::cfg::jaas_login{};
     }
     /// The file sasl.oauthbearer.token.endpoint.url names (file:///path or file:/path), if set.
     std::optional<std::filesystem::path> oauth_token_file() const {
@@ -1435,11 +1441,7 @@ private:
                     fail("sasl.jaas.config",
                          "sasl.jaas.config must name OAuthBearerLoginModule for sasl.mechanism=OAUTHBEARER: " +
                              std::string(detail::cfg::oauth_login_module) + ", not " + login->module);
-                bool unsecured = false;
-                if (login)
-                    for (auto const& o : login->options)
-                        unsecured = unsecured || o.first.rfind("unsecuredLogin", 0) == 0;
-                if (unsecured && has("sasl.oauthbearer.token.endpoint.url"))
+                if (login && login->has_option("unsecuredLogin") && has("sasl.oauthbearer.token.endpoint.url"))
                     fail("sasl.jaas.config",
                          "sasl.jaas.config's unsecuredLogin* options build an unsecured token, but "
                          "sasl.oauthbearer.token.endpoint.url "

@@ -22,10 +22,11 @@ using namespace kafka;
 namespace {
 
 // Reads partition 0 of `conformance` (300 records from kcat) over the given settings.
+template <class Policies = default_policies>
 std::size_t read_conformance(std::map<std::string, std::string> props) {
     props["request.timeout.ms"] = "10000";
     props["default.api.timeout.ms"] = "15000";
-    KafkaConsumer<std::string, std::string> consumer{consumer_config(props)};
+    KafkaConsumer<std::string, std::string, Policies> consumer{consumer_config(props)};
     topic_partition tp{"conformance", 0};
     consumer.assign({tp});
     consumer.seekToBeginning({tp});
@@ -293,18 +294,7 @@ TEST_CASE("SASL OAUTHBEARER: the unsecured token, a token file and a token provi
     SECTION("Policies::token_provider") {
         test_token_provider::next_jwt = unsecured_jwt("bob", std::chrono::minutes(10));
         test_token_provider::calls = 0;
-        auto p = oauth_props(oauth_listener);
-        p["request.timeout.ms"] = "10000";
-        KafkaConsumer<std::string, std::string, provider_policies> consumer{consumer_config(p)};
-        topic_partition tp{"conformance", 0};
-        consumer.assign({tp});
-        consumer.seekToBeginning({tp});
-        std::size_t n = 0;
-        for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-             n < 300 && std::chrono::steady_clock::now() < deadline;)
-            n += consumer.poll(std::chrono::milliseconds(500)).count();
-        consumer.close();
-        CHECK(n == 300);
+        CHECK(read_conformance<provider_policies>(oauth_props(oauth_listener)) == 300);
         CHECK(test_token_provider::calls == 1);  // one token for every connection: it is valid for an hour
     }
 }

@@ -856,7 +856,7 @@ TEST_CASE("SASL OAUTHBEARER: where the token comes from, and what does not go wi
         with(oauth({{"sasl.jaas.config",
                      module + R"(unsecuredLoginStringClaim_sub="alice" unsecuredLoginExtension_traceId="1";)"}}));
     CHECK(cfg.sasl_mechanism() == kafka::sasl_mechanism::oauthbearer);
-    CHECK(cfg.oauth_login_options() ==
+    CHECK(cfg.oauth_login().options ==
           std::vector<std::pair<std::string, std::string>>{{"unsecuredLoginStringClaim_sub", "alice"},
                                                            {"unsecuredLoginExtension_traceId", "1"}});
     CHECK_FALSE(cfg.oauth_token_file());

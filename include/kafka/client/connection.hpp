@@ -168,8 +168,7 @@ public:
         req.encode_frame(frame, version, id, client_id_);
         last_frame_bytes_ = frame.size();
         pending p{id, api_key, version, transport_.now() + timeout.value_or(request_timeout_), std::move(done)};
-        if (reauth_ == reauth_phase::none && reauth_at_ && state_ == state::ready && transport_.now() >= *reauth_at_)
-            begin_reauthentication();
+        if (reauth_due(transport_.now())) begin_reauthentication();
         // While re-authenticating, only the SASL requests go out; the rest wait their turn in order.
         const bool sasl_request =
             api_key == protocol::SaslHandshakeRequest::api_key || api_key == protocol::SaslAuthenticateRequest::api_key;
@@ -186,8 +185,7 @@ public:
     /// starts a re-authentication the broker's session lifetime calls for.
     void expire(typename clock::time_point now) {
         if (state_ == state::closed) return;
-        if (reauth_ == reauth_phase::none && reauth_at_ && state_ == state::ready && now >= *reauth_at_)
-            begin_reauthentication();
+        if (reauth_due(now)) begin_reauthentication();
         if ((state_ == state::connecting || state_ == state::negotiating || state_ == state::authenticating) &&
             now >= connect_deadline_)
             return close(client_errc::request_timed_out);
@@ -241,6 +239,9 @@ private:
     // SaslAuthenticate run again on the open connection, and the held requests go out in order.
     enum class reauth_phase { none, draining, exchanging };
 
+    bool reauth_due(typename clock::time_point now) const noexcept {
+        return reauth_ == reauth_phase::none && reauth_at_ && state_ == state::ready && now >= *reauth_at_;
+    }
     void begin_reauthentication() {
         reauth_ = reauth_phase::draining;
         if (in_flight_.empty()) start_sasl();

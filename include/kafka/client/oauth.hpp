@@ -136,8 +136,10 @@ inline std::optional<std::map<std::string, std::string>> json_members(std::strin
             if (json[i] == '\\') {
                 if (++i >= json.size()) return std::nullopt;
                 char e = json[i];
-                out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
-                if (e == 'u') out.pop_back(), out += "\\u";  // kept as written: no claim read here needs it
+                if (e == 'u')
+                    out += "\\u";  // kept as written: no claim read here needs it
+                else
+                    out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
             } else
                 out += json[i];
         }

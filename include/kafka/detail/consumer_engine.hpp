@@ -734,13 +734,9 @@ private:
     // extensions come from the login module's extension_* options (unsecuredLoginExtension_* for the
     // unsecured token, as Java's two login handlers read them).
     static std::shared_ptr<oauth::login> oauth_login_from(const consumer_config& c) {
-        auto options = c.oauth_login_options();
+        const auto login = c.oauth_login();
+        const auto& options = login.options;
         auto file = c.oauth_token_file();
-        auto has_option = [&](std::string_view prefix) {
-            for (auto const& o : options)
-                if (o.first.rfind(prefix, 0) == 0) return true;
-            return false;
-        };
         std::function<oauth::token()> provider;
         std::string_view extension_prefix = "extension_";
         if constexpr (has_token_provider) {
@@ -751,7 +747,7 @@ private:
                 throw config_error("sasl.oauthbearer.token.endpoint.url",
                                    "sasl.oauthbearer.token.endpoint.url cannot be used: Policies::token_provider "
                                    "gives the token");
-            if (has_option("unsecuredLogin"))
+            if (login.has_option("unsecuredLogin"))
                 throw config_error("sasl.jaas.config",
                                    "sasl.jaas.config's unsecuredLogin* options (Kafka's unsecured token) cannot be "
                                    "used: Policies::token_provider gives the token");
@@ -763,8 +759,8 @@ private:
             provider = [p] { return oauth::token(p->token()); };
         } else if (file) {
             provider = [f = oauth::file_token(*file)] { return f.token(); };
-        } else if (has_option("unsecuredLogin")) {
-            if (has_option("extension_"))
+        } else if (login.has_option("unsecuredLogin")) {
+            if (login.has_option("extension_"))
                 throw config_error("sasl.jaas.config",
                                    "sasl.jaas.config: extension_* options go with a token endpoint; the unsecured "
                                    "token's extensions are unsecuredLoginExtension_<name>");
