@@ -23,7 +23,9 @@
 #
 # Defaults: name "single", version 4.3.1, 1 node, port base 19092. Run dir: .cache/run/<name>/ (wiped on start).
 # One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4, OAUTH P+5
-#            (SASL_PLAINTEXT, OAUTHBEARER), REAUTH P+6 (SASL_PLAINTEXT, 5 s sessions) (127.0.0.1).
+#            (SASL_PLAINTEXT, OAUTHBEARER; extension "tenant" must be "kafka-cpp"), REAUTH P+6
+#            (SASL_PLAINTEXT, 5 s sessions), KERB P+7 (SASL_PLAINTEXT, GSSAPI) and a private MIT
+#            Kerberos KDC (realm KAFKA.TEST, TCP) on P+8, all on 127.0.0.1. `stop` stops the KDC too.
 # Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
 # After `move --plaintext-base Q` only PLAINTEXT differs: node i on Q+10*(i-1) (META_PLAIN_BASE in the run dir's meta).
 # --racks: one broker.rack per node, in node order (node ids are 1..N). --broker-config (repeatable): a
@@ -37,7 +39,7 @@ KAFKA_PROG=kafka-broker
 # shellcheck source=kafka/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kafka/common.sh"
 
-usage() { sed -n '2,34s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 die() { kafka_die "$@"; }
 note() { kafka_note "$@"; }
 
@@ -70,18 +72,20 @@ done
 [ "$name" != mock ] || die "the name 'mock' belongs to scripts/mock-cluster.sh"
 
 run=$KAFKA_CACHE_DIR/run/$name
+krb=$run/krb5   # the one-node cluster's KDC: configuration, database, logs, keytabs
 start_timeout=${KAFKA_START_TIMEOUT:-90}
 stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
 [[ $start_timeout =~ ^[0-9]+$ && $stop_timeout =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT/KAFKA_STOP_TIMEOUT must be whole seconds"
 
 # ---------------------------------------------------------------- process helpers
-# alive PID: the process exists, is not a zombie, and is a broker of this run dir
+# alive PID [MARK]: the process exists, is not a zombie, and its command line names MARK (default: a
+# node directory of this run dir, i.e. a broker of ours; the KDC's is "$run/krb5/")
 alive() {
-  local pid=$1 state
+  local pid=$1 mark=${2:-$run/node} state
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [ "$state" != Z ] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$run/node" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark" || return 1
 }
 node_pid() { cat "$run/node$1/pid" 2>/dev/null || true; }
 node_alive() { alive "$(node_pid "$1")"; }
@@ -213,7 +217,7 @@ port_owner() {
 check_ports() {
   local i label p owner bad=0 labels
   for ((i = 1; i <= nodes; i++)); do
-    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL OAUTH REAUTH)
+    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL OAUTH REAUTH KERB KDC)
     else labels=(PLAINTEXT CONTROLLER); fi
     p=$((port_base + 10 * (i - 1)))   # a fresh start: plain_base = port_base
     for label in "${labels[@]}"; do
@@ -240,10 +244,10 @@ write_server_properties() { # NODE
     echo "inter.broker.listener.name=PLAINTEXT"
     if ((nodes == 1)); then
       local b=$port_base
-      local sasl_ports="SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4)),OAUTH://127.0.0.1:$((b + 5)),REAUTH://127.0.0.1:$((b + 6))"
+      local sasl_ports="SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4)),OAUTH://127.0.0.1:$((b + 5)),REAUTH://127.0.0.1:$((b + 6)),KERB://$krb_host:$((b + 7))"
       echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,$sasl_ports"
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,$sasl_ports"
-      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT,KERB:SASL_PLAINTEXT"
     else
       echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c"
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p"
@@ -286,16 +290,24 @@ EOF
           echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
         done
       done
-      # OAUTH: OAUTHBEARER checked by Kafka's unsecured validator (alg=none tokens, expiry and
-      # principal checked). REAUTH: PLAIN and OAUTHBEARER sessions that last 5 s (KIP-368).
+      # OAUTH: OAUTHBEARER checked by our subclass of Kafka's unsecured validator (alg=none tokens,
+      # expiry and principal checked; of the SASL extensions, "tenant" must be "kafka-cpp", see
+      # scripts/kafka/TenantExtensionValidator.java). REAUTH: PLAIN and OAUTHBEARER sessions that last
+      # 5 s (KIP-368), with the stock validator (every extension accepted).
       local oauth_module="org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
       echo "listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER"
       echo "listener.name.oauth.oauthbearer.sasl.jaas.config=$oauth_module"
+      echo "listener.name.oauth.oauthbearer.sasl.server.callback.handler.class=kafkacpp.rig.TenantExtensionValidator"
       echo "listener.name.reauth.sasl.enabled.mechanisms=PLAIN,OAUTHBEARER"
       echo "listener.name.reauth.oauthbearer.sasl.jaas.config=$oauth_module"
       echo "listener.name.reauth.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_admin=\"admin-secret\" user_alice=\"alice-secret\";"
       echo "listener.name.reauth.plain.connections.max.reauth.ms=5000"
       echo "listener.name.reauth.oauthbearer.connections.max.reauth.ms=5000"
+      # KERB: GSSAPI against the run dir's KDC with the broker's keytab. The service name is the global
+      # setting: a listener-prefixed sasl.kerberos.service.name was not picked up when this was tried.
+      echo "sasl.kerberos.service.name=$krb_service"
+      echo "listener.name.kerb.sasl.enabled.mechanisms=GSSAPI"
+      echo "listener.name.kerb.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$krb/broker.keytab\" principal=\"$krb_service/$krb_host@$krb_realm\";"
       cat <<EOF
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$tls/broker.keystore.p12
@@ -347,13 +359,25 @@ write_env() {
       q KAFKA_SASL_PASSWORD alice-secret
       q KAFKA_SASL_ADMIN_USER admin
       q KAFKA_SASL_ADMIN_PASSWORD admin-secret
+      q KAFKA_BOOTSTRAP_KERBEROS "$krb_host:$((port_base + 7))"
+      q KAFKA_KRB5_CONFIG "$krb/krb5.conf"
+      q KAFKA_KRB5_REALM "$krb_realm"
+      q KAFKA_KRB5_KDC "127.0.0.1:$((port_base + 8))"
+      q KAFKA_KRB5_SERVICE_NAME "$krb_service"
+      q KAFKA_KRB5_CLIENT_PRINCIPAL "$krb_client@$krb_realm"
+      q KAFKA_KRB5_CLIENT_KEYTAB "$krb/$krb_client.keytab"
+      q KAFKA_KRB5_UNKNOWN_PRINCIPAL "$krb_unknown@$krb_realm"
+      q KAFKA_KRB5_UNKNOWN_KEYTAB "$krb/$krb_unknown.keytab"
     else
       local v
       for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_SASL_SSL KAFKA_BOOTSTRAP_OAUTH \
                KAFKA_BOOTSTRAP_REAUTH KAFKA_CA_FILE \
                KAFKA_OTHER_CA_FILE KAFKA_CLIENT_CERT KAFKA_CLIENT_KEY KAFKA_OTHER_CLIENT_CERT \
                KAFKA_OTHER_CLIENT_KEY KAFKA_SASL_MECHANISMS KAFKA_SASL_USER KAFKA_SASL_PASSWORD \
-               KAFKA_SASL_ADMIN_USER KAFKA_SASL_ADMIN_PASSWORD; do q "$v" ""; done
+               KAFKA_SASL_ADMIN_USER KAFKA_SASL_ADMIN_PASSWORD \
+               KAFKA_BOOTSTRAP_KERBEROS KAFKA_KRB5_CONFIG KAFKA_KRB5_REALM KAFKA_KRB5_KDC KAFKA_KRB5_SERVICE_NAME \
+               KAFKA_KRB5_CLIENT_PRINCIPAL KAFKA_KRB5_CLIENT_KEYTAB KAFKA_KRB5_UNKNOWN_PRINCIPAL \
+               KAFKA_KRB5_UNKNOWN_KEYTAB; do q "$v" ""; done
     fi
   } > "$f.tmp"
   mv "$f.tmp" "$f"
@@ -369,18 +393,200 @@ new_cluster_id() { # a Kafka Uuid in its base64url form, without the tool JVM
 }
 
 launch_node() { # NODE ; appends to server.log
-  local i=$1; local nd=$run/node$i
+  local i=$1; local nd=$run/node$i cp="$home/libs/*" krb_opts=()
+  if ((nodes == 1)); then
+    # the KERB listener's JAAS login reads the rig's krb5.conf (never the machine's), and the OAUTH
+    # listener's callback handler is our class; KAFKA_BROKER_JVM_OPTS comes later, so it can override
+    ensure_rig_jar
+    cp+=:$rig_jar
+    krb_opts=("-Djava.security.krb5.conf=$krb/krb5.conf")
+  fi
   mkdir -p "$nd/logs"
   rm -f "$nd/pid"
   # shellcheck disable=SC2086 # option word lists on purpose
   setsid bash -c 'echo $$ > "$0"; exec "$@"' "$nd/pid" \
     java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
       -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-      ${KAFKA_BROKER_JVM_OPTS:-} "-Dkafka.logs.dir=$nd/logs" "$(kafka_log_opt "$version" broker)" \
-      -cp "$home/libs/*" kafka.Kafka "$nd/server.properties" \
+      "${krb_opts[@]+"${krb_opts[@]}"}" ${KAFKA_BROKER_JVM_OPTS:-} "-Dkafka.logs.dir=$nd/logs" \
+      "$(kafka_log_opt "$version" broker)" -cp "$cp" kafka.Kafka "$nd/server.properties" \
     >> "$nd/server.log" 2>&1 < /dev/null &
   local t=0
   until [ -s "$nd/pid" ]; do sleep 0.05; t=$((t + 1)); ((t < 200)) || die "node $i did not start (no pid file)"; done
+}
+
+# ---------------------------------------------------------------- broker-side classes of the rig
+# scripts/kafka/*.java (the OAUTH listener's TenantExtensionValidator), compiled with the JDK against
+# this version's own jars into .cache/rig/kafka-<version>/kafkacpp-rig.jar, again only when a source
+# is newer than the jar. It is built in a temporary directory and renamed into place, so two starts
+# of the same version at once both find a whole jar.
+ensure_rig_jar() { # sets rig_jar
+  local dir=$KAFKA_CACHE_DIR/rig/kafka-$version src stale=0 tmp
+  local srcs=("$KAFKA_SCRIPTS_DIR"/*.java)
+  rig_jar=$dir/kafkacpp-rig.jar
+  if [ -f "$rig_jar" ]; then
+    for src in "${srcs[@]}"; do if [ "$src" -nt "$rig_jar" ]; then stale=1; fi; done
+  else
+    stale=1
+  fi
+  ((stale)) || return 0
+  if ! command -v javac >/dev/null || ! command -v jar >/dev/null; then
+    die "javac and jar not found: the one-node rig compiles a broker plug-in (a JDK; run scripts/install-deps.sh)"
+  fi
+  mkdir -p "$dir"
+  tmp=$(mktemp -d "$dir/build.XXXXXX")
+  if ! javac -J-Xmx256m -nowarn -Xlint:none -d "$tmp/classes" -cp "$home/libs/*" "${srcs[@]}" > "$tmp/build.log" 2>&1 \
+     || ! jar cf "$tmp/kafkacpp-rig.jar" -C "$tmp/classes" . >> "$tmp/build.log" 2>&1; then
+    cat "$tmp/build.log" >&2
+    rm -rf "$tmp"
+    die "compiling ${srcs[*]} against the Kafka $version jars failed"
+  fi
+  mv -f "$tmp/kafkacpp-rig.jar" "$rig_jar"
+  rm -rf "$tmp"
+  note "compiled the rig's broker classes for Kafka $version into $rig_jar"
+}
+
+# ---------------------------------------------------------------- Kerberos KDC (one-node clusters)
+# A private MIT KDC per run dir, so GSSAPI needs neither the machine's /etc/krb5.conf nor a system KDC:
+# realm KAFKA.TEST on 127.0.0.1:P+8, with its configuration, database, stash, logs and keytabs in
+# $run/krb5. Principals:
+#   kafka/127.0.0.1  the broker. Clients name the service kafka/<host they connect to> and the KERB
+#                    listener advertises 127.0.0.1, so that is the instance (no DNS, no reverse lookup).
+#   alice            a client, with alice.keytab.
+#   mallory          mallory.keytab holds keys of a principal that is deleted right after: a client
+#                    the KDC does not know (the "wrong principal" case).
+# It runs from `start` until `stop` (a failed start stops it too); kill-node leaves it alone, and
+# restart-node/move start it again if it is gone.
+krb_realm=KAFKA.TEST
+krb_service=kafka
+krb_host=127.0.0.1
+krb_client=alice
+krb_unknown=mallory
+# krb5kdc, kdb5_util and kadmin.local live in sbin, which a non-root PATH often lacks
+krb_path=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+krb_env() { env PATH="$krb_path" KRB5_CONFIG="$krb/krb5.conf" KRB5_KDC_PROFILE="$krb/kdc.conf" "$@"; }
+kdc_pid() { cat "$krb/kdc.pid" 2>/dev/null || true; }
+kdc_alive() { alive "$(kdc_pid)" "$krb/"; }
+
+check_krb_tools() {
+  local t
+  for t in krb5kdc kdb5_util kadmin.local kinit; do
+    PATH=$krb_path command -v "$t" >/dev/null \
+      || die "$t not found: the one-node rig runs a Kerberos KDC (run scripts/install-deps.sh: krb5-kdc krb5-admin-server krb5-user)"
+  done
+}
+
+setup_kdc() { # writes $krb: configuration, database, principals, keytabs (the KDC is not started)
+  local port=$((port_base + 8)) pw q
+  mkdir -p "$krb"
+  chmod 700 "$krb"   # the stash file and the keytabs are keys
+  # udp_preference_limit=1: every client (the broker's JVM, librdkafka through Cyrus SASL, ours) uses
+  # TCP, the one transport all of them do alike. No DNS, no reverse lookups, no canonicalisation: the
+  # service principal is built from the address exactly as the client was given it. The default ticket
+  # cache is a file here, so a client that forgets KRB5CCNAME still leaves the user's own cache alone.
+  cat > "$krb/krb5.conf" <<KRB5CONF
+# generated by scripts/kafka-broker.sh for '$name': the private realm of its KDC
+[libdefaults]
+  default_realm = $krb_realm
+  dns_lookup_kdc = false
+  dns_lookup_realm = false
+  rdns = false
+  dns_canonicalize_hostname = false
+  udp_preference_limit = 1
+  default_ccache_name = FILE:$krb/default.ccache
+
+[realms]
+  $krb_realm = {
+    kdc = 127.0.0.1:$port
+  }
+
+[domain_realm]
+  127.0.0.1 = $krb_realm
+  localhost = $krb_realm
+KRB5CONF
+  cat > "$krb/kdc.conf" <<KDCCONF
+# generated by scripts/kafka-broker.sh for '$name'; kadmind is not run (kadmin.local edits the database)
+[kdcdefaults]
+  kdc_listen = 127.0.0.1:$port
+  kdc_tcp_listen = 127.0.0.1:$port
+
+[realms]
+  $krb_realm = {
+    database_name = $krb/principal
+    key_stash_file = $krb/stash
+    acl_file = $krb/kadm5.acl
+    max_life = 1d
+    max_renewable_life = 7d
+  }
+
+[logging]
+  kdc = FILE:$krb/kdc.log
+  admin_server = FILE:$krb/kadmin.log
+  default = FILE:$krb/krb5lib.log
+KDCCONF
+  : > "$krb/kadm5.acl"
+  # the master password only seeds the stash file, which is all the KDC needs from then on
+  pw=$(head -c 24 /dev/urandom | base64 | tr -d '\n')
+  krb_env kdb5_util -r "$krb_realm" create -s -P "$pw" > "$krb/setup.log" 2>&1 \
+    || { cat "$krb/setup.log" >&2; die "creating the Kerberos database in $krb failed"; }
+  local queries=(
+    "addprinc -randkey $krb_service/$krb_host"
+    "addprinc -randkey $krb_client"
+    "addprinc -randkey $krb_unknown"
+    "ktadd -k \"$krb/broker.keytab\" $krb_service/$krb_host"
+    "ktadd -k \"$krb/$krb_client.keytab\" $krb_client"
+    "ktadd -k \"$krb/$krb_unknown.keytab\" $krb_unknown"
+    "delprinc -force $krb_unknown"
+  )
+  for q in "${queries[@]}"; do
+    krb_env kadmin.local -r "$krb_realm" -q "$q" >> "$krb/setup.log" 2>&1 \
+      || { cat "$krb/setup.log" >&2; die "kadmin.local -q '$q' failed"; }
+  done
+  # kadmin.local has not always reported a failed query in its exit status: check the results
+  for q in broker "$krb_client" "$krb_unknown"; do
+    [ -s "$krb/$q.keytab" ] || { cat "$krb/setup.log" >&2; die "no keytab $krb/$q.keytab after kadmin.local"; }
+  done
+}
+
+launch_kdc() { # starts krb5kdc in its own session (like the brokers) and waits until it accepts TCP
+  local port=$((port_base + 8)) t=0 pid
+  rm -f "$krb/kdc.pid"
+  # -n: stay in the foreground, so the pid written by the wrapper is the KDC's (-P writes the same)
+  # shellcheck disable=SC2016 # $$, $0 and $@ belong to the inner bash
+  krb_env setsid bash -c 'echo $$ > "$0"; exec "$@"' "$krb/kdc.pid" \
+    krb5kdc -n -r "$krb_realm" -P "$krb/kdc.pid" >> "$krb/kdc.out" 2>&1 < /dev/null &
+  while :; do
+    pid=$(kdc_pid)
+    if [ -n "$pid" ] && ! kdc_alive; then
+      tail -n 20 "$krb/kdc.out" "$krb/kdc.log" >&2 2>/dev/null || true
+      die "the KDC (krb5kdc, 127.0.0.1:$port) exited during start-up"
+    fi
+    if [ -n "$pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    t=$((t + 1))
+    ((t < 200)) || die "the KDC (krb5kdc) did not accept connections on 127.0.0.1:$port within 20s"
+    sleep 0.1
+  done
+}
+
+stop_kdc() { # SIGTERM the run dir's KDC, SIGKILL after 5 s; 1 when it would not go
+  local pid t=0
+  pid=$(kdc_pid)
+  if alive "$pid" "$krb/"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    while alive "$pid" "$krb/"; do
+      t=$((t + 1))
+      if ((t == 50)); then note "the KDC (pid $pid) still runs after 5s; sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+      if ((t >= 150)); then note "could not kill the KDC (pid $pid)"; return 1; fi
+      sleep 0.1
+    done
+  fi
+  rm -f "$krb/kdc.pid"
+}
+
+ensure_kdc() { # restart-node/move: a one-node cluster's brokers log in to the KDC when they start
+  ((nodes == 1)) && [ -f "$krb/kdc.conf" ] || return 0
+  kdc_alive && return 0
+  note "the KDC of '$name' is not running; starting it again"
+  launch_kdc
 }
 
 parse_topics() { # validates --topics, fills topic_specs
@@ -431,9 +637,11 @@ cmd_start() {
   version=$want_version nodes=$want_nodes port_base=$want_base plain_base=$want_base
   kafka_check_version "$version"
   [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes must be 1 or 3"
-  [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + 10 * (nodes - 1) + 6 <= 65535)) \
-    || die "--port-base must be a number between 1024 and $((65535 - 10 * (nodes - 1) - 4))"
+  local span=$((nodes == 1 ? 8 : 10 * (nodes - 1) + 1))   # the highest port used is P+span
+  [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + span <= 65535)) \
+    || die "--port-base must be a number between 1024 and $((65535 - span))"
   command -v java >/dev/null || die "java not found (run scripts/install-deps.sh)"
+  ((nodes == 1)) && check_krb_tools
   command -v kcat >/dev/null || note "kcat not found: readiness is checked with TopicCommand (slower)"
   parse_topics
   parse_racks
@@ -441,6 +649,10 @@ cmd_start() {
   for kv in "${broker_configs[@]+"${broker_configs[@]}"}"; do
     [[ $kv =~ ^[A-Za-z0-9][A-Za-z0-9._-]*=[^$'\n']*$ ]] || die "bad --broker-config '$kv' (want KEY=VALUE on one line)"
   done
+  # a KDC of the previous run of this name outlives killed nodes (only `stop` ends it); it would hold
+  # P+8 and lose its files to the wipe below
+  if kdc_alive; then note "stopping the KDC left by the previous run of '$name' (pid $(kdc_pid))"; fi
+  stop_kdc || die "the KDC of the previous run of '$name' (pid $(kdc_pid)) does not stop"
   check_ports
   home=$(kafka_home "$version")
   local t0=$SECONDS
@@ -449,7 +661,7 @@ cmd_start() {
   rm -rf "$run"
   mkdir -p "$run"
   started_ok=0
-  trap 'rc=$?; if [ "${started_ok:-1}" != 1 ]; then kill_nodes $(all_nodes) >/dev/null 2>&1 || true; fi; exit $rc' EXIT
+  trap 'rc=$?; if [ "${started_ok:-1}" != 1 ]; then kill_nodes $(all_nodes) >/dev/null 2>&1 || true; stop_kdc >/dev/null 2>&1 || true; fi; exit $rc' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   cluster_id=$(new_cluster_id)
@@ -460,6 +672,10 @@ cmd_start() {
     mkdir -p "$run/tls"
     cp -p "$KAFKA_CACHE_DIR/tls/"*.pem "$KAFKA_CACHE_DIR/tls/"*.key "$KAFKA_CACHE_DIR/tls/"*.p12 \
       "$KAFKA_CACHE_DIR/tls/password" "$run/tls/"
+    ensure_rig_jar
+    # the KDC must answer before the brokers start: the KERB listener's JAAS login asks it for a ticket
+    setup_kdc
+    launch_kdc
   fi
 
   local i scram=()
@@ -498,6 +714,14 @@ cmd_start() {
     probe "OAUTH/OAUTHBEARER" "127.0.0.1:$((port_base + 5))" 1 -X security.protocol=SASL_PLAINTEXT \
       -X sasl.mechanisms=OAUTHBEARER -X enable.sasl.oauthbearer.unsecure.jwt=true -X sasl.oauthbearer.config=principal=alice \
       || fail_start "the OAUTH (OAUTHBEARER) listener does not work" 1
+    # GSSAPI as alice: librdkafka runs the kinit command itself, into a ticket cache of the run dir
+    # (never the user's default cache); the service principal it asks for is kafka/127.0.0.1
+    KRB5_CONFIG=$krb/krb5.conf KRB5CCNAME=FILE:$krb/probe.ccache PATH=$krb_path \
+      probe "KERB/GSSAPI" "$krb_host:$((port_base + 7))" 1 -X security.protocol=SASL_PLAINTEXT \
+      -X sasl.mechanisms=GSSAPI -X "sasl.kerberos.service.name=$krb_service" \
+      -X "sasl.kerberos.keytab=$krb/$krb_client.keytab" -X "sasl.kerberos.principal=$krb_client@$krb_realm" \
+      -X 'sasl.kerberos.kinit.cmd=kinit -k -t "%{sasl.kerberos.keytab}" %{sasl.kerberos.principal}' \
+      || fail_start "the KERB (GSSAPI) listener does not work (KDC log: $krb/kdc.log)" 1
   fi
   write_env
   local t_ready=$((SECONDS - t0)) spec t p r
@@ -512,10 +736,23 @@ cmd_start() {
 }
 
 cmd_stop() {
-  if ! load_meta; then note "no Kafka named '$name' is running (nothing in $run)"; return 0; fi
-  if ! any_alive; then note "Kafka '$name' is not running"; rm -f "$run"/node*/pid; return 0; fi
-  note "stopping Kafka '$name' ($nodes node(s))"
+  # the KDC goes in every case, also when the nodes are already gone (kill-node, a crash)
+  local kdc_note=""
+  kdc_alive && kdc_note=" and its KDC (pid $(kdc_pid))"
+  if ! load_meta; then
+    note "no Kafka named '$name' is running (nothing in $run)"
+    stop_kdc || die "the KDC does not stop"
+    return 0
+  fi
+  if ! any_alive; then
+    note "Kafka '$name' is not running${kdc_note:+; stopping its KDC}"
+    rm -f "$run"/node*/pid
+    stop_kdc || die "the KDC does not stop"
+    return 0
+  fi
+  note "stopping Kafka '$name' ($nodes node(s))$kdc_note"
   stop_nodes "$stop_timeout" $(all_nodes)
+  stop_kdc || die "the KDC does not stop"
   note "stopped"
 }
 
@@ -535,6 +772,11 @@ cmd_status() {
   if ((nodes == 1 && up == 1)); then
     echo "  SASL_PLAINTEXT 127.0.0.1:$((port_base + 2)), SSL 127.0.0.1:$((port_base + 3)), SASL_SSL 127.0.0.1:$((port_base + 4))"
     echo "  OAUTH (OAUTHBEARER) 127.0.0.1:$((port_base + 5)), REAUTH (PLAIN/OAUTHBEARER, 5 s sessions) 127.0.0.1:$((port_base + 6))"
+    echo "  KERB (GSSAPI) $krb_host:$((port_base + 7))"
+  fi
+  if ((nodes == 1)); then
+    if kdc_alive; then echo "  KDC ($krb_realm): running, pid $(kdc_pid), 127.0.0.1:$((port_base + 8))"
+    else echo "  KDC ($krb_realm): stopped"; fi
   fi
   ((up == nodes))
 }
@@ -577,6 +819,7 @@ cmd_restart_node() {
   deadline=$((SECONDS + start_timeout))
   started_ok=0
   trap 'rc=$?; if [ "${started_ok:-1}" != 1 ]; then kill_nodes '"$node"' >/dev/null 2>&1 || true; fi; exit $rc' EXIT
+  ensure_kdc
   launch_node "$node"
   wait_started "$node:$lines"
   probe "node $node" "127.0.0.1:$(plain_port "$node")" "$(any_count)" \
@@ -606,7 +849,8 @@ cmd_move() {
   # listeners), and free unless a PLAINTEXT listener of this cluster holds it (it stops first).
   local fixed=() old=() p owner bad=0
   for ((i = 1; i <= nodes; i++)); do fixed+=("$(ctrl_port "$i")"); old+=("$(plain_port "$i")"); done
-  ((nodes == 1)) && fixed+=($((port_base + 2)) $((port_base + 3)) $((port_base + 4)) $((port_base + 5)) $((port_base + 6)))
+  ((nodes == 1)) && fixed+=($((port_base + 2)) $((port_base + 3)) $((port_base + 4)) $((port_base + 5)) $((port_base + 6)) \
+                           $((port_base + 7)) $((port_base + 8)))
   for ((i = 1; i <= nodes; i++)); do
     p=$((want + 10 * (i - 1)))
     if [[ " ${fixed[*]} " == *" $p "* ]]; then
@@ -653,6 +897,7 @@ cmd_move() {
     echo "===== move to PLAINTEXT 127.0.0.1:$(plain_port "$i") $(date '+%F %T') =====" >> "$run/node$i/server.log"
     waits+=("$i:$((lines + 1))")
   done
+  ensure_kdc
   for ((i = 1; i <= nodes; i++)); do launch_node "$i"; done
   wait_started "${waits[@]}"
   probe PLAINTEXT "$(bootstrap)" "$nodes" || fail_start "the cluster did not become ready on $(bootstrap)" $(all_nodes)

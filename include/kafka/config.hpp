@@ -368,6 +368,7 @@ inline constexpr std::string_view plain_login_module = "org.apache.kafka.common.
 inline constexpr std::string_view scram_login_module = "org.apache.kafka.common.security.scram.ScramLoginModule";
 inline constexpr std::string_view oauth_login_module =
     "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
+inline constexpr std::string_view kerberos_login_module = "com.sun.security.auth.module.Krb5LoginModule";
 /// The one login callback handler Java users name for a token endpoint (sasl.login.callback.handler.class).
 inline constexpr std::string_view oauth_login_handler =
     "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler";
@@ -376,8 +377,16 @@ struct jaas_login {
     std::string module;
     std::string username;  // PLAIN and SCRAM
     std::string password;
-    std::vector<std::pair<std::string, std::string>> options;  // OAuthBearerLoginModule's, in order
+    std::vector<std::pair<std::string, std::string>> options;  // OAuthBearer/Krb5LoginModule's, in order
     bool oauth() const noexcept { return module == oauth_login_module; }
+    bool kerberos() const noexcept { return module == kerberos_login_module; }
+    /// The last value given to option `name`, if any.
+    std::optional<std::string> option(std::string_view name) const {
+        std::optional<std::string> out;
+        for (auto const& o : options)
+            if (o.first == name) out = o.second;
+        return out;
+    }
     /// Whether an option's name starts with `prefix` (e.g. "unsecuredLogin", "extension_").
     bool has_option(std::string_view prefix) const noexcept {
         for (auto const& o : options)
@@ -402,6 +411,29 @@ inline std::string oauth_option_problem(std::string_view name) {
                "(sasl.oauthbearer.token.endpoint.url=file:///path)";
     return "option '" + std::string(name) +
            "' is not one OAuthBearerLoginModule takes here (unsecuredLogin*, extension_*)";
+}
+
+/// Why Krb5LoginModule cannot take option `name` = `value` (empty when it can). A client login
+/// here reads a keytab or a ticket cache and never prompts; what would need more is refused.
+inline std::string kerberos_option_problem(std::string_view name, std::string_view value) {
+    static constexpr std::string_view flags[] = {"useKeyTab", "storeKey", "useTicketCache", "doNotPrompt"};
+    static constexpr std::string_view texts[] = {"keyTab", "principal", "ticketCache", "serviceName"};
+    if (index_of(flags, name, true))
+        return iequals(value, "true") || iequals(value, "false")
+                   ? ""
+                   : "option '" + std::string(name) + "' must be true or false";
+    if (index_of(texts, name, true)) return value.empty() ? "option '" + std::string(name) + "' is empty" : "";
+    if (name == "isInitiator")
+        return iequals(value, "true") ? "" : "isInitiator=false makes an acceptor login, which a client cannot use";
+    if (name == "renewTGT")
+        return iequals(value, "false") ? ""
+                                       : "renewTGT=true is not done here: the GSS-API library does not renew a ticket "
+                                         "cache; renew it with kinit -R, or log in from a keytab (useKeyTab=true), "
+                                         "whose tickets are fetched again when they expire";
+    if (name == "debug") return "option 'debug' is Java's; set KRB5_TRACE=/dev/stderr for the Kerberos library's trace";
+    return "option '" + std::string(name) +
+           "' is not one Krb5LoginModule takes here (useKeyTab, keyTab, principal, storeKey, useTicketCache, "
+           "ticketCache, doNotPrompt, isInitiator, renewTGT=false, serviceName)";
 }
 
 /// Reads `<LoginModule> <flag> [name=value ...];` (one module, values bare or "quoted" with
@@ -440,10 +472,11 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
         problem = "'" + *flag + "' is not a JAAS control flag (required, requisite, sufficient or optional)";
         return std::nullopt;
     }
-    if (*module != plain_login_module && *module != scram_login_module && *module != oauth_login_module) {
+    if (*module != plain_login_module && *module != scram_login_module && *module != oauth_login_module &&
+        *module != kerberos_login_module) {
         problem = "login module '" + *module + "' is not supported by this client; use " +
-                  std::string(plain_login_module) + ", " + std::string(scram_login_module) + " or " +
-                  std::string(oauth_login_module);
+                  std::string(plain_login_module) + ", " + std::string(scram_login_module) + ", " +
+                  std::string(oauth_login_module) + " or " + std::string(kerberos_login_module);
         return std::nullopt;
     }
     out.module = *module;
@@ -469,6 +502,12 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
                 return std::nullopt;
             }
             out.options.emplace_back(std::move(*name), std::move(*value));
+        } else if (out.kerberos()) {
+            if (auto p = kerberos_option_problem(*name, *value); !p.empty()) {
+                problem = p;
+                return std::nullopt;
+            }
+            out.options.emplace_back(std::move(*name), std::move(*value));
         } else if (*name == "username")
             out.username = std::move(*value), have_user = true;
         else if (*name == "password")
@@ -484,7 +523,27 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
         problem = "exactly one login module is expected, but text follows the first ';'";
         return std::nullopt;
     }
-    if (!out.oauth() && (!have_user || !have_password)) {
+    if (out.kerberos()) {
+        auto yes = [&](std::string_view n) { return iequals(out.option(n).value_or("false"), "true"); };
+        if (yes("useKeyTab") && (!out.option("keyTab") || !out.option("principal"))) {
+            problem = "useKeyTab=true needs keyTab=\"<file>\" and principal=\"<name@REALM>\"";
+            return std::nullopt;
+        }
+        if (!yes("useKeyTab") && out.option("keyTab")) {
+            problem = "keyTab is only read with useKeyTab=true";
+            return std::nullopt;
+        }
+        if (!yes("useKeyTab") && !yes("useTicketCache")) {
+            problem =
+                "Krb5LoginModule needs useKeyTab=true (a keytab) or useTicketCache=true (a kinit's tickets): "
+                "a client here never prompts for a password";
+            return std::nullopt;
+        }
+        if (!yes("useTicketCache") && out.option("ticketCache")) {
+            problem = "ticketCache is only read with useTicketCache=true";
+            return std::nullopt;
+        }
+    } else if (!out.oauth() && (!have_user || !have_password)) {
         problem = std::string(have_user ? "password" : "username") + " option is missing";
         return std::nullopt;
     }
@@ -594,6 +653,11 @@ inline std::string check_group_instance_id(std::string_view v) {
 }
 
 inline std::string check_sasl_mechanism(std::string_view v) {
+#ifndef KAFKA_HAVE_GSSAPI
+    if (v == "GSSAPI")
+        return "GSSAPI (Kerberos) is not built into this program: build it with the GSS-API library (Debian's "
+               "libkrb5-dev, found by CMake's KAFKA_WITH_GSSAPI) and link kafka::consumer";
+#endif
     if (index_of(sasl_mechanism_names, v, false)) return {};
     return "SASL mechanism '" + std::string(v) +
            "' is not supported by this client (supported: " + join(sasl_mechanism_names) + ")";
@@ -744,7 +808,7 @@ inline constexpr config_key key_table[] = {
     {"security.protocol", config_type::string, "PLAINTEXT", any_value, security_protocol_names, nullptr, config_case_insensitive, config_status::supported,
      "PLAINTEXT, SSL (TLS), SASL_PLAINTEXT (SASL without TLS) or SASL_SSL (SASL over TLS)."},
     {"sasl.mechanism", config_type::string, "GSSAPI", any_value, {}, check_sasl_mechanism, 0, config_status::supported,
-     "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER. Java's default, GSSAPI (Kerberos), is not supported here, so SASL needs this set explicitly."},
+     "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or GSSAPI (Kerberos; Java's default, when this program is built with the GSS-API library)."},
     {"sasl.jaas.config", config_type::password, nullptr, any_value, {}, check_jaas, 0, config_status::supported,
      "Java's credentials syntax: PlainLoginModule and ScramLoginModule entries give username and password; OAuthBearerLoginModule's unsecuredLogin* options build Kafka's unsecured token, and its extension_* / unsecuredLoginExtension_* options are sent as SASL extensions (KIP-342)."},
     {"sasl.oauthbearer.token.endpoint.url", config_type::string, nullptr, any_value, {}, check_token_endpoint, 0, config_status::supported,
@@ -829,16 +893,16 @@ inline constexpr config_key key_table[] = {
      "JSSE trust manager factory; certificate checking is the TLS library's."},
     {"ssl.secure.random.implementation", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::ignored,
      "Names a Java SecureRandom; the TLS library seeds itself."},
-    {"sasl.kerberos.service.name", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::ignored,
-     "Only used by GSSAPI, which this client does not support."},
+    {"sasl.kerberos.service.name", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::supported,
+     "GSSAPI: the service part of the brokers' Kerberos principals (service/host@REALM); or serviceName in Krb5LoginModule's options."},
     {"sasl.kerberos.kinit.cmd", config_type::string, "/usr/bin/kinit", any_value, {}, nullptr, 0, config_status::ignored,
-     "Only used by GSSAPI, which this client does not support."},
+     "Java's ticket-cache relogin runs it; here the GSS-API library fetches tickets from the keytab itself, and a ticket cache is kept fresh by whoever ran kinit."},
     {"sasl.kerberos.ticket.renew.window.factor", config_type::float64, "0.8", any_value, {}, nullptr, 0, config_status::ignored,
-     "Only used by GSSAPI, which this client does not support."},
+     "Times Java's relogin thread; here the GSS-API library fetches new tickets from the keytab when the old ones expire."},
     {"sasl.kerberos.ticket.renew.jitter", config_type::float64, "0.05", any_value, {}, nullptr, 0, config_status::ignored,
-     "Only used by GSSAPI, which this client does not support."},
+     "Times Java's relogin thread; here the GSS-API library fetches new tickets from the keytab when the old ones expire."},
     {"sasl.kerberos.min.time.before.relogin", config_type::int64, "60000", any_value, {}, nullptr, 0, config_status::ignored,
-     "Only used by GSSAPI, which this client does not support."},
+     "Times Java's relogin thread; here the GSS-API library fetches new tickets from the keytab when the old ones expire."},
     {"sasl.login.connect.timeout.ms", config_type::int32, nullptr, any_value, {}, nullptr, 0, config_status::ignored,
      "Timeouts of the HTTPS token endpoint login, which this client does not have (tokens come from a provider or a file)."},
     {"sasl.login.read.timeout.ms", config_type::int32, nullptr, any_value, {}, nullptr, 0, config_status::ignored,
@@ -1248,10 +1312,19 @@ public:
         auto p = security_protocol();
         return p == kafka::security_protocol::ssl || p == kafka::security_protocol::sasl_ssl;
     }
-    /// nullopt when not set (Java's default GSSAPI, which this client does not do).
-    std::optional<kafka::sasl_mechanism> sasl_mechanism() const {
-        if (!is_set("sasl.mechanism")) return std::nullopt;
+    /// sasl.mechanism; Java's default is GSSAPI.
+    kafka::sasl_mechanism sasl_mechanism() const {
         return pick<kafka::sasl_mechanism>("sasl.mechanism", sasl_mechanism_names);
+    }
+    /// Krb5LoginModule's options from sasl.jaas.config (none when it names another module or is not set).
+    detail::cfg::jaas_login kerberos_login() const {
+        auto j = jaas();
+        return j && j->kerberos() ? std::move(*j) : detail::cfg::jaas_login{};
+    }
+    /// GSSAPI's service name: sasl.kerberos.service.name, or Krb5LoginModule's serviceName option.
+    std::optional<std::string> kerberos_service_name() const {
+        if (auto v = optional_text("sasl.kerberos.service.name")) return v;
+        return kerberos_login().option("serviceName");
     }
     /// OAuthBearerLoginModule's options from sasl.jaas.config (none when it names another module).
     detail::cfg::jaas_login oauth_login() const {
@@ -1386,13 +1459,13 @@ private:
             fail("heartbeat.interval.ms", "heartbeat.interval.ms (" + get("heartbeat.interval.ms") +
                                               ") must be lower than session.timeout.ms (" + get("session.timeout.ms") +
                                               ")");
-        // The canonical names are what Kerberos service principals are built from (GSSAPI, which
-        // this consumer does not have); connecting to them instead of the names given is not done.
+        // Java expands each bootstrap name to the canonical names of its addresses (reverse DNS), for
+        // Kerberos service principals; that expansion is not done here.
         if (client_dns_lookup() == kafka::client_dns_lookup::resolve_canonical_bootstrap_servers_only)
             fail("client.dns.lookup",
                  "client.dns.lookup=resolve_canonical_bootstrap_servers_only is not supported (it expands bootstrap "
-                 "names to their canonical host names for Kerberos, and this consumer has no GSSAPI); use "
-                 "use_all_dns_ips, which tries every address a name resolves to");
+                 "names to their canonical host names by reverse DNS, which this consumer does not do); name the "
+                 "brokers as their Kerberos principals do and use use_all_dns_ips");
         // Java ignores group.instance.id without a group; say so.
         if (!grouped && is_set("group.instance.id"))
             warn("group.instance.id is set but group.id is not, so it has no effect");
@@ -1413,9 +1486,9 @@ private:
                 "socket.connection.setup.timeout.ms is greater than socket.connection.setup.timeout.max.ms, "
                 "so the latter applies to every attempt");
 
-        // SASL. Java CommonClientConfigs.postValidateSaslMechanismConfig requires a mechanism; Java's
-        // default (GSSAPI) is not supported here, so one must be named. Java also fails at construction
-        // without credentials (no JAAS login); here credentials come from one of two places.
+        // SASL. The mechanism defaults to GSSAPI as in Java. Java fails at construction without
+        // credentials (no JAAS login); here PLAIN/SCRAM credentials come from one of two places, GSSAPI's
+        // from Krb5LoginModule's options or, without sasl.jaas.config, the default ticket cache.
         const bool jaas_set = has("sasl.jaas.config"), user_set = has("sasl.username"),
                    password_set = has("sasl.password");
         if (jaas_set && (user_set || password_set))
@@ -1425,13 +1498,33 @@ private:
                  std::string(user_set ? "sasl.username is set but sasl.password is not"
                                       : "sasl.password is set but sasl.username is not"));
         const bool oauth = uses_sasl() && sasl_mechanism() == kafka::sasl_mechanism::oauthbearer;
+        const bool kerberos = uses_sasl() && sasl_mechanism() == kafka::sasl_mechanism::gssapi;
         const auto login = jaas();
         if (uses_sasl()) {
+#ifndef KAFKA_HAVE_GSSAPI
             if (!is_set("sasl.mechanism"))
                 fail("sasl.mechanism", "security.protocol=" + get("security.protocol") +
-                                           " needs sasl.mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER "
-                                           "(Java's default, GSSAPI, is not supported by this client)");
-            if (oauth) {
+                                           " needs sasl.mechanism: Java's default, GSSAPI, is not built into this "
+                                           "program (it needs the GSS-API library, Debian's libkrb5-dev); or name "
+                                           "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER");
+#endif
+            if (kerberos) {
+                if (user_set)
+                    fail("sasl.username",
+                         std::string(is_set("sasl.mechanism")
+                                         ? ""
+                                         : "sasl.mechanism is not set, so it is GSSAPI (Java's default): ") +
+                             "sasl.username and sasl.password do not apply: sasl.mechanism=GSSAPI authenticates with "
+                             "Kerberos tickets (Krb5LoginModule's keyTab and principal in sasl.jaas.config)");
+                if (login && !login->kerberos())
+                    fail("sasl.jaas.config", "sasl.jaas.config must name Krb5LoginModule for sasl.mechanism=GSSAPI: " +
+                                                 std::string(detail::cfg::kerberos_login_module) + ", not " +
+                                                 login->module);
+                if (!kerberos_service_name())
+                    fail("sasl.kerberos.service.name",
+                         "sasl.mechanism=GSSAPI needs the brokers' Kerberos service name: set "
+                         "sasl.kerberos.service.name (usually 'kafka') or serviceName in sasl.jaas.config");
+            } else if (oauth) {
                 // Whether a token source exists is the consumer's to check: its policies may give one.
                 if (user_set)
                     fail("sasl.username",
@@ -1456,6 +1549,10 @@ private:
                         "sasl.jaas.config",
                         "sasl.jaas.config names OAuthBearerLoginModule, which is for sasl.mechanism=OAUTHBEARER, not " +
                             get("sasl.mechanism"));
+                if (login && login->kerberos())
+                    fail("sasl.jaas.config",
+                         "sasl.jaas.config names Krb5LoginModule, which is for sasl.mechanism=GSSAPI, not " +
+                             get("sasl.mechanism"));
                 if (!jaas_set && !user_set)
                     fail("sasl.username",
                          "security.protocol=" + get("security.protocol") +
@@ -1470,6 +1567,8 @@ private:
                                          "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter",
                                          "sasl.login.refresh.min.period.seconds", "sasl.login.refresh.buffer.seconds"})
                 if (has(key)) warn(std::string(key) + " is unused: it applies to sasl.mechanism=OAUTHBEARER only");
+        if (!kerberos && has("sasl.kerberos.service.name"))
+            warn("sasl.kerberos.service.name is unused: it applies to sasl.mechanism=GSSAPI only");
         // TLS client authentication needs both halves.
         if (has("ssl.certificate.location") != has("ssl.key.location"))
             fail(has("ssl.key.location") ? "ssl.certificate.location" : "ssl.key.location",

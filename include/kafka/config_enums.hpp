@@ -15,7 +15,7 @@ enum class offset_reset_strategy { earliest, latest, none, by_duration };
 enum class isolation_level : std::int8_t { read_uncommitted = 0, read_committed = 1 };
 enum class group_protocol { classic, consumer };
 enum class security_protocol { plaintext, ssl, sasl_plaintext, sasl_ssl };
-enum class sasl_mechanism { plain, scram_sha_256, scram_sha_512, oauthbearer };
+enum class sasl_mechanism { plain, scram_sha_256, scram_sha_512, oauthbearer, gssapi };
 enum class client_dns_lookup { use_all_dns_ips, resolve_canonical_bootstrap_servers_only };
 enum class metadata_recovery_strategy { none, rebootstrap };
 enum class metrics_recording_level { info, debug, trace };
@@ -24,7 +24,8 @@ inline constexpr std::string_view offset_reset_names[] = {"earliest", "latest", 
 inline constexpr std::string_view isolation_level_names[] = {"read_uncommitted", "read_committed"};  // by wire value
 inline constexpr std::string_view group_protocol_names[] = {"classic", "consumer"};
 inline constexpr std::string_view security_protocol_names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
-inline constexpr std::string_view sasl_mechanism_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"};
+inline constexpr std::string_view sasl_mechanism_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER",
+                                                            "GSSAPI"};
 inline constexpr std::string_view client_dns_lookup_names[] = {"use_all_dns_ips",
                                                                "resolve_canonical_bootstrap_servers_only"};
 inline constexpr std::string_view metadata_recovery_names[] = {"none", "rebootstrap"};

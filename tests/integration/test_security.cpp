@@ -1,5 +1,6 @@
 // TLS and SASL against the real broker's SSL, SASL_PLAINTEXT and SASL_SSL listeners, OAUTHBEARER on
-// its OAUTH listener, and re-authentication (KIP-368) on its REAUTH listener.
+// its OAUTH listener, re-authentication (KIP-368) on its REAUTH listener, and GSSAPI on its KERB
+// listener with the rig's Kerberos KDC.
 #include <kafka/consumer.hpp>
 
 #include <unistd.h>
@@ -299,6 +300,27 @@ TEST_CASE("SASL OAUTHBEARER: the unsecured token, a token file and a token provi
     }
 }
 
+TEST_CASE("SASL OAUTHBEARER: extensions the broker checks (the rig's validator wants tenant=kafka-cpp)",
+          "[security][oauth]") {
+    auto oauth_listener = env().var("KAFKA_BOOTSTRAP_OAUTH");
+    if (oauth_listener.empty()) return;
+    auto p = oauth_props(oauth_listener);
+    p["sasl.jaas.config"] =
+        oauth_jaas("unsecuredLoginStringClaim_sub=\"alice\" unsecuredLoginExtension_tenant=\"kafka-cpp\"");
+    CHECK(read_conformance(p) == 300);
+    auto started = std::chrono::steady_clock::now();
+    p["sasl.jaas.config"] =
+        oauth_jaas("unsecuredLoginStringClaim_sub=\"alice\" unsecuredLoginExtension_tenant=\"someone-else\"");
+    try {
+        read_conformance(p);
+        FAIL("the broker accepted a tenant its validator refuses");
+    } catch (const kafka_error& e) {
+        CHECK(e.code() == errc::sasl_authentication_failed);
+        CHECK_THAT(e.what(), Catch::Contains("extensions are invalid") && Catch::Contains("tenant"));
+    }
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}
+
 TEST_CASE("SASL OAUTHBEARER: a token the broker rejects, or none at all, fails fast and says why",
           "[security][oauth]") {
     auto oauth_listener = env().var("KAFKA_BOOTSTRAP_OAUTH");
@@ -390,4 +412,87 @@ TEST_CASE("KIP-368: sessions of 5 s re-authenticate on the open connection, with
     CHECK(metric("connection-close-total") == 0);
     CHECK(metric("connection-creation-total") == created_early);
     consumer.close();
+}
+
+// ---- SASL/GSSAPI: the KERB listener and the rig's KDC (realm KAFKA.TEST, krb5.conf in the run dir) ----
+
+namespace {
+
+std::map<std::string, std::string> kerberos_props(const std::string& login_options) {
+    return {{"bootstrap.servers", env().var("KAFKA_BOOTSTRAP_KERBEROS")},
+            {"security.protocol", "SASL_PLAINTEXT"},
+            {"sasl.mechanism", "GSSAPI"},
+            {"sasl.kerberos.service.name", env().var("KAFKA_KRB5_SERVICE_NAME")},
+            {"sasl.jaas.config", "com.sun.security.auth.module.Krb5LoginModule required " + login_options + ";"}};
+}
+
+std::string keytab_login(const std::string& keytab, const std::string& principal) {
+    return "useKeyTab=true storeKey=true keyTab=\"" + keytab + "\" principal=\"" + principal + "\"";
+}
+
+// Expects the consumer to fail authenticating, quickly, with every fragment in its message.
+void expect_gssapi_refusal(std::map<std::string, std::string> p, std::initializer_list<const char*> fragments) {
+    auto started = std::chrono::steady_clock::now();
+    try {
+        read_conformance(std::move(p));
+        FAIL("authenticated where Kerberos should have refused");
+    } catch (const kafka_error& e) {
+        INFO(e.what());
+        CHECK(e.code() == errc::sasl_authentication_failed);
+        for (auto f : fragments) CHECK_THAT(e.what(), Catch::Contains(f));
+    }
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+}
+
+}  // namespace
+
+TEST_CASE("SASL GSSAPI: a keytab login and a kinit's ticket cache, against a broker with a Kerberos KDC",
+          "[security][gssapi]") {
+    if (env().var("KAFKA_BOOTSTRAP_KERBEROS").empty()) {
+        WARN("no GSSAPI listener configured (KAFKA_BOOTSTRAP_KERBEROS): skipped");
+        return;
+    }
+    if (!client::gssapi_built) FAIL("this build has no GSSAPI (the GSS-API library was not found by CMake)");
+    // The rig's realm: its krb5.conf names the KDC on 127.0.0.1 (the Kerberos library reads it per context).
+    ::setenv("KRB5_CONFIG", env().var("KAFKA_KRB5_CONFIG").c_str(), 1);
+    const auto keytab = env().var("KAFKA_KRB5_CLIENT_KEYTAB");
+    const auto principal = env().var("KAFKA_KRB5_CLIENT_PRINCIPAL");
+    SECTION("useKeyTab=true: tickets fetched from the keytab into a private cache") {
+        CHECK(read_conformance(kerberos_props(keytab_login(keytab, principal))) == 300);
+    }
+    SECTION("useTicketCache=true: the tickets a kinit put into a cache") {
+        auto cache = std::filesystem::temp_directory_path() / ("kafka-it-krb5cc-" + std::to_string(::getpid()));
+        auto kinit = "kinit -k -t '" + keytab + "' -c 'FILE:" + cache.string() + "' '" + principal + "'";
+        REQUIRE(std::system(kinit.c_str()) == 0);
+        CHECK(read_conformance(kerberos_props("useTicketCache=true ticketCache=\"" + cache.string() + "\"")) == 300);
+        std::filesystem::remove(cache);
+    }
+    SECTION("the service name from the login module (serviceName), as Java also reads it") {
+        auto p = kerberos_props(keytab_login(keytab, principal) + " serviceName=\"" +
+                                env().var("KAFKA_KRB5_SERVICE_NAME") + "\"");
+        p.erase("sasl.kerberos.service.name");
+        CHECK(read_conformance(p) == 300);
+    }
+}
+
+TEST_CASE("SASL GSSAPI: an unknown principal, a wrong service name or a missing keytab fail fast and say why",
+          "[security][gssapi]") {
+    if (env().var("KAFKA_BOOTSTRAP_KERBEROS").empty()) return;
+    ::setenv("KRB5_CONFIG", env().var("KAFKA_KRB5_CONFIG").c_str(), 1);
+    SECTION("a keytab whose principal the KDC no longer knows") {
+        expect_gssapi_refusal(kerberos_props(keytab_login(env().var("KAFKA_KRB5_UNKNOWN_KEYTAB"),
+                                                          env().var("KAFKA_KRB5_UNKNOWN_PRINCIPAL"))),
+                              {"GSSAPI", "not found in Kerberos database"});
+    }
+    SECTION("a service name the brokers' principals do not have") {
+        auto p = kerberos_props(
+            keytab_login(env().var("KAFKA_KRB5_CLIENT_KEYTAB"), env().var("KAFKA_KRB5_CLIENT_PRINCIPAL")));
+        p["sasl.kerberos.service.name"] = "not-kafka";
+        expect_gssapi_refusal(p, {"GSSAPI", "not-kafka@", "not found in Kerberos database"});
+    }
+    SECTION("a keytab that does not exist") {
+        expect_gssapi_refusal(
+            kerberos_props(keytab_login("/nonexistent/alice.keytab", env().var("KAFKA_KRB5_CLIENT_PRINCIPAL"))),
+            {"GSSAPI: cannot read the keytab /nonexistent/alice.keytab"});
+    }
 }

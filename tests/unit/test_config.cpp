@@ -89,6 +89,7 @@ TEST_CASE("every supported key defaults to the Java consumer's default", "[confi
         {"security.protocol", "PLAINTEXT"},
         {"sasl.mechanism", "GSSAPI"},
         {"sasl.jaas.config", std::nullopt},
+        {"sasl.kerberos.service.name", std::nullopt},
         {"ssl.key.password", std::nullopt},
         {"ssl.endpoint.identification.algorithm", "https"},
         {"ssl.enabled.protocols", "TLSv1.2,TLSv1.3"},
@@ -185,7 +186,7 @@ TEST_CASE("typed accessors return the defaults as typed values", "[config]") {
     CHECK(cfg.security_protocol() == kafka::security_protocol::plaintext);
     CHECK_FALSE(cfg.uses_sasl());
     CHECK_FALSE(cfg.uses_tls());
-    CHECK_FALSE(cfg.sasl_mechanism());
+    CHECK(cfg.sasl_mechanism() == kafka::sasl_mechanism::gssapi);  // Java's default
     CHECK_FALSE(cfg.sasl_username());
     CHECK_FALSE(cfg.sasl_password());
     CHECK_FALSE(cfg.ssl_ca_location());
@@ -209,7 +210,9 @@ TEST_CASE("the table is consistent: unique names, and defaults pass their own ch
         CHECK_FALSE(k.doc.empty());
         if (k.status == config_status::rejected || !k.default_value) continue;
         if (k.flags & kafka::config_required) continue;
-        if (k.name == "sasl.mechanism") continue;  // Java's GSSAPI: the default this client cannot do
+#ifndef KAFKA_HAVE_GSSAPI
+        if (k.name == "sasl.mechanism") continue;  // Java's GSSAPI: the default this build cannot do
+#endif
         CHECK(kafka::detail::cfg::problem_with(k, k.default_value).empty());
     }
 }
@@ -559,11 +562,17 @@ TEST_CASE("SASL: mechanisms, credentials and sasl.jaas.config", "[config]") {
         p.emplace("security.protocol", "SASL_SSL");
         return p;
     };
-    require_error(sasl({{"sasl.mechanism", "GSSAPI"}}), "sasl.mechanism", {"'GSSAPI' is not supported by this client"});
     require_error(sasl({{"sasl.mechanism", "plain"}}), "sasl.mechanism",
                   {"not supported"});  // mechanism names are case-sensitive
+#ifdef KAFKA_HAVE_GSSAPI
+    // No mechanism is Java's default, GSSAPI, where a user name and password mean nothing.
+    require_error(sasl({{"sasl.username", "u"}, {"sasl.password", "p"}}), "sasl.username",
+                  {"sasl.mechanism is not set, so it is GSSAPI", "do not apply"});
+#else
+    require_error(sasl({{"sasl.mechanism", "GSSAPI"}}), "sasl.mechanism", {"GSSAPI (Kerberos) is not built"});
     require_error(sasl({{"sasl.username", "u"}, {"sasl.password", "p"}}), "sasl.mechanism",
                   {"needs sasl.mechanism", "GSSAPI"});
+#endif
     require_error(sasl({{"sasl.mechanism", "PLAIN"}}), "sasl.username", {"needs credentials"});
     require_error(sasl({{"sasl.mechanism", "PLAIN"}, {"sasl.username", "u"}}), "sasl.password",
                   {"sasl.password is not"});
@@ -589,8 +598,8 @@ TEST_CASE("SASL: mechanisms, credentials and sasl.jaas.config", "[config]") {
         sasl(
             {{"sasl.mechanism", "PLAIN"}, {"sasl.jaas.config", plain}, {"sasl.username", "u"}, {"sasl.password", "p"}}),
         "sasl.jaas.config", {"not both"});
-    require_error({{"sasl.jaas.config", "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;"}},
-                  "sasl.jaas.config", {"Krb5LoginModule", "not supported by this client"});
+    require_error({{"sasl.jaas.config", "com.sun.security.auth.module.LdapLoginModule required userProvider=x;"}},
+                  "sasl.jaas.config", {"LdapLoginModule", "not supported by this client"});
     require_error({{"sasl.jaas.config",
                     "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\""}},
                   "sasl.jaas.config", {"ended by ';'"});
@@ -905,4 +914,68 @@ TEST_CASE("SASL OAUTHBEARER: where the token comes from, and what does not go wi
     bool warned = false;
     for (auto& w : plain.warnings()) warned = warned || contains(w, "sasl.login.refresh.buffer.seconds is unused");
     CHECK(warned);
+}
+
+TEST_CASE("SASL/GSSAPI: Krb5LoginModule's options and the service name", "[config]") {
+    auto gssapi = [](std::map<std::string, std::string> p) {
+        p.emplace("security.protocol", "SASL_PLAINTEXT");
+        p.emplace("sasl.mechanism", "GSSAPI");
+        return p;
+    };
+    const std::string keytab =
+        R"(com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab="/etc/alice.keytab" principal="alice@KAFKA.TEST";)";
+#ifdef KAFKA_HAVE_GSSAPI
+    auto cfg = with(gssapi({{"sasl.kerberos.service.name", "kafka"}, {"sasl.jaas.config", keytab}}));
+    CHECK(cfg.sasl_mechanism() == kafka::sasl_mechanism::gssapi);
+    CHECK(cfg.kerberos_service_name() == "kafka");
+    auto login = cfg.kerberos_login();
+    CHECK(login.kerberos());
+    CHECK(login.option("keyTab") == "/etc/alice.keytab");
+    CHECK(login.option("principal") == "alice@KAFKA.TEST");
+
+    // Java's default mechanism; the service name may come from the login module instead.
+    auto by_default = with({{"security.protocol", "SASL_SSL"},
+                            {"sasl.jaas.config",
+                             "com.sun.security.auth.module.Krb5LoginModule required useTicketCache=true "
+                             "serviceName=kafka;"}});
+    CHECK(by_default.sasl_mechanism() == kafka::sasl_mechanism::gssapi);
+    CHECK(by_default.kerberos_service_name() == "kafka");
+    // No sasl.jaas.config: the default ticket cache, as useTicketCache=true.
+    CHECK_NOTHROW(with(gssapi({{"sasl.kerberos.service.name", "kafka"}})));
+
+    require_error(gssapi({{"sasl.jaas.config", keytab}}), "sasl.kerberos.service.name",
+                  {"needs the brokers' Kerberos service name"});
+    require_error(gssapi({{"sasl.kerberos.service.name", "kafka"}, {"sasl.username", "u"}, {"sasl.password", "p"}}),
+                  "sasl.username", {"do not apply", "Kerberos tickets"});
+    require_error(gssapi({{"sasl.kerberos.service.name", "kafka"},
+                          {"sasl.jaas.config",
+                           "org.apache.kafka.common.security.plain.PlainLoginModule required username=u password=p;"}}),
+                  "sasl.jaas.config", {"must name Krb5LoginModule"});
+    require_error({{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "PLAIN"}, {"sasl.jaas.config", keytab}},
+                  "sasl.jaas.config", {"Krb5LoginModule, which is for sasl.mechanism=GSSAPI"});
+    auto unused = with({{"sasl.kerberos.service.name", "kafka"}});
+    CHECK(std::any_of(unused.warnings().begin(), unused.warnings().end(),
+                      [](auto const& w) { return contains(w, "applies to sasl.mechanism=GSSAPI only"); }));
+#else
+    require_error(gssapi({{"sasl.kerberos.service.name", "kafka"}, {"sasl.jaas.config", keytab}}), "sasl.mechanism",
+                  {"GSSAPI (Kerberos) is not built"});
+#endif
+    // The login module's options, whatever the build: what a client login cannot do is refused.
+    auto krb5 = [](std::string options) {
+        return std::map<std::string, std::string>{
+            {"sasl.jaas.config", "com.sun.security.auth.module.Krb5LoginModule required " + options + ";"}};
+    };
+    require_error(krb5("useKeyTab=true principal=a@R"), "sasl.jaas.config", {"useKeyTab=true needs keyTab"});
+    require_error(krb5("useKeyTab=true keyTab=/k"), "sasl.jaas.config", {"useKeyTab=true needs keyTab"});
+    require_error(krb5("keyTab=/k principal=a@R useTicketCache=true"), "sasl.jaas.config",
+                  {"keyTab is only read with useKeyTab=true"});
+    require_error(krb5("principal=a@R"), "sasl.jaas.config", {"never prompts"});
+    require_error(krb5("useTicketCache=true renewTGT=true"), "sasl.jaas.config", {"renewTGT=true is not done here"});
+    require_error(krb5("useTicketCache=true debug=true"), "sasl.jaas.config", {"KRB5_TRACE"});
+    require_error(krb5("useTicketCache=true isInitiator=false"), "sasl.jaas.config", {"acceptor"});
+    require_error(krb5("useTicketCache=maybe"), "sasl.jaas.config", {"must be true or false"});
+    require_error(krb5("useTicketCache=true tryFirstPass=true"), "sasl.jaas.config",
+                  {"'tryFirstPass' is not one Krb5LoginModule takes"});
+    require_error(krb5("useTicketCache=false ticketCache=/tmp/c useKeyTab=true keyTab=/k principal=a@R"),
+                  "sasl.jaas.config", {"ticketCache is only read with useTicketCache=true"});
 }

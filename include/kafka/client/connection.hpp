@@ -316,7 +316,7 @@ private:
             close_detail_ = "the broker does not serve SaslHandshake v1 / SaslAuthenticate";
             return close(client_errc::unsupported_version);
         }
-        sasl_.emplace(*sasl_credentials_);
+        sasl_.emplace(*sasl_credentials_, address_.host);
         protocol::SaslHandshakeRequest hs;
         hs.mechanism = std::string(sasl_->mechanism());
         send(

@@ -1,7 +1,7 @@
 // SASL mechanisms the consumer authenticates with: PLAIN (RFC 4616),
-// SCRAM-SHA-256 / SCRAM-SHA-512 (RFC 5802, 7677) and OAUTHBEARER (RFC 7628, token from
-// client/oauth.hpp), as Kafka runs them inside SaslAuthenticate requests. Pure message logic, no I/O: the connection
-// feeds the broker's bytes in and sends what comes out.
+// SCRAM-SHA-256 / SCRAM-SHA-512 (RFC 5802, 7677), OAUTHBEARER (RFC 7628, token from
+// client/oauth.hpp) and GSSAPI (RFC 4752, client/gssapi.hpp), as Kafka runs them inside SaslAuthenticate requests. Pure
+// message logic, no I/O: the connection feeds the broker's bytes in and sends what comes out.
 #pragma once
 
 #include <array>
@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <kafka/client/gssapi.hpp>
 #include <kafka/client/oauth.hpp>
 #include <kafka/config_enums.hpp>
 #include <kafka/error.hpp>
@@ -31,13 +32,18 @@ namespace kafka::client {
 struct sasl_credentials {
     sasl_credentials() = default;
     sasl_credentials(kafka::sasl_mechanism m, std::string user, std::string pass,
-                     std::shared_ptr<oauth::login> login = nullptr)
-        : mechanism(m), username(std::move(user)), password(std::move(pass)), oauth(std::move(login)) {}
+                     std::shared_ptr<oauth::login> login = nullptr, std::shared_ptr<const kerberos_login> krb = nullptr)
+        : mechanism(m),
+          username(std::move(user)),
+          password(std::move(pass)),
+          oauth(std::move(login)),
+          kerberos(std::move(krb)) {}
 
     kafka::sasl_mechanism mechanism = kafka::sasl_mechanism::plain;
     std::string username;
     std::string password;
-    std::shared_ptr<oauth::login> oauth;  // OAUTHBEARER: the token source, shared by all connections
+    std::shared_ptr<oauth::login> oauth;             // OAUTHBEARER: the token source, shared by all connections
+    std::shared_ptr<const kerberos_login> kerberos;  // GSSAPI: the login, shared by all connections
 };
 
 constexpr std::string_view sasl_mechanism_name(kafka::sasl_mechanism m) noexcept {
@@ -50,6 +56,8 @@ constexpr std::string_view sasl_mechanism_name(kafka::sasl_mechanism m) noexcept
             return "SCRAM-SHA-512";
         case kafka::sasl_mechanism::oauthbearer:
             return "OAUTHBEARER";
+        case kafka::sasl_mechanism::gssapi:
+            return "GSSAPI";
     }
     return "UNKNOWN";
 }
@@ -143,18 +151,31 @@ inline std::optional<std::string> attribute(std::string_view msg, char key) {
 /// or an error; complete() says when the exchange succeeded.
 class sasl_session {
 public:
-    explicit sasl_session(sasl_credentials c, std::string client_nonce = {})
-        : creds_(std::move(c)), nonce_(std::move(client_nonce)) {}
+    /// `host`: the broker's name as the connection dialled it (GSSAPI's service principal is
+    /// service/host); `client_nonce`: SCRAM's, random when empty (tests fix it).
+    explicit sasl_session(sasl_credentials c, std::string host = {}, std::string client_nonce = {})
+        : creds_(std::move(c)), host_(std::move(host)), nonce_(std::move(client_nonce)) {}
 
     std::string_view mechanism() const noexcept { return sasl_mechanism_name(creds_.mechanism); }
-    bool complete() const noexcept { return complete_; }
+    bool complete() const noexcept {
+#ifdef KAFKA_HAVE_GSSAPI
+        if (gssapi_) return gssapi_->complete();
+#endif
+        return complete_;
+    }
     /// Why the exchange failed on this side, or what the broker said inside the exchange
     /// (OAUTHBEARER's JSON error); empty when there is nothing beyond the error code.
-    const std::string& detail() const noexcept { return detail_; }
+    const std::string& detail() const noexcept {
+#ifdef KAFKA_HAVE_GSSAPI
+        if (gssapi_) return gssapi_->detail();
+#endif
+        return detail_;
+    }
 
     std::error_code initial(byte_buffer& out) {
         out.clear();
         if (creds_.mechanism == kafka::sasl_mechanism::oauthbearer) return oauth_initial(out);
+        if (creds_.mechanism == kafka::sasl_mechanism::gssapi) return gssapi_initial(out);
         if (creds_.mechanism == kafka::sasl_mechanism::plain) {
             append(out, std::string(1, '\0') + creds_.username + std::string(1, '\0') + creds_.password);
             stage_ = 1;
@@ -179,6 +200,9 @@ public:
     std::error_code step(bytes_view server, byte_buffer& out) {
         out.clear();
         if (creds_.mechanism == kafka::sasl_mechanism::oauthbearer) return oauth_step(server, out);
+#ifdef KAFKA_HAVE_GSSAPI
+        if (gssapi_) return gssapi_->step(server, out);
+#endif
         if (creds_.mechanism == kafka::sasl_mechanism::plain) {
             // PLAIN has one round; the broker's empty answer (or error code) ends it.
             complete_ = true;
@@ -241,6 +265,20 @@ private:
         return fail();
     }
 
+    std::error_code gssapi_initial([[maybe_unused]] byte_buffer& out) {
+#ifdef KAFKA_HAVE_GSSAPI
+        if (!creds_.kerberos) {
+            detail_ = "no Kerberos login";
+            return make_error_code(client_errc::illegal_state);
+        }
+        gssapi_.emplace(creds_.kerberos, host_);
+        return gssapi_->initial(out);
+#else
+        detail_ = "GSSAPI is not built into this program (it needs the GSS-API library, Debian's libkrb5-dev)";
+        return fail();
+#endif
+    }
+
 #ifdef KAFKA_HAVE_OPENSSL
     const EVP_MD* digest() const {
         return creds_.mechanism == kafka::sasl_mechanism::scram_sha_512 ? EVP_sha512() : EVP_sha256();
@@ -297,12 +335,16 @@ private:
 #endif
 
     sasl_credentials creds_;
+    std::string host_;
     std::string nonce_;
     std::string client_first_bare_;
     std::string detail_;
     byte_buffer server_signature_;
     int stage_ = 0;
     bool complete_ = false;
+#ifdef KAFKA_HAVE_GSSAPI
+    std::optional<gssapi_exchange> gssapi_;
+#endif
 };
 
 }  // namespace kafka::client

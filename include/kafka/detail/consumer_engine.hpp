@@ -717,14 +717,25 @@ private:
                                    "(with security.protocol SASL_PLAINTEXT or SASL_SSL), so it would never be asked");
         if (c.uses_sasl()) {
             auto mech = c.sasl_mechanism();
-            if (!mech)
-                throw config_error("sasl.mechanism",
-                                   "security.protocol " + c.get("security.protocol") +
-                                       " needs sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)");
-            o.sasl = client::sasl_credentials{*mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
+            o.sasl = client::sasl_credentials{mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
             if (oauth) o.sasl->oauth = oauth_login_from(c);
+            if (mech == sasl_mechanism::gssapi) o.sasl->kerberos = kerberos_login_from(c);
         }
         return o;
+    }
+
+    // GSSAPI's login, from Krb5LoginModule's options (config validation checked them): a keytab and
+    // its principal, or a ticket cache (the default one when sasl.jaas.config is not set).
+    static std::shared_ptr<const client::kerberos_login> kerberos_login_from(const consumer_config& c) {
+        const auto login = c.kerberos_login();
+        auto k = std::make_shared<client::kerberos_login>();
+        k->service_name = c.kerberos_service_name().value_or("");
+        k->principal = login.option("principal").value_or("");
+        if (cfg::iequals(login.option("useKeyTab").value_or("false"), "true"))
+            k->keytab = login.option("keyTab").value_or("");
+        else
+            k->ticket_cache = login.option("ticketCache").value_or("");
+        return k;
     }
 
     static constexpr bool has_token_provider = requires { typename Policies::token_provider; };

@@ -21,7 +21,7 @@ TEST_CASE("SASL PLAIN sends authzid-less credentials in one message", "[client][
 
 #ifdef KAFKA_HAVE_OPENSSL
 TEST_CASE("SCRAM-SHA-256 follows the RFC 7677 example exchange", "[client][sasl]") {
-    sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, "rOprNGfwEbeRWgbNEkqO");
+    sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, {}, "rOprNGfwEbeRWgbNEkqO");
     byte_buffer out;
     REQUIRE_FALSE(s.initial(out));
     CHECK(text(out) == "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
@@ -39,7 +39,7 @@ TEST_CASE("SCRAM rejects a broker that cannot prove the password, a foreign nonc
           "[client][sasl]") {
     byte_buffer out;
     SECTION("wrong server signature") {
-        sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, "rOprNGfwEbeRWgbNEkqO");
+        sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, {}, "rOprNGfwEbeRWgbNEkqO");
         REQUIRE_FALSE(s.initial(out));
         REQUIRE_FALSE(s.step(
             as_bytes_view(
@@ -50,22 +50,22 @@ TEST_CASE("SCRAM rejects a broker that cannot prove the password, a foreign nonc
         CHECK_FALSE(s.complete());
     }
     SECTION("server nonce not extending ours") {
-        sasl_session s({sasl_mechanism::scram_sha_512, "user", "pencil"}, "abc");
+        sasl_session s({sasl_mechanism::scram_sha_512, "user", "pencil"}, {}, "abc");
         REQUIRE_FALSE(s.initial(out));
         CHECK(s.step(as_bytes_view(std::string("r=xyz123,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")), out));
     }
     SECTION("too few iterations") {
-        sasl_session s({sasl_mechanism::scram_sha_512, "user", "pencil"}, "abc");
+        sasl_session s({sasl_mechanism::scram_sha_512, "user", "pencil"}, {}, "abc");
         REQUIRE_FALSE(s.initial(out));
         CHECK(s.step(as_bytes_view(std::string("r=abc123,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1")), out));
     }
     SECTION("server error attribute") {
-        sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, "abc");
+        sasl_session s({sasl_mechanism::scram_sha_256, "user", "pencil"}, {}, "abc");
         REQUIRE_FALSE(s.initial(out));
         CHECK(s.step(as_bytes_view(std::string("e=invalid-proof")), out) == errc::sasl_authentication_failed);
     }
     SECTION("names with , and = are escaped") {
-        sasl_session s({sasl_mechanism::scram_sha_256, "a,b=c", "p"}, "n1");
+        sasl_session s({sasl_mechanism::scram_sha_256, "a,b=c", "p"}, {}, "n1");
         REQUIRE_FALSE(s.initial(out));
         CHECK(text(out) == "n,,n=a=2Cb=3Dc,r=n1");
     }
