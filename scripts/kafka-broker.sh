@@ -25,7 +25,8 @@
 # One node:  PLAINTEXT P, CONTROLLER P+1, SASL_PLAINTEXT P+2, SSL P+3, SASL_SSL P+4, OAUTH P+5
 #            (SASL_PLAINTEXT, OAUTHBEARER; extension "tenant" must be "kafka-cpp"), REAUTH P+6
 #            (SASL_PLAINTEXT, 5 s sessions), KERB P+7 (SASL_PLAINTEXT, GSSAPI) and a private MIT
-#            Kerberos KDC (realm KAFKA.TEST, TCP) on P+8, all on 127.0.0.1. `stop` stops the KDC too.
+#            Kerberos KDC (realm KAFKA.TEST, TCP) on P+8, TLS12 P+9 (SSL offering TLS 1.2 only), all on
+#            127.0.0.1. `stop` stops the KDC too.
 # Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
 # After `move --plaintext-base Q` only PLAINTEXT differs: node i on Q+10*(i-1) (META_PLAIN_BASE in the run dir's meta).
 # --racks: one broker.rack per node, in node order (node ids are 1..N). --broker-config (repeatable): a
@@ -217,7 +218,7 @@ port_owner() {
 check_ports() {
   local i label p owner bad=0 labels
   for ((i = 1; i <= nodes; i++)); do
-    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL OAUTH REAUTH KERB KDC)
+    if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL OAUTH REAUTH KERB KDC TLS12)
     else labels=(PLAINTEXT CONTROLLER); fi
     p=$((port_base + 10 * (i - 1)))   # a fresh start: plain_base = port_base
     for label in "${labels[@]}"; do
@@ -244,10 +245,10 @@ write_server_properties() { # NODE
     echo "inter.broker.listener.name=PLAINTEXT"
     if ((nodes == 1)); then
       local b=$port_base
-      local sasl_ports="SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4)),OAUTH://127.0.0.1:$((b + 5)),REAUTH://127.0.0.1:$((b + 6)),KERB://$krb_host:$((b + 7))"
+      local sasl_ports="SASL_PLAINTEXT://127.0.0.1:$((b + 2)),SSL://127.0.0.1:$((b + 3)),SASL_SSL://127.0.0.1:$((b + 4)),OAUTH://127.0.0.1:$((b + 5)),REAUTH://127.0.0.1:$((b + 6)),KERB://$krb_host:$((b + 7)),TLS12://127.0.0.1:$((b + 9))"
       echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,$sasl_ports"
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,$sasl_ports"
-      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT,KERB:SASL_PLAINTEXT"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT,KERB:SASL_PLAINTEXT,TLS12:SSL"
     else
       echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c"
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p"
@@ -307,6 +308,8 @@ EOF
       # setting: a listener-prefixed sasl.kerberos.service.name was not picked up when this was tried.
       echo "sasl.kerberos.service.name=$krb_service"
       echo "listener.name.kerb.sasl.enabled.mechanisms=GSSAPI"
+      # TLS12: the SSL listener's keys, but a broker that speaks TLS 1.2 only (a 1.3-only client must fail)
+      echo "listener.name.tls12.ssl.enabled.protocols=TLSv1.2"
       echo "listener.name.kerb.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$krb/broker.keytab\" principal=\"$krb_service/$krb_host@$krb_realm\";"
       cat <<EOF
 ssl.keystore.type=PKCS12
@@ -345,6 +348,7 @@ write_env() {
     if ((nodes == 1)); then
       q KAFKA_BOOTSTRAP_SASL_PLAINTEXT "127.0.0.1:$((port_base + 2))"
       q KAFKA_BOOTSTRAP_SSL "127.0.0.1:$((port_base + 3))"
+      q KAFKA_BOOTSTRAP_TLS12 "127.0.0.1:$((port_base + 9))"
       q KAFKA_BOOTSTRAP_SASL_SSL "127.0.0.1:$((port_base + 4))"
       q KAFKA_BOOTSTRAP_OAUTH "127.0.0.1:$((port_base + 5))"
       q KAFKA_BOOTSTRAP_REAUTH "127.0.0.1:$((port_base + 6))"
@@ -370,7 +374,7 @@ write_env() {
       q KAFKA_KRB5_UNKNOWN_KEYTAB "$krb/$krb_unknown.keytab"
     else
       local v
-      for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_SASL_SSL KAFKA_BOOTSTRAP_OAUTH \
+      for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_TLS12 KAFKA_BOOTSTRAP_SASL_SSL KAFKA_BOOTSTRAP_OAUTH \
                KAFKA_BOOTSTRAP_REAUTH KAFKA_CA_FILE \
                KAFKA_OTHER_CA_FILE KAFKA_CLIENT_CERT KAFKA_CLIENT_KEY KAFKA_OTHER_CLIENT_CERT \
                KAFKA_OTHER_CLIENT_KEY KAFKA_SASL_MECHANISMS KAFKA_SASL_USER KAFKA_SASL_PASSWORD \
@@ -637,7 +641,7 @@ cmd_start() {
   version=$want_version nodes=$want_nodes port_base=$want_base plain_base=$want_base
   kafka_check_version "$version"
   [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes must be 1 or 3"
-  local span=$((nodes == 1 ? 8 : 10 * (nodes - 1) + 1))   # the highest port used is P+span
+  local span=$((nodes == 1 ? 9 : 10 * (nodes - 1) + 1))   # the highest port used is P+span
   [[ $port_base =~ ^[0-9]+$ ]] && ((port_base >= 1024 && port_base + span <= 65535)) \
     || die "--port-base must be a number between 1024 and $((65535 - span))"
   command -v java >/dev/null || die "java not found (run scripts/install-deps.sh)"
@@ -708,6 +712,8 @@ cmd_start() {
       || fail_start "the SASL_PLAINTEXT listener does not work" 1
     probe SSL "127.0.0.1:$((port_base + 3))" 1 -X security.protocol=SSL -X "ssl.ca.location=$tls/ca.pem" \
       || fail_start "the SSL listener does not work" 1
+    probe "TLS12 (TLS 1.2 only)" "127.0.0.1:$((port_base + 9))" 1 -X security.protocol=SSL -X "ssl.ca.location=$tls/ca.pem" \
+      || fail_start "the TLS12 listener does not work" 1
     probe "SASL_SSL/PLAIN" "127.0.0.1:$((port_base + 4))" 1 -X security.protocol=SASL_SSL \
       -X "ssl.ca.location=$tls/ca.pem" -X sasl.mechanisms=PLAIN -X sasl.username=alice -X sasl.password=alice-secret \
       || fail_start "the SASL_SSL listener does not work" 1
@@ -736,24 +742,21 @@ cmd_start() {
 }
 
 cmd_stop() {
-  # the KDC goes in every case, also when the nodes are already gone (kill-node, a crash)
-  local kdc_note=""
+  local kdc_note="" stopped=0
   kdc_alive && kdc_note=" and its KDC (pid $(kdc_pid))"
   if ! load_meta; then
     note "no Kafka named '$name' is running (nothing in $run)"
-    stop_kdc || die "the KDC does not stop"
-    return 0
-  fi
-  if ! any_alive; then
+  elif ! any_alive; then
     note "Kafka '$name' is not running${kdc_note:+; stopping its KDC}"
     rm -f "$run"/node*/pid
-    stop_kdc || die "the KDC does not stop"
-    return 0
+  else
+    note "stopping Kafka '$name' ($nodes node(s))$kdc_note"
+    stop_nodes "$stop_timeout" $(all_nodes)
+    stopped=1
   fi
-  note "stopping Kafka '$name' ($nodes node(s))$kdc_note"
-  stop_nodes "$stop_timeout" $(all_nodes)
+  # the KDC goes in every case, also when the nodes are already gone (kill-node, a crash)
   stop_kdc || die "the KDC does not stop"
-  note "stopped"
+  ((stopped == 0)) || note "stopped"
 }
 
 cmd_status() {
@@ -772,7 +775,7 @@ cmd_status() {
   if ((nodes == 1 && up == 1)); then
     echo "  SASL_PLAINTEXT 127.0.0.1:$((port_base + 2)), SSL 127.0.0.1:$((port_base + 3)), SASL_SSL 127.0.0.1:$((port_base + 4))"
     echo "  OAUTH (OAUTHBEARER) 127.0.0.1:$((port_base + 5)), REAUTH (PLAIN/OAUTHBEARER, 5 s sessions) 127.0.0.1:$((port_base + 6))"
-    echo "  KERB (GSSAPI) $krb_host:$((port_base + 7))"
+    echo "  KERB (GSSAPI) $krb_host:$((port_base + 7)), TLS12 (SSL, TLS 1.2 only) 127.0.0.1:$((port_base + 9))"
   fi
   if ((nodes == 1)); then
     if kdc_alive; then echo "  KDC ($krb_realm): running, pid $(kdc_pid), 127.0.0.1:$((port_base + 8))"
@@ -850,7 +853,7 @@ cmd_move() {
   local fixed=() old=() p owner bad=0
   for ((i = 1; i <= nodes; i++)); do fixed+=("$(ctrl_port "$i")"); old+=("$(plain_port "$i")"); done
   ((nodes == 1)) && fixed+=($((port_base + 2)) $((port_base + 3)) $((port_base + 4)) $((port_base + 5)) $((port_base + 6)) \
-                           $((port_base + 7)) $((port_base + 8)))
+                           $((port_base + 7)) $((port_base + 8)) $((port_base + 9)))
   for ((i = 1; i <= nodes; i++)); do
     p=$((want + 10 * (i - 1)))
     if [[ " ${fixed[*]} " == *" $p "* ]]; then

@@ -387,6 +387,8 @@ struct jaas_login {
             if (o.first == name) out = o.second;
         return out;
     }
+    /// Whether boolean option `name` (Krb5LoginModule's useKeyTab, ...) is true; false when not given.
+    bool flag(std::string_view name) const { return iequals(option(name).value_or("false"), "true"); }
     /// Whether an option's name starts with `prefix` (e.g. "unsecuredLogin", "extension_").
     bool has_option(std::string_view prefix) const noexcept {
         for (auto const& o : options)
@@ -524,22 +526,21 @@ inline std::optional<jaas_login> parse_jaas(std::string_view s, std::string& pro
         return std::nullopt;
     }
     if (out.kerberos()) {
-        auto yes = [&](std::string_view n) { return iequals(out.option(n).value_or("false"), "true"); };
-        if (yes("useKeyTab") && (!out.option("keyTab") || !out.option("principal"))) {
+        if (out.flag("useKeyTab") && (!out.option("keyTab") || !out.option("principal"))) {
             problem = "useKeyTab=true needs keyTab=\"<file>\" and principal=\"<name@REALM>\"";
             return std::nullopt;
         }
-        if (!yes("useKeyTab") && out.option("keyTab")) {
+        if (!out.flag("useKeyTab") && out.option("keyTab")) {
             problem = "keyTab is only read with useKeyTab=true";
             return std::nullopt;
         }
-        if (!yes("useKeyTab") && !yes("useTicketCache")) {
+        if (!out.flag("useKeyTab") && !out.flag("useTicketCache")) {
             problem =
                 "Krb5LoginModule needs useKeyTab=true (a keytab) or useTicketCache=true (a kinit's tickets): "
                 "a client here never prompts for a password";
             return std::nullopt;
         }
-        if (!yes("useTicketCache") && out.option("ticketCache")) {
+        if (!out.flag("useTicketCache") && out.option("ticketCache")) {
             problem = "ticketCache is only read with useTicketCache=true";
             return std::nullopt;
         }

@@ -34,11 +34,18 @@ struct manual_policies : kafka::default_policies {
 };
 using consumer = kafka::KafkaConsumer<std::string, std::string, manual_policies>;
 
-kafka::consumer_config kip848_config(const std::string& group) {
-    return make_config({{"group.id", group},
-                        {"group.protocol", "consumer"},
-                        {"auto.offset.reset", "earliest"},
-                        {"enable.auto.commit", "false"}});
+/// A member of `group` under `protocol`, reading from the start, committing only when told; `extra` adds to it.
+kafka::consumer_config group_config(const std::string& group, const std::string& protocol,
+                                    std::map<std::string, std::string> extra = {}) {
+    extra.insert({{"group.id", group},
+                  {"group.protocol", protocol},
+                  {"auto.offset.reset", "earliest"},
+                  {"enable.auto.commit", "false"}});
+    return make_config(extra);
+}
+
+kafka::consumer_config kip848_config(const std::string& group, std::map<std::string, std::string> extra = {}) {
+    return group_config(group, "consumer", std::move(extra));
 }
 
 std::vector<std::string> records(const std::string& prefix, int n) {
@@ -228,20 +235,15 @@ TEST_CASE("consumer protocol on Kafka 3.9: ConsumerGroupHeartbeat v0 where the b
     }
 }
 
-TEST_CASE(
-    "consumer protocol: subscribe(subscription_pattern): the broker's regex picks up a topic created after the join",
-    "[kip848]") {
-    if (!kafka::test::broker_env::get().is_kafka4()) {
-        SUCCEED("SubscribedTopicRegex needs ConsumerGroupHeartbeat v1 (Kafka 4.0+)");
-        return;
-    }
-    auto prefix = unique_name("kip848re");
-    auto group = unique_name("kip848-re-group");
-    create_topic(prefix + "-a", 2);
-    produce(prefix + "-a", records("a", 10));
-    consumer c(kip848_config(group));
+namespace {
+
+// `c` subscribed to the pattern <prefix>-.* while only <prefix>-a (2 partitions, 10 records) exists: it
+// reads those, then <prefix>-b is created with 5 records, and within `within` the subscription and
+// the records show the pattern picked it up. The offsets are committed before the new topic comes:
+// under classic the subscription change rebalances (eager range by default: every partition revoked
+// and assigned again, from its committed offset), so each record arrives exactly once either way.
+void new_topic_picked_up(consumer& c, const std::string& prefix, std::chrono::seconds within) {
     member_log log;
-    c.subscribe(kafka::subscription_pattern(prefix + "-.*"));
     REQUIRE(wait_until(
         60s,
         [&] {
@@ -250,12 +252,12 @@ TEST_CASE(
         },
         0ms));
     CHECK(c.subscription() == std::set<std::string>{prefix + "-a"});
+    c.commitSync();
 
     create_topic(prefix + "-b", 1);
     produce(prefix + "-b", records("b", 5));
-    // The broker refreshes its regex matches on its own schedule (a few seconds to a minute).
     REQUIRE(wait_until(
-        120s,
+        within,
         [&] {
             log.add(c.poll(100ms), false);
             return log.count >= 15;
@@ -263,8 +265,39 @@ TEST_CASE(
         0ms));
     CHECK(log.count == 15);
     CHECK(log.offsets[{prefix + "-b", 0}].size() == 5);
+    CHECK(c.subscription() == std::set<std::string>{prefix + "-a", prefix + "-b"});
     CHECK(c.assignment().size() == 3);
     c.close();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "consumer protocol: subscribe(subscription_pattern): the broker's regex picks up a topic created after the join",
+    "[kip848]") {
+    if (!kafka::test::broker_env::get().is_kafka4()) {
+        SUCCEED("SubscribedTopicRegex needs ConsumerGroupHeartbeat v1 (Kafka 4.0+)");
+        return;
+    }
+    auto prefix = unique_name("kip848re");
+    create_topic(prefix + "-a", 2);
+    produce(prefix + "-a", records("a", 10));
+    consumer c(kip848_config(unique_name("kip848-re-group")));
+    c.subscribe(kafka::subscription_pattern(prefix + "-.*"));
+    // The broker refreshes its regex matches on its own schedule (a few seconds to a minute).
+    new_topic_picked_up(c, prefix, 120s);
+}
+
+TEST_CASE("classic protocol: subscribe(topic_pattern): the client's regex picks up a topic created after the join",
+          "[kip848]") {
+    // The client matches the pattern against each metadata refresh (Java's classic consumer too), so
+    // how soon a new topic is seen is metadata.max.age.ms.
+    auto prefix = unique_name("classicre");
+    create_topic(prefix + "-a", 2);
+    produce(prefix + "-a", records("a", 10));
+    consumer c(group_config(unique_name("classic-re-group"), "classic", {{"metadata.max.age.ms", "1000"}}));
+    c.subscribe(kafka::topic_pattern{prefix + "-.*"});
+    new_topic_picked_up(c, prefix, 60s);
 }
 
 TEST_CASE("rebalance timing on one topic: classic eager, classic cooperative-sticky, consumer protocol",
@@ -490,13 +523,7 @@ TEST_CASE(
     auto topic = unique_name("kip848-static");
     auto group = unique_name("kip848-static-group");
     create_topic(topic, 6);
-    auto config = [&](const std::string& instance) {
-        return make_config({{"group.id", group},
-                            {"group.protocol", "consumer"},
-                            {"group.instance.id", instance},
-                            {"auto.offset.reset", "earliest"},
-                            {"enable.auto.commit", "false"}});
-    };
+    auto config = [&](const std::string& instance) { return kip848_config(group, {{"group.instance.id", instance}}); };
     auto a = std::make_unique<consumer>(config("static-a"));
     consumer b(config("static-b"));
     a->subscribe({topic});
@@ -579,12 +606,7 @@ TEST_CASE("consumer protocol and classic members in one group: online upgrade, d
     auto topic = unique_name("kip848-migrate");
     auto group = unique_name("kip848-migrate-group");
     create_topic(topic, 6);
-    auto config = [&](const std::string& protocol) {
-        return make_config({{"group.id", group},
-                            {"group.protocol", protocol},
-                            {"auto.offset.reset", "earliest"},
-                            {"enable.auto.commit", "false"}});
-    };
+    auto config = [&](const std::string& protocol) { return group_config(group, protocol); };
     consumer first(config(first_protocol));
     member_log l1, l2;
     first.subscribe({topic});

@@ -105,6 +105,30 @@ TEST_CASE("TLS: ssl.enabled.protocols and ssl.cipher.suites against the broker, 
     }
 }
 
+TEST_CASE("TLS: a TLS 1.3-only client against a broker that speaks TLS 1.2 only fails fast and says why",
+          "[security]") {
+    auto tls12 = env().var("KAFKA_BOOTSTRAP_TLS12");
+    if (tls12.empty()) {
+        WARN("no TLS 1.2-only listener configured (KAFKA_BOOTSTRAP_TLS12): skipped");
+        return;
+    }
+    std::map<std::string, std::string> props{
+        {"bootstrap.servers", tls12}, {"security.protocol", "SSL"}, {"ssl.ca.location", env().var("KAFKA_CA_FILE")}};
+    CHECK(read_conformance(props) == 300);  // the listener works for a client that allows TLS 1.2
+    props["ssl.enabled.protocols"] = "TLSv1.3";
+    auto start = std::chrono::steady_clock::now();
+    try {
+        read_conformance(props);
+        FAIL("a TLS 1.3-only client reached a TLS 1.2-only broker");
+    } catch (const kafka_error& e) {
+        std::string what = e.what();
+        INFO(what);
+        CHECK(what.find("protocol version") != std::string::npos);
+        CHECK(what.find(tls12) != std::string::npos);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+}
+
 TEST_CASE("TLS: Java's trust and key stores, as PKCS#12 files keytool and openssl wrote and as PEM text",
           "[security]") {
     auto ssl = env().var("KAFKA_BOOTSTRAP_SSL");

@@ -63,8 +63,8 @@ inline constexpr bool gssapi_built =
 /// One GSSAPI exchange with one broker (`host` as the connection names it).
 class gssapi_exchange {
 public:
-    gssapi_exchange(std::shared_ptr<const kerberos_login> login, std::string host)
-        : login_(*login), keep_(std::move(login)), host_(std::move(host)) {}
+    gssapi_exchange(std::shared_ptr<const kerberos_login> login, const std::string& host)
+        : login_(std::move(login)), service_(login_->service_name + "@" + host) {}
     ~gssapi_exchange() {
         OM_uint32 minor = 0;
         if (context_ != GSS_C_NO_CONTEXT) gss_delete_sec_context(&minor, &context_, GSS_C_NO_BUFFER);
@@ -79,11 +79,10 @@ public:
 
     /// The first token: credentials acquired, the broker's name imported, the context started.
     std::error_code initial(byte_buffer& out) {
-        std::string service = login_.service_name + "@" + host_;
-        gss_buffer_desc name_buffer{service.size(), service.data()};
+        gss_buffer_desc name_buffer{service_.size(), service_.data()};
         OM_uint32 minor = 0;
         OM_uint32 major = gss_import_name(&minor, &name_buffer, GSS_C_NT_HOSTBASED_SERVICE, &target_);
-        if (GSS_ERROR(major)) return failed("the broker's name " + service, major, minor);
+        if (GSS_ERROR(major)) return failed("the broker's name " + service_, major, minor);
         if (auto e = acquire_credential()) return e;
         return context_step(GSS_C_NO_BUFFER, out);
     }
@@ -112,24 +111,24 @@ private:
 
     std::error_code acquire_credential() {
         // Neither keytab nor cache named: the default ticket cache (a kinit of the user's).
-        if (login_.keytab.empty() && login_.ticket_cache.empty() && login_.principal.empty()) return {};
+        if (login_->keytab.empty() && login_->ticket_cache.empty() && login_->principal.empty()) return {};
         // The library would only say "no credentials cache found" for a keytab it cannot open.
-        if (!login_.keytab.empty() && !std::ifstream(login_.keytab))
-            return protocol_error("cannot read the keytab " + login_.keytab);
+        if (!login_->keytab.empty() && !std::ifstream(login_->keytab))
+            return protocol_error("cannot read the keytab " + login_->keytab);
         OM_uint32 minor = 0;
         gss_name_t desired = GSS_C_NO_NAME;
-        if (!login_.principal.empty()) {
-            gss_buffer_desc b{login_.principal.size(), const_cast<char*>(login_.principal.data())};
+        if (!login_->principal.empty()) {
+            gss_buffer_desc b{login_->principal.size(), const_cast<char*>(login_->principal.data())};
             OM_uint32 major = gss_import_name(&minor, &b, GSS_KRB5_NT_PRINCIPAL_NAME, &desired);
-            if (GSS_ERROR(major)) return failed("the principal " + login_.principal, major, minor);
+            if (GSS_ERROR(major)) return failed("the principal " + login_->principal, major, minor);
         }
         gss_key_value_element_desc elements[2];
         OM_uint32 count = 0;
-        if (!login_.keytab.empty()) {
-            elements[count++] = {"client_keytab", login_.keytab.c_str()};
-            elements[count++] = {"ccache", login_.memory_cache.c_str()};
-        } else if (!login_.ticket_cache.empty()) {
-            elements[count++] = {"ccache", login_.ticket_cache.c_str()};
+        if (!login_->keytab.empty()) {
+            elements[count++] = {"client_keytab", login_->keytab.c_str()};
+            elements[count++] = {"ccache", login_->memory_cache.c_str()};
+        } else if (!login_->ticket_cache.empty()) {
+            elements[count++] = {"ccache", login_->ticket_cache.c_str()};
         }
         gss_key_value_set_desc store{count, elements};
         gss_OID_set_desc mechanisms{1, gss_mech_krb5};
@@ -138,7 +137,7 @@ private:
         OM_uint32 ignored = 0;
         if (desired != GSS_C_NO_NAME) gss_release_name(&ignored, &desired);
         if (GSS_ERROR(major))
-            return failed(login_.keytab.empty() ? std::string("the ticket cache") : "the keytab " + login_.keytab,
+            return failed(login_->keytab.empty() ? std::string("the ticket cache") : "the keytab " + login_->keytab,
                           major, minor);
         return {};
     }
@@ -151,7 +150,7 @@ private:
                                  GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG, 0,
                                  GSS_C_NO_CHANNEL_BINDINGS, in, nullptr, &token, nullptr, nullptr);
         take(token, out);
-        if (GSS_ERROR(major)) return failed("the context with " + login_.service_name + "@" + host_, major, minor);
+        if (GSS_ERROR(major)) return failed("the context with " + service_, major, minor);
         if (major == GSS_S_COMPLETE) stage_ = stage::security_layer;
         return {};
     }
@@ -186,10 +185,11 @@ private:
         if (buffer.value) gss_release_buffer(&minor, &buffer);
     }
 
+    // A GSS-API call failed: its status words, and the mechanism's (Kerberos') when it has any.
     std::error_code failed(const std::string& what, OM_uint32 major, OM_uint32 minor) {
-        detail_ = "GSSAPI: " + what + ": " + status_text(major, GSS_C_GSS_CODE);
-        if (minor != 0) detail_ += " (" + status_text(minor, GSS_C_MECH_CODE) + ")";
-        return make_error_code(errc::sasl_authentication_failed);
+        auto text = what + ": " + status_text(major, GSS_C_GSS_CODE);
+        if (minor != 0) text += " (" + status_text(minor, GSS_C_MECH_CODE) + ")";
+        return protocol_error(std::move(text));
     }
     // A failure of this side or of the broker that GSS-API has no status for.
     std::error_code protocol_error(std::string what) {
@@ -210,9 +210,8 @@ private:
         return text;
     }
 
-    const kerberos_login& login_;
-    std::shared_ptr<const kerberos_login> keep_;  // login_'s owner
-    std::string host_;
+    std::shared_ptr<const kerberos_login> login_;
+    std::string service_;  // service@host, the broker's host-based service name
     gss_name_t target_ = GSS_C_NO_NAME;
     gss_cred_id_t credential_ = GSS_C_NO_CREDENTIAL;
     gss_ctx_id_t context_ = GSS_C_NO_CONTEXT;

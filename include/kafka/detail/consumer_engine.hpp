@@ -731,7 +731,7 @@ private:
         auto k = std::make_shared<client::kerberos_login>();
         k->service_name = c.kerberos_service_name().value_or("");
         k->principal = login.option("principal").value_or("");
-        if (cfg::iequals(login.option("useKeyTab").value_or("false"), "true"))
+        if (login.flag("useKeyTab"))
             k->keytab = login.option("keyTab").value_or("");
         else
             k->ticket_cache = login.option("ticketCache").value_or("");
