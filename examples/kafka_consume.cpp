@@ -5,6 +5,11 @@
 //   -X group.protocol=consumer, this client under classic)
 //                 [-c N] [-e] [-f FORMAT] [-X key=value]... [--assignor NAME]
 //                 [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]
+//   kafka-consume -b 127.0.0.1:9092 -t jobs --share GROUP [-c N] [-e] [-f FORMAT] [-X key=value]...
+//   (a member of the share group GROUP, KIP-932: each record is acknowledged (ACCEPT) once it is
+//   written out; with -c the records past N are released to the group's other members; -e ends
+//   after 2 s without records. Where a share group starts is the group's share.auto.offset.reset,
+//   set with kafka-configs --entity-type groups, so -o is refused, and so are -g and --commit)
 //
 // Records go to stdout (FORMAT tokens as kcat: %t topic, %p partition, %o offset, %k key,
 // %s value, %T timestamp, %h headers, %S value size, %K key size, \n, \t; default "%s\n").
@@ -29,6 +34,7 @@
 #include <kafka/consumer.hpp>
 #include <kafka/policy/assignors/roundrobin.hpp>
 #include <kafka/policy/assignors/sticky.hpp>
+#include <kafka/share_consumer.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -51,7 +57,9 @@ struct options {
     std::string brokers;
     std::vector<std::string> topics;
     std::string group;
+    std::string share_group;  // --share: a share-group member (KafkaShareConsumer)
     std::string offset = "beginning";
+    bool offset_set = false;
     long long count = -1;
     bool exit_at_end = false;
     std::string format = "%s\\n";
@@ -59,6 +67,7 @@ struct options {
     std::string assignor = "range";
     bool assignor_set = false;  // --assignor given (refused under group.protocol=consumer: the broker assigns)
     std::string commit = "auto";
+    bool commit_set = false;
     bool quiet = false;
     int verbosity = 0;  // log lines on stderr: 0 warnings and errors, 1 (-v) also info, 2 (-v -v, -d) also debug
 };
@@ -70,6 +79,8 @@ struct options {
                  "                     [-o beginning|end|OFFSET] [-c N] [-e] [-f FORMAT] [-X key=value]...\n"
                  "                     [--assignor range|roundrobin|sticky|cooperative-sticky]\n"
                  "                     [--commit auto|sync|async|none] [-q] [-v]... [-d CONTEXTS]\n"
+                 "       kafka-consume -b HOST:PORT[,...] -t TOPIC [-t TOPIC]... --share GROUP [-c N] [-e]\n"
+                 "                     [-f FORMAT] [-X key=value]... [-q] [-v]... [-d CONTEXTS]\n"
                  "exit codes: 0 done, 1 error, 2 bad arguments, 3 unknown topic (without -g), 4 authentication\n"
                  "            failed, 5 cluster unreachable (no metadata within default.api.timeout.ms; set it\n"
                  "            with -X default.api.timeout.ms=MS), 6 not authorized\n",
@@ -91,8 +102,11 @@ options parse(int argc, char** argv) {
             o.topics.push_back(next());
         else if (a == "-g")
             o.group = next();
-        else if (a == "-o")
+        else if (a == "-o") {
             o.offset = next();
+            o.offset_set = true;
+        } else if (a == "--share")
+            o.share_group = next();
         else if (a == "-c")
             o.count = std::stoll(next());
         else if (a == "-e")
@@ -122,6 +136,17 @@ options parse(int argc, char** argv) {
             usage(("unknown argument " + a).c_str());
     }
     if (o.brokers.empty()) usage("-b is required");
+    if (!o.share_group.empty()) {
+        if (!o.group.empty()) usage("--share names the share group: -g (a consumer group) does not go with it");
+        if (o.offset_set)
+            usage(
+                "-o does not go with --share: a share group starts where its share.auto.offset.reset says "
+                "(kafka-configs --entity-type groups --entity-name GROUP --add-config "
+                "share.auto.offset.reset=earliest)");
+        if (o.assignor_set) usage("--assignor does not go with --share: the broker assigns a share group's partitions");
+        if (o.commit_set)
+            usage("--commit does not go with --share: each record is acknowledged once it is written out");
+    }
     if (o.topics.empty()) usage("at least one -t is required");
     if (o.commit != "auto" && o.commit != "sync" && o.commit != "async" && o.commit != "none")
         usage("--commit takes auto, sync, async or none");
@@ -201,6 +226,33 @@ void print(std::string& buf, const std::string& fmt, const Rec& r) {
 // A signal handler may only touch a lock-free atomic; a watcher thread turns it into wakeup().
 std::atomic<bool> signalled{false};
 void handle_signal(int) { signalled.store(true); }
+
+// SIGINT/SIGTERM become the consumer's wakeup() (the one call safe from another thread), from a
+// watcher thread that lives as long as this object.
+template <class Consumer>
+class wakeup_on_signal {
+public:
+    explicit wakeup_on_signal(Consumer& consumer)
+        : thread_([this, &consumer] {
+              while (!done_.load()) {
+                  if (signalled.exchange(false)) consumer.wakeup();
+                  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+              }
+          }) {
+        std::signal(SIGINT, handle_signal);
+        std::signal(SIGTERM, handle_signal);
+    }
+    wakeup_on_signal(const wakeup_on_signal&) = delete;
+    wakeup_on_signal& operator=(const wakeup_on_signal&) = delete;
+    ~wakeup_on_signal() {
+        done_.store(true);
+        thread_.join();
+    }
+
+private:
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
 
 std::string join(const std::vector<kafka::topic_partition>& v) {
     std::string s;
@@ -289,23 +341,7 @@ int run(const options& o) {
                      "use (the broker assigns): choose the broker's with -X group.remote.assignor=uniform|range\n");
         return 1;
     }
-    std::atomic<bool> done{false};
-    std::thread watcher([&] {
-        while (!done.load()) {
-            if (signalled.exchange(false)) consumer.wakeup();
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-    });
-    struct join_on_exit {
-        std::atomic<bool>& done;
-        std::thread& t;
-        ~join_on_exit() {
-            done.store(true);
-            t.join();
-        }
-    } joiner{done, watcher};
-    std::signal(SIGINT, handle_signal);
-    std::signal(SIGTERM, handle_signal);
+    wakeup_on_signal<decltype(consumer)> watcher(consumer);
 
     bool numeric = o.offset != "beginning" && o.offset != "end";
     // The cluster first: an address nobody answers at, refused credentials, a topic that does not
@@ -497,11 +533,92 @@ int run(const options& o) {
     return exit_code;
 }
 
+// --share: a member of a share group. Explicit acknowledgement: a record is accepted once it is
+// written out (stdout flushed), so a crash never loses a record nobody printed: the broker
+// delivers it again after its acquisition lock expires.
+int run_share(const options& o) {
+    using view = std::optional<kafka::bytes_view>;
+    std::map<std::string, std::string> props{{"bootstrap.servers", o.brokers},
+                                             {"client.id", "kafka-consume"},
+                                             {"group.id", o.share_group},
+                                             {"share.acknowledgement.mode", "explicit"}};
+    for (auto const& [k, v] : o.extra) props[k] = v;
+    kafka::KafkaShareConsumer<view, view> consumer{kafka::consumer_config(props)};
+    consumer.set_log_handler(stderr_logger(o.verbosity));
+    consumer.setAcknowledgementCommitCallback([](auto const& offsets, std::error_code ec) {
+        if (!ec) return;
+        for (auto const& [tp, offs] : offsets)
+            std::fprintf(stderr, "%% acknowledging %zu records of %s failed: %s\n", offs.size(), tp.to_string().c_str(),
+                         ec.message().c_str());
+    });
+    wakeup_on_signal<decltype(consumer)> watcher(consumer);
+    for (auto const& t : o.topics)
+        if (t.rfind('^', 0) == 0) {
+            std::fprintf(stderr, "kafka-consume: a share group subscribes by topic names; '%s' is a regex\n",
+                         t.c_str());
+            return 1;
+        }
+    auto fmt = unescape(o.format);
+    std::string buf;
+    long long n = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    auto last_record = t0;
+    int exit_code = 0;
+    try {
+        consumer.subscribe(o.topics);
+        if (!o.quiet) std::fprintf(stderr, "%% share group %s: subscribed\n", o.share_group.c_str());
+        for (;;) {
+            auto records = consumer.poll(std::chrono::milliseconds(500));
+            std::vector<const kafka::ConsumerRecord<view, view>*> printed;
+            for (auto const& r : records) {
+                if (o.count >= 0 && n >= o.count) {
+                    consumer.acknowledge(r, kafka::acknowledge_type::release);  // for another member
+                    continue;
+                }
+                print(buf, fmt, r);
+                printed.push_back(&r);
+                ++n;
+            }
+            // Written out first, then accepted: what was not written goes back to the group.
+            try {
+                flush_records();
+            } catch (...) {
+                for (auto const* r : printed) consumer.acknowledge(*r, kafka::acknowledge_type::release);
+                throw;
+            }
+            for (auto const* r : printed) consumer.acknowledge(*r, kafka::acknowledge_type::accept);
+            auto now = std::chrono::steady_clock::now();
+            if (!records.empty()) last_record = now;
+            if (o.count >= 0 && n >= o.count) break;
+            if (o.exit_at_end && now - last_record > std::chrono::seconds(2)) break;
+        }
+    } catch (const kafka::wakeup_error&) {
+        if (!o.quiet) std::fprintf(stderr, "%% interrupted\n");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka-consume: %s\n", e.what());
+        exit_code = exit_code_for(e);
+        if (exit_code == exit_unreachable) exit_code = exit_error;
+    }
+    std::fflush(stdout);
+    try {
+        if (exit_code == 0) consumer.commitSync();
+        consumer.close();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka-consume: close: %s\n", e.what());
+    }
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!o.quiet)
+        std::fprintf(stderr, "%% consumed %lld records in %.2f s (%.0f records/s)\n", n, secs,
+                     secs > 0 ? static_cast<double>(n) / secs : 0.0);
+    return exit_code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     auto o = parse(argc, argv);
     try {
+        if (!o.share_group.empty()) return run_share(o);
         if (o.assignor == "range") return run<kafka::assignors::range>(o);
         if (o.assignor == "roundrobin") return run<kafka::assignors::roundrobin>(o);
         if (o.assignor == "sticky") return run<kafka::assignors::sticky>(o);

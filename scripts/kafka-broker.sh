@@ -277,7 +277,14 @@ EOF
     case "$version" in
       3.*) echo "group.coordinator.rebalance.protocols=classic,consumer" ;;
       *)   echo "share.coordinator.state.topic.replication.factor=$rf"
-           echo "share.coordinator.state.topic.min.isr=$isr" ;;
+           echo "share.coordinator.state.topic.min.isr=$isr"
+           # share groups (KIP-932): members heard from every second, gone after 10 s; a group
+           # may set share.record.lock.duration.ms as low as 1 s (tests of lock expiry)
+           echo "group.share.min.heartbeat.interval.ms=500"
+           echo "group.share.heartbeat.interval.ms=1000"
+           echo "group.share.min.session.timeout.ms=6000"
+           echo "group.share.session.timeout.ms=10000"
+           echo "group.share.min.record.lock.duration.ms=1000" ;;
     esac
     # a node restarted after SIGKILL waits for its old session to expire (default 9 s)
     echo "broker.heartbeat.interval.ms=1000"

@@ -736,6 +736,10 @@ inline constexpr config_key key_table[] = {
      "classic: JoinGroup/SyncGroup with client-side assignment; consumer: the KIP-848 ConsumerGroupHeartbeat protocol, assignment by the broker."},
     {"group.remote.assignor", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::supported,
      "Server-side assignor to request under group.protocol=consumer (e.g. uniform, range); unset lets the broker choose."},
+    {"share.acknowledgement.mode", config_type::string, "implicit", any_value, share_acknowledgement_mode_names, nullptr, config_case_insensitive, config_status::supported,
+     "KafkaShareConsumer only (KafkaConsumer refuses it, as Java): implicit accepts every record a poll returned at the next poll or commit; explicit needs acknowledge() for each record before the next poll."},
+    {"share.acquire.mode", config_type::string, "batch_optimized", any_value, share_acquire_mode_names, nullptr, config_case_insensitive, config_status::supported,
+     "KafkaShareConsumer only: batch_optimized lets the broker hand over whole batches (max.poll.records a soft limit); record_limit makes max.poll.records a hard limit (ShareFetch v2, Kafka 4.2+)."},
     {"session.timeout.ms", config_type::int32, "45000", any_value, {}, nullptr, 0, config_status::supported,
      "Classic protocol: the coordinator drops a member it has not heard from for this long. The broker bounds it (group.min/max.session.timeout.ms)."},
     {"heartbeat.interval.ms", config_type::int32, "3000", any_value, {}, nullptr, 0, config_status::supported,
@@ -924,8 +928,6 @@ inline constexpr config_key key_table[] = {
      "Java ConfigProvider classes cannot be loaded; substitute values before building the configuration."},
     {"security.providers", config_type::string, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
      "Java security providers cannot be loaded here."},
-    {"share.acknowledgement.mode", config_type::string, "implicit", any_value, {}, nullptr, 0, config_status::rejected,
-     "Applies only to share groups (KafkaShareConsumer); Java rejects it for consumers of either group protocol too."},
     {"sasl.client.callback.handler.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
      "Java callback handler classes cannot be loaded; give credentials with sasl.username and sasl.password."},
     {"sasl.login.class", config_type::class_name, nullptr, any_value, {}, nullptr, 0, config_status::rejected,
@@ -1242,6 +1244,12 @@ public:
         return pick<kafka::group_protocol>("group.protocol", group_protocol_names);
     }
     std::optional<std::string> group_remote_assignor() const { return optional_text("group.remote.assignor"); }
+    kafka::share_acknowledgement_mode share_acknowledgement_mode() const {
+        return pick<kafka::share_acknowledgement_mode>("share.acknowledgement.mode", share_acknowledgement_mode_names);
+    }
+    kafka::share_acquire_mode share_acquire_mode() const {
+        return pick<kafka::share_acquire_mode>("share.acquire.mode", share_acquire_mode_names);
+    }
     duration session_timeout() const { return millis("session.timeout.ms"); }
     duration heartbeat_interval() const { return millis("heartbeat.interval.ms"); }
     duration max_poll_interval() const { return millis("max.poll.interval.ms"); }

@@ -19,6 +19,15 @@ enum class sasl_mechanism { plain, scram_sha_256, scram_sha_512, oauthbearer, gs
 enum class client_dns_lookup { use_all_dns_ips, resolve_canonical_bootstrap_servers_only };
 enum class metadata_recovery_strategy { none, rebootstrap };
 enum class metrics_recording_level { info, debug, trace };
+/// share.acknowledgement.mode (KafkaShareConsumer).
+///  implicit: every record a poll() returned is accepted by the next poll(), commitSync() or
+///            commitAsync(); acknowledge() is refused.
+///  explicit_: each delivered record is acknowledged with acknowledge() before the next poll().
+enum class share_acknowledgement_mode { implicit, explicit_ };
+/// share.acquire.mode (KafkaShareConsumer, ShareFetch v2): batch_optimized lets the broker hand over
+/// whole batches (max.poll.records is a soft limit); record_limit makes max.poll.records a hard limit.
+/// The values are those sent in ShareFetch.
+enum class share_acquire_mode : std::int8_t { batch_optimized = 0, record_limit = 1 };
 
 inline constexpr std::string_view offset_reset_names[] = {"earliest", "latest", "none"};
 inline constexpr std::string_view isolation_level_names[] = {"read_uncommitted", "read_committed"};  // by wire value
@@ -30,6 +39,8 @@ inline constexpr std::string_view client_dns_lookup_names[] = {"use_all_dns_ips"
                                                                "resolve_canonical_bootstrap_servers_only"};
 inline constexpr std::string_view metadata_recovery_names[] = {"none", "rebootstrap"};
 inline constexpr std::string_view metrics_recording_level_names[] = {"INFO", "DEBUG", "TRACE"};
+inline constexpr std::string_view share_acknowledgement_mode_names[] = {"implicit", "explicit"};
+inline constexpr std::string_view share_acquire_mode_names[] = {"batch_optimized", "record_limit"};
 /// The partition assignors this library ships, by the names they use on the wire.
 inline constexpr std::string_view builtin_assignor_names[] = {"range", "roundrobin", "sticky", "cooperative-sticky"};
 inline constexpr std::string_view tls_version_names[] = {"TLSv1.2", "TLSv1.3"};

@@ -38,12 +38,15 @@ template <class K, class V>
 class ConsumerRecord {
 public:
     ConsumerRecord() = default;
-    ConsumerRecord(const std::string* topic, std::int32_t partition, const record_view& r, K key, V value)
+    /// `delivery_count`: a share consumer's record's delivery (KIP-932), -1 for a KafkaConsumer's.
+    ConsumerRecord(const std::string* topic, std::int32_t partition, const record_view& r, K key, V value,
+                   std::int16_t delivery_count = -1)
         : topic_(topic),
           partition_(partition),
           offset_(r.offset),
           timestamp_(r.timestamp),
           timestamp_type_(r.timestamp_type),
+          delivery_count_(delivery_count),
           leader_epoch_(r.leader_epoch),
           headers_(r.headers),
           key_size_(r.key ? static_cast<std::int32_t>(r.key->size()) : -1),
@@ -61,6 +64,11 @@ public:
         return leader_epoch_ < 0 ? std::nullopt : std::optional<std::int32_t>(leader_epoch_);
     }
     const headers_view& headers() const noexcept { return headers_; }
+    /// How many times the broker has delivered this record, this delivery included (a share
+    /// consumer's records: Java's deliveryCount()); nullopt for a KafkaConsumer's records.
+    std::optional<std::int16_t> delivery_count() const noexcept {
+        return delivery_count_ < 0 ? std::nullopt : std::optional<std::int16_t>(delivery_count_);
+    }
     const K& key() const noexcept { return key_; }
     const V& value() const noexcept { return value_; }
     K& key() noexcept { return key_; }
@@ -75,6 +83,7 @@ private:
     std::int64_t offset_ = -1;
     std::int64_t timestamp_ = -1;
     kafka::timestamp_type timestamp_type_ = timestamp_type::no_timestamp;
+    std::int16_t delivery_count_ = -1;
     std::int32_t leader_epoch_ = -1;
     headers_view headers_;
     std::int32_t key_size_ = -1;

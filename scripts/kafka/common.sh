@@ -52,6 +52,7 @@ kafka_tool_class() {
     3:BrokerApiVersionsCommand)    echo kafka.admin.BrokerApiVersionsCommand ;;
     3:AclCommand)                  echo kafka.admin.AclCommand ;;
     *:ConsoleConsumer)             echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    *:ConsoleShareConsumer)        echo org.apache.kafka.tools.consumer.ConsoleShareConsumer ;;
     *:ConsumerGroupCommand)        echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
     *:ShareGroupCommand)           echo org.apache.kafka.tools.consumer.group.ShareGroupCommand ;;
     *)                             echo "org.apache.kafka.tools.$n" ;;

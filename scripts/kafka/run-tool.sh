@@ -3,7 +3,7 @@
 # with tool logging (WARN and above) on stderr so stdout stays parseable.
 #   scripts/kafka/run-tool.sh CLASS [ARGS...]
 # CLASS is a short name (TopicCommand, ConsumerGroupCommand, ConsoleProducer, ConsoleConsumer,
-# ProducerPerformance, ConsumerPerformance, ConfigCommand, FeatureCommand, MetadataQuorumCommand,
+# ConsoleShareConsumer, ProducerPerformance, ConsumerPerformance, ConfigCommand, FeatureCommand, MetadataQuorumCommand,
 # BrokerApiVersionsCommand, AclCommand, GetOffsetShell, StorageTool, ...) mapped to the right
 # package for the version, or a fully qualified class name.
 # Environment: KAFKA_VERSION (default 4.3.1), KAFKA_TOOL_JVM_OPTS (replaces the default JVM options),

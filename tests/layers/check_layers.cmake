@@ -6,7 +6,7 @@
 # folder gets a place in this table instead of slipping past the check.
 set(layer_names base protocol client policy consumer testing face)
 function(layer_of rel out)
-  if(rel MATCHES "^(error|topic_partition|config_enums|exceptions|rebalance_listener|metrics)\\.hpp$")
+  if(rel MATCHES "^(error|topic_partition|config_enums|exceptions|rebalance_listener|metrics|share_types)\\.hpp$")
     set(${out} 0 PARENT_SCOPE)   # base: error codes, exceptions, plain value types
   elseif(rel MATCHES "^protocol/")
     set(${out} 1 PARENT_SCOPE)   # bytes only, no I/O
@@ -18,7 +18,7 @@ function(layer_of rel out)
     set(${out} 4 PARENT_SCOPE)   # the engine's state machines
   elseif(rel MATCHES "^testing/")
     set(${out} 5 PARENT_SCOPE)   # test doubles over the transport
-  elseif(rel MATCHES "^(consumer|consumer_types|config|async)\\.hpp$" OR rel MATCHES "^(impl|detail)/")
+  elseif(rel MATCHES "^(consumer|share_consumer|consumer_types|config|async)\\.hpp$" OR rel MATCHES "^(impl|detail)/")
     set(${out} 6 PARENT_SCOPE)   # the public face and its machinery
   else()
     set(${out} -1 PARENT_SCOPE)

@@ -56,6 +56,10 @@ const std::set<std::string, std::less<>> tcp_transport_only = {"send.buffer.byte
 // configuration a consumer's often shares.
 const std::set<std::string, std::less<>> no_effect_in_java_either = {"metrics.recording.level"};
 
+// KafkaShareConsumer's own keys (KafkaConsumer refuses them): tests/sim/test_share_consumer.cpp
+// checks that a share consumer reads them.
+const std::set<std::string, std::less<>> share_consumer_only = {"share.acknowledgement.mode", "share.acquire.mode"};
+
 void live(std::map<std::string, std::string> extra, bool group) {
     kt::fake_cluster cluster;
     cluster.create_topic("t", 2);
@@ -96,7 +100,7 @@ TEST_CASE("config: every supported key is read by the consumer (none accepted an
     for (auto const& k : kafka::consumer_config_keys) {
         if (k.status != kafka::config_status::supported) continue;
         if (reads.keys.count(k.name) || read_elsewhere.count(k.name) || tcp_transport_only.count(k.name) ||
-            no_effect_in_java_either.count(k.name))
+            no_effect_in_java_either.count(k.name) || share_consumer_only.count(k.name))
             continue;
         if (k.flags & kafka::config_prefix) continue;
         unread.emplace_back(k.name);

@@ -58,6 +58,8 @@ TEST_CASE("every supported key defaults to the Java consumer's default", "[confi
         {"group.instance.id", std::nullopt},
         {"group.protocol", "classic"},
         {"group.remote.assignor", std::nullopt},
+        {"share.acknowledgement.mode", "implicit"},
+        {"share.acquire.mode", "batch_optimized"},
         {"session.timeout.ms", "45000"},
         {"heartbeat.interval.ms", "3000"},
         {"max.poll.interval.ms", "300000"},
@@ -454,10 +456,19 @@ TEST_CASE("rejected keys say why and what to use instead; blank values pass", "[
     require_error({{"ssl.engine.factory.class", "x.Y"}}, "ssl.engine.factory.class", {"ssl.truststore"});
     require_error({{"sasl.login.callback.handler.class", "x.Y"}}, "sasl.login.callback.handler.class",
                   {"sasl.username"});
-    require_error({{"share.acknowledgement.mode", "explicit"}}, "share.acknowledgement.mode", {"share"});
     auto cfg = with({{"interceptor.classes", ""}, {"metric.reporters", " "}});
     CHECK_FALSE(cfg.is_set("interceptor.classes"));
     CHECK_FALSE(cfg.find("metric.reporters"));
+}
+
+TEST_CASE("the share consumer's keys: their values checked, read as enums", "[config][share]") {
+    auto cfg = with({{"share.acknowledgement.mode", "EXPLICIT"}, {"share.acquire.mode", "record_limit"}});
+    CHECK(cfg.share_acknowledgement_mode() == kafka::share_acknowledgement_mode::explicit_);
+    CHECK(cfg.share_acquire_mode() == kafka::share_acquire_mode::record_limit);
+    CHECK(with({}).share_acknowledgement_mode() == kafka::share_acknowledgement_mode::implicit);
+    CHECK(with({}).share_acquire_mode() == kafka::share_acquire_mode::batch_optimized);
+    require_error({{"share.acknowledgement.mode", "sometimes"}}, "share.acknowledgement.mode", {"implicit"});
+    require_error({{"share.acquire.mode", "record-limit"}}, "share.acquire.mode", {"record_limit"});
 }
 
 TEST_CASE("accepted-but-ignored keys load and are listed as unused", "[config]") {

@@ -34,11 +34,13 @@
 #include <kafka/consumer/subscription_state.hpp>
 #include <kafka/consumer_types.hpp>
 #include <kafka/detail/async_completion.hpp>
+#include <kafka/detail/client_setup.hpp>
 #include <kafka/detail/cluster_info.hpp>
 #include <kafka/detail/executor_driver.hpp>
 #include <kafka/detail/heartbeat_thread.hpp>
 #include <kafka/detail/log_events.hpp>
 #include <kafka/detail/logging.hpp>
+#include <kafka/detail/metadata_updater.hpp>
 #include <kafka/detail/metric_sensors.hpp>
 #include <kafka/detail/policy_checks.hpp>
 #include <kafka/detail/thread_guard.hpp>
@@ -47,13 +49,6 @@
 #include <kafka/record.hpp>
 
 namespace kafka::detail {
-
-/// The transport policy, checked (see policy_checks.hpp for the stand-in rule).
-template <class T>
-struct checked_transport {
-    static constexpr bool ok = check_transport<T>();
-    using type = std::conditional_t<ok, T, stand_in<transports::tcp>>;
-};
 
 template <class K, class V, class Policies>
 class consumer_engine {
@@ -81,7 +76,7 @@ public:
           driver_(on ? std::make_unique<executor_driver>(*on) : nullptr),
           transport_(std::move(transport)),
           client_(driver_ ? nullptr : &io_, driver_ ? driver_->executor() : asio::any_io_executor(), transport_,
-                  client_options_from(config_)),
+                  client_options_from<Policies>(config_)),
           metadata_(config_.metadata_max_age(), config_.retry_backoff(), config_.retry_backoff_max()),
           subs_(config_.auto_offset_reset()),
           fetcher_(client_, metadata_, subs_, fetch_options_from(config_)),
@@ -90,39 +85,15 @@ public:
           log_(config_.client_id(), config_.group_id(), log_window_for<typename clock::duration>(config_)),
           sensors_({config_.metrics_sample_window().count(), config_.metrics_num_samples()}, config_.client_id()),
           exclude_internal_topics_(config_.exclude_internal_topics()),
-          rebootstrap_enabled_(config_.metadata_recovery_strategy() == metadata_recovery_strategy::rebootstrap),
-          rebootstrap_trigger_(config_.metadata_recovery_rebootstrap_trigger()) {
-        if constexpr (requires(transport_type & t) { t.set_tls(transports::tls_options{}); }) {
-            if (config_.uses_tls()) {
-                transports::tls_options tls;
-                tls.enabled = true;
-                tls.ca_file = config_.ssl_ca_location().value_or("");
-                tls.cert_file = config_.ssl_certificate_location().value_or("");
-                tls.key_file = config_.ssl_key_location().value_or("");
-                tls.key_password = config_.ssl_key_password().value_or("");
-                tls.truststore = tls_store_from("ssl.truststore");
-                tls.keystore = tls_store_from("ssl.keystore");
-                tls.verify_hostname = config_.ssl_endpoint_identification();
-                tls.enabled_protocols = config_.ssl_enabled_protocols();
-                tls.cipher_suites = config_.ssl_cipher_suites();
-                transport_.set_tls(std::move(tls));
-            }
-        } else {
-            if (config_.uses_tls())
-                throw kafka_error(
-                    make_error_code(client_errc::invalid_config),
-                    "security.protocol asks for TLS but this consumer's transport policy has no set_tls()");
-        }
-        if constexpr (requires(transport_type & t) { t.set_socket_buffers(0, 0); }) {
-            transport_.set_socket_buffers(config_.send_buffer_bytes(), config_.receive_buffer_bytes());
-        } else {
-            for (auto key : {"send.buffer.bytes", "receive.buffer.bytes"})
-                if (config_.is_set(key))
-                    throw config_error(key, std::string(key) +
-                                                " is set but this consumer's transport policy has no sockets to apply "
-                                                "it to (no set_socket_buffers())");
-        }
+          metadata_updater_(client_, metadata_, log_, config_) {
+        configure_transport(transport_, config_);
         check_assignment_strategy();
+        for (auto key : {"share.acknowledgement.mode", "share.acquire.mode"})
+            if (config_.is_set(key))
+                throw config_error(key, std::string(key) +
+                                            " applies to share groups (KafkaShareConsumer); KafkaConsumer refuses it, "
+                                            "as Java's does");
+        metadata_updater_.on_update([this](const protocol::MetadataResponse& r) { on_metadata(r); });
         std::int32_t id = -1;
         for (auto const& [host, port] : config_.bootstrap_servers()) client_.set_node(id--, host, port);
         client_.on_disconnect([this](auto const& e) {
@@ -687,121 +658,6 @@ private:
 
     detail::thread_guard::scope acquire(bool allow_closed = false) const { return guard_.acquire(allow_closed); }
 
-    // ssl.truststore.* or ssl.keystore.* as set ("" where unset), loaded by the transport's set_tls.
-    client::tls_store tls_store_from(const std::string& prefix) const {
-        const bool keystore = prefix == "ssl.keystore";
-        client::tls_store s;
-        s.type = config_.get(prefix + ".type");
-        s.location = config_.get(prefix + ".location");
-        s.password = config_.get(prefix + ".password");
-        s.certificates = config_.get(keystore ? "ssl.keystore.certificate.chain" : "ssl.truststore.certificates");
-        if (keystore) s.key = config_.get("ssl.keystore.key");
-        return s;
-    }
-
-    static client::client_options client_options_from(const consumer_config& c) {
-        client::client_options o;
-        o.client_id = c.client_id();
-        o.request_timeout = c.request_timeout();
-        o.reconnect_backoff = c.reconnect_backoff();
-        o.reconnect_backoff_max = c.reconnect_backoff_max();
-        o.retry_backoff = c.retry_backoff();
-        o.connection_setup_timeout = c.socket_connection_setup_timeout();
-        o.connection_setup_timeout_max = c.socket_connection_setup_timeout_max();
-        o.connections_max_idle = c.connections_max_idle();
-        const bool oauth = c.uses_sasl() && c.sasl_mechanism() == sasl_mechanism::oauthbearer;
-        if constexpr (has_token_provider)
-            if (!oauth)
-                throw config_error("sasl.mechanism",
-                                   "Policies::token_provider gives OAuth tokens, but sasl.mechanism is not OAUTHBEARER "
-                                   "(with security.protocol SASL_PLAINTEXT or SASL_SSL), so it would never be asked");
-        if (c.uses_sasl()) {
-            auto mech = c.sasl_mechanism();
-            o.sasl = client::sasl_credentials{mech, c.sasl_username().value_or(""), c.sasl_password().value_or("")};
-            if (oauth) o.sasl->oauth = oauth_login_from(c);
-            if (mech == sasl_mechanism::gssapi) o.sasl->kerberos = kerberos_login_from(c);
-        }
-        return o;
-    }
-
-    // GSSAPI's login, from Krb5LoginModule's options (config validation checked them): a keytab and
-    // its principal, or a ticket cache (the default one when sasl.jaas.config is not set).
-    static std::shared_ptr<const client::kerberos_login> kerberos_login_from(const consumer_config& c) {
-        const auto login = c.kerberos_login();
-        auto k = std::make_shared<client::kerberos_login>();
-        k->service_name = c.kerberos_service_name().value_or("");
-        k->principal = login.option("principal").value_or("");
-        if (login.flag("useKeyTab"))
-            k->keytab = login.option("keyTab").value_or("");
-        else
-            k->ticket_cache = login.option("ticketCache").value_or("");
-        return k;
-    }
-
-    static constexpr bool has_token_provider = requires { typename Policies::token_provider; };
-
-    // OAUTHBEARER's token source: the policies' token provider, the file sasl.oauthbearer.token.endpoint.url
-    // names, or Kafka's unsecured token from OAuthBearerLoginModule's unsecuredLogin* options. The
-    // extensions come from the login module's extension_* options (unsecuredLoginExtension_* for the
-    // unsecured token, as Java's two login handlers read them).
-    static std::shared_ptr<oauth::login> oauth_login_from(const consumer_config& c) {
-        const auto login = c.oauth_login();
-        const auto& options = login.options;
-        auto file = c.oauth_token_file();
-        std::function<oauth::token()> provider;
-        std::string_view extension_prefix = "extension_";
-        if constexpr (has_token_provider) {
-            using P = typename Policies::token_provider;
-            static_assert(oauth::token_provider<P>,
-                          "Policies::token_provider needs a token() member returning kafka::oauth::token");
-            if (file)
-                throw config_error("sasl.oauthbearer.token.endpoint.url",
-                                   "sasl.oauthbearer.token.endpoint.url cannot be used: Policies::token_provider "
-                                   "gives the token");
-            if (login.has_option("unsecuredLogin"))
-                throw config_error("sasl.jaas.config",
-                                   "sasl.jaas.config's unsecuredLogin* options (Kafka's unsecured token) cannot be "
-                                   "used: Policies::token_provider gives the token");
-            std::shared_ptr<P> p;
-            if constexpr (std::is_constructible_v<P, const consumer_config&>)
-                p = std::make_shared<P>(c);
-            else
-                p = std::make_shared<P>();
-            provider = [p] { return oauth::token(p->token()); };
-        } else if (file) {
-            provider = [f = oauth::file_token(*file)] { return f.token(); };
-        } else if (login.has_option("unsecuredLogin")) {
-            if (login.has_option("extension_"))
-                throw config_error("sasl.jaas.config",
-                                   "sasl.jaas.config: extension_* options go with a token endpoint; the unsecured "
-                                   "token's extensions are unsecuredLoginExtension_<name>");
-            try {
-                provider = [jws = oauth::unsecured_jws(options)] { return jws.token(); };
-            } catch (const std::invalid_argument& e) {
-                throw config_error("sasl.jaas.config", std::string("sasl.jaas.config: ") + e.what());
-            }
-            extension_prefix = "unsecuredLoginExtension_";
-        } else {
-            throw config_error("sasl.jaas.config",
-                               "sasl.mechanism=OAUTHBEARER needs a token: sasl.jaas.config with " +
-                                   std::string(detail::cfg::oauth_login_module) +
-                                   " and unsecuredLogin* options (Kafka's unsecured tokens), "
-                                   "sasl.oauthbearer.token.endpoint.url=file:///path, or Policies::token_provider");
-        }
-        oauth::extensions ext;
-        for (auto const& [name, value] : options)
-            if (name.rfind(extension_prefix, 0) == 0)
-                ext[name.substr(extension_prefix.size())] = value;
-            else if (name.rfind("extension_", 0) == 0 || name.rfind("unsecuredLoginExtension_", 0) == 0)
-                throw config_error("sasl.jaas.config", "sasl.jaas.config: option '" + name +
-                                                           "' does not go with this token source (use " +
-                                                           std::string(extension_prefix) + "<name>)");
-        try {
-            return std::make_shared<oauth::login>(std::move(provider), std::move(ext), c.oauth_refresh());
-        } catch (const std::invalid_argument& e) {
-            throw config_error("sasl.jaas.config", std::string("sasl.jaas.config: ") + e.what());
-        }
-    }
     static engine::fetch_options fetch_options_from(const consumer_config& c) {
         engine::fetch_options o;
         o.min_bytes = c.fetch_min_bytes();
@@ -960,74 +816,11 @@ private:
         fetcher_.reset_offsets_if_needed();
     }
 
-    // Metadata comes from the known brokers; from the bootstrap servers before the first answer
-    // and while re-bootstrapping. Re-bootstrap (metadata.recovery.strategy=rebootstrap, KIP-899 and
-    // KIP-1102, as Java's NetworkClient) when the last attempt to reach each known broker failed,
-    // or refreshes have been failing for metadata.recovery.rebootstrap.trigger.ms: the cluster may
-    // have moved to addresses only bootstrap.servers leads to.
-    void maybe_update_metadata(time_point now) {
-        if (metadata_in_flight_ || !metadata_.has_topics_to_fetch()) return;
-        if (metadata_.time_to_next_update(now) > clock::duration::zero()) return;
-        using pool = typename client::network_client<transport_type>::node_pool;
-        bool from_bootstrap = rebootstrapping_ || metadata_.update_version() == 0;
-        auto node = client_.least_loaded_node(from_bootstrap ? pool::bootstrap : pool::brokers);
-        if (!from_bootstrap && rebootstrap_enabled_) {
-            if (!node || client_.all_unreachable(pool::brokers))
-                rebootstrap("no broker the consumer knows can be reached");
-            else if (metadata_.failing_for(now) >= rebootstrap_trigger_)
-                rebootstrap("no metadata for " +
-                            std::to_string(
-                                std::chrono::duration_cast<std::chrono::milliseconds>(rebootstrap_trigger_).count()) +
-                            " ms (metadata.recovery.rebootstrap.trigger.ms)");
-            if (rebootstrapping_) node = client_.least_loaded_node(pool::bootstrap);
-        }
-        if (!node) return;
-        metadata_in_flight_ = true;
-        metadata_.record_attempt(now);
-        client_.send(*node, metadata_.build_request(config_.allow_auto_create_topics())).add_listener([this](auto& f) {
-            metadata_in_flight_ = false;
-            if (f.failed()) {
-                // A broker that cannot be reached was logged as its connection failed.
-                bool connection = f.error().category() != broker_category();
-                log_.log_limited(connection ? log_level::debug : log_level::warn, "metadata",
-                                 "metadata request failed: " + f.error().message(), transport_.now());
-                return;
-            }
-            log_.clear("metadata");
-            on_metadata(f.value().body);
-        });
-    }
+    void maybe_update_metadata(time_point now) { metadata_updater_.maybe_update(now); }
 
-    // Goes back to bootstrap.servers for the next metadata (their names are resolved again as
-    // they are connected to), until one answers.
-    void rebootstrap(const std::string& why) {
-        rebootstrapping_ = true;
-        metadata_.request_update();
-        std::string servers;
-        for (auto const& [host, port] : config_.bootstrap_servers())
-            servers += (servers.empty() ? "" : ",") + host + ":" + std::to_string(port);
-        log_.log(log_level::info, "re-bootstrapping from bootstrap.servers " + servers + ": " + why);
-    }
-
-    void on_metadata(const protocol::MetadataResponse& resp) {
-        if (resp.error_code != 0) {  // a top-level error (v13+): the answer describes no cluster
-            auto ec = make_error_code(static_cast<errc>(resp.error_code));
-            if (ec == errc::rebootstrap_required && rebootstrap_enabled_) {
-                rebootstrap("the broker answered REBOOTSTRAP_REQUIRED");
-                return;
-            }
-            log_.log_limited(log_level::warn, "metadata",
-                             "metadata response with error " + ec.message() +
-                                 (ec == errc::rebootstrap_required
-                                      ? " (metadata.recovery.strategy=none: the consumer does not re-bootstrap)"
-                                      : "") +
-                                 "; retrying",
-                             transport_.now());
-            return;
-        }
-        rebootstrapping_ = false;
-        metadata_.update(resp, transport_.now());
-        for (auto const& [id, b] : metadata_.brokers()) client_.set_node(id, b.host, b.port);
+    // After each metadata update: the topics a pattern subscription matches, and the problems of
+    // the topics subscribed to (logged; not authorized is thrown).
+    void on_metadata(const protocol::MetadataResponse&) {
         if (subs_.subscription_kind() == engine::subscription_state::kind::pattern) {
             std::set<std::string> matched;
             for (auto const& [name, t] : metadata_.all_topics())
@@ -1788,7 +1581,6 @@ private:
 
     detail::thread_guard guard_;
     std::optional<time_point> close_deadline_;  // set by close(): nothing close does may outlast it
-    bool metadata_in_flight_ = false;
     bool auto_commit_in_flight_ = false;
     time_point next_auto_commit_{};
     time_point created_ = transport_.now();
@@ -1801,11 +1593,9 @@ private:
     std::function<void(const metrics_snapshot&)> stats_callback_;
     std::chrono::milliseconds stats_interval_{0};
     time_point next_stats_{};
-    mutable detail::consumer_sensors sensors_;       // reading a windowed figure retires expired windows
-    bool exclude_internal_topics_;                   // exclude.internal.topics, for pattern subscriptions
-    bool rebootstrap_enabled_;                       // metadata.recovery.strategy=rebootstrap
-    std::chrono::milliseconds rebootstrap_trigger_;  // metadata.recovery.rebootstrap.trigger.ms
-    bool rebootstrapping_ = false;                   // metadata from bootstrap.servers until one answers
+    mutable detail::consumer_sensors sensors_;  // reading a windowed figure retires expired windows
+    bool exclude_internal_topics_;              // exclude.internal.topics, for pattern subscriptions
+    detail::metadata_updater<transport_type> metadata_updater_;
 
     async_op op_;  // the pending asynchronous operation, if any
     // What cancelled the pending operation: Asio's cancellation_type bits, or wakeup_bit (shared

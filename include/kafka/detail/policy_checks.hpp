@@ -127,23 +127,28 @@ struct deserializer_returning {
 };
 
 /// The policies of KafkaConsumer<K, V, P>: P's choices where they are usable, stand-ins where not.
+/// The deserializer policies alone (every consumer type has them).
 template <class K, class V, class P>
-struct checked_policies {
-    static constexpr bool assignor_ok = assignor_policy_check<typename P::assignor>::check();
-    static constexpr bool offset_commit_ok = check_offset_commit<typename P::offset_commit>();
+struct checked_deserializers {
     static constexpr bool key_deserializer_ok = check_key_deserializer<P, K>();
     static constexpr bool value_deserializer_ok = check_value_deserializer<P, V>();
-
-    // The transport is checked where the engine is instantiated (detail/consumer_engine.hpp), so
-    // that this header, which the facade includes, needs no Asio.
-    using assignor = std::conditional_t<assignor_ok, typename P::assignor, stand_in<assignors::range>>;
-    using offset_commit = std::conditional_t<offset_commit_ok, typename P::offset_commit, commit::manual>;
     // key_deserializer_of<P, K>::type may not exist: named only when chosen.
     using key_deserializer = typename std::conditional_t<key_deserializer_ok, key_deserializer_of<P, K>,
                                                          std::type_identity<stand_in<deserializer_returning<K>>>>::type;
     using value_deserializer =
         typename std::conditional_t<value_deserializer_ok, value_deserializer_of<P, V>,
                                     std::type_identity<stand_in<deserializer_returning<V>>>>::type;
+};
+
+template <class K, class V, class P>
+struct checked_policies : checked_deserializers<K, V, P> {
+    static constexpr bool assignor_ok = assignor_policy_check<typename P::assignor>::check();
+    static constexpr bool offset_commit_ok = check_offset_commit<typename P::offset_commit>();
+
+    // The transport is checked where the engine is instantiated (detail/consumer_engine.hpp), so
+    // that this header, which the facade includes, needs no Asio.
+    using assignor = std::conditional_t<assignor_ok, typename P::assignor, stand_in<assignors::range>>;
+    using offset_commit = std::conditional_t<offset_commit_ok, typename P::offset_commit, commit::manual>;
 };
 
 }  // namespace kafka::detail

@@ -10,7 +10,8 @@
 //
 // What a broker serves (every version our message descriptions support, see limit_version()):
 // ApiVersions, Metadata, FindCoordinator, ListOffsets, Fetch, OffsetCommit, OffsetFetch,
-// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ConsumerGroupHeartbeat; with `sasl` set,
+// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ConsumerGroupHeartbeat, ShareGroupHeartbeat,
+// ShareFetch, ShareAcknowledge; with `sasl` set,
 // SaslHandshake and SaslAuthenticate (PLAIN), required before anything else. Any other API closes
 // the connection.
 //
@@ -24,9 +25,11 @@
 //   fake/classic_group.hpp      the classic protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup
 //   fake/consumer_group.hpp     the KIP-848 consumer protocol: ConsumerGroupHeartbeat, server-side
 //                               assignment (uniform, range), epochs, revocation before reassignment
+//   fake/share_group.hpp        KIP-932 share groups: ShareGroupHeartbeat (every member gets every
+//                               partition), share sessions, ShareFetch and ShareAcknowledge over
+//                               per-offset record states (acquisition locks, delivery counts)
 //   fake/sasl.hpp               SASL PLAIN and session lifetimes (KIP-368 re-authentication)
-// Another kind of group (share groups) is a sibling of these two: it serves its APIs on the wire
-// and registers with the group coordinator.
+// Each kind of group serves its APIs on the wire and registers with the group coordinator.
 //
 //  * set_down(node, true) closes the node's connections (in-flight requests fail, reads see EOF),
 //    refuses new ones, drops it from Metadata, and, unless told otherwise, moves leadership of its
@@ -55,6 +58,7 @@
 #include <kafka/testing/fake/group_coordinator.hpp>
 #include <kafka/testing/fake/log.hpp>
 #include <kafka/testing/fake/sasl.hpp>
+#include <kafka/testing/fake/share_group.hpp>
 #include <kafka/testing/fake/wire.hpp>
 #include <kafka/testing/in_memory_transport.hpp>
 #include <kafka/topic_partition.hpp>
@@ -78,6 +82,14 @@ struct fake_cluster_options {
     /// (KIP-848 consumer groups).
     std::chrono::milliseconds consumer_session_timeout{45000};
     std::chrono::milliseconds consumer_heartbeat_interval{5000};
+    /// KIP-932 share groups: group.share.session.timeout.ms, group.share.heartbeat.interval.ms,
+    /// group.share.record.lock.duration.ms, group.share.delivery.count.limit, and the groups'
+    /// share.auto.offset.reset ("earliest" here by default for convenience; Kafka's is "latest").
+    std::chrono::milliseconds share_session_timeout{45000};
+    std::chrono::milliseconds share_heartbeat_interval{5000};
+    std::chrono::milliseconds share_record_lock_duration{30000};
+    std::int16_t share_delivery_count_limit = 5;
+    std::string share_auto_offset_reset = "earliest";
     /// Require SASL PLAIN with these credentials (and session lifetime) on every connection.
     std::optional<fake::sasl_options> sasl{};
 };
@@ -98,7 +110,12 @@ public:
           coordinator_(*wire_, logs_),
           classic_(*wire_, coordinator_, opts.initial_rebalance_delay),
           consumer_(*wire_, logs_, coordinator_,
-                    fake::consumer_group_options{opts.consumer_session_timeout, opts.consumer_heartbeat_interval}) {
+                    fake::consumer_group_options{opts.consumer_session_timeout, opts.consumer_heartbeat_interval}),
+          share_(*wire_, logs_, coordinator_,
+                 fake::share_group_options{opts.share_session_timeout, opts.share_heartbeat_interval,
+                                           opts.share_record_lock_duration, opts.share_delivery_count_limit,
+                                           opts.share_auto_offset_reset},
+                 {&classic_, &consumer_}) {
         if (opts.sasl) sasl_ = std::make_unique<fake::sasl_service>(*wire_, *opts.sasl);
         wire_->start();
     }
@@ -139,9 +156,11 @@ public:
     }
     bool has_topic(const std::string& topic) const { return logs_.find_topic(topic) != nullptr; }
 
-    /// Appends one batch of records; returns the offset of the first.
+    /// Appends one batch of records; returns the offset of the first. Waiting fetches may answer.
     std::int64_t produce(const std::string& topic, std::int32_t partition, const std::vector<sim_record>& records) {
-        return logs_.produce(topic, partition, records);
+        auto first = logs_.produce(topic, partition, records);
+        share_.wake();
+        return first;
     }
     /// Appends one batch of values (null keys); returns the offset of the first.
     template <class... Values>
@@ -222,6 +241,22 @@ public:
     void remove_consumer_member(const std::string& group, const std::string& member_id) {
         consumer_.remove_member(group, member_id);
     }
+    /// A KIP-932 share group as its coordinator sees it (epoch, members, their assignments).
+    std::optional<share_group_info> describe_share_group(const std::string& group) const {
+        return share_.describe(group);
+    }
+    /// The share partition of `tp` in share group `group`: start offset and every delivered offset's
+    /// state, delivery count and lock (nullopt until the group fetched it).
+    std::optional<share_partition_info> describe_share_partition(const std::string& group, const topic_partition& tp) {
+        return share_.describe_partition(group, tp);
+    }
+    /// Removes a member of a share group as if its session had expired (its records are released).
+    void remove_share_member(const std::string& group, const std::string& member_id) {
+        share_.remove_member(group, member_id);
+    }
+    /// The brokers' share sessions: count per node, or evict them all.
+    std::size_t share_session_count(std::int32_t node) const { return share_.session_count(node); }
+    void evict_share_sessions() { share_.evict_sessions(); }
     /// Starts a rebalance of a stable group, as a membership change would.
     void trigger_rebalance(const std::string& group) { classic_.trigger_rebalance(group); }
     /// The committed offset of `tp` in `group`, if any.
@@ -268,6 +303,7 @@ private:
     fake::group_coordinator coordinator_;
     fake::classic_groups classic_;
     fake::consumer_groups consumer_;
+    fake::share_groups share_;
     std::unique_ptr<fake::sasl_service> sasl_;
 };
 

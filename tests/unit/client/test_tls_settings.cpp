@@ -11,7 +11,6 @@
 
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
-#include <kafka/consumer.hpp>
 #include <kafka/exceptions.hpp>
 
 #include "tls_test_support.hpp"
@@ -140,7 +139,7 @@ TEST_CASE("the consumer refuses an unknown cipher suite when it is constructed, 
                                 {"security.protocol", "SSL"},
                                 {"ssl.enabled.protocols", "TLSv1.2"},
                                 {"ssl.cipher.suites", "TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}};
-    CHECK_NOTHROW(kafka::KafkaConsumer<std::string, std::string>(good));
+    CHECK_NOTHROW(tls_test::configure_as_a_consumer(good));
 }
 
 #endif  // KAFKA_HAVE_OPENSSL

@@ -22,7 +22,6 @@
 
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
-#include <kafka/consumer.hpp>
 #include <kafka/exceptions.hpp>
 
 #include "tls_test_support.hpp"
@@ -220,7 +219,7 @@ TEST_CASE("the consumer reads its key and trust stores from Java's keys when it 
                                 {"ssl.keystore.type", "PEM"},
                                 {"ssl.keystore.certificate.chain", client_identity().cert_pem},
                                 {"ssl.keystore.key", client_identity().key_pem}};
-    CHECK_NOTHROW(kafka::KafkaConsumer<std::string, std::string>(good));
+    CHECK_NOTHROW(tls_test::configure_as_a_consumer(good));
     temp_file jks("consumer.jks", std::string("\xfe\xed\xfe\xed\x00\x00\x00\x02", 8));
     kafka::consumer_config jks_store{{"bootstrap.servers", "127.0.0.1:1"},
                                      {"security.protocol", "SSL"},

@@ -31,7 +31,7 @@
 
 #include <kafka/client/transport.hpp>
 #include <kafka/config.hpp>
-#include <kafka/consumer.hpp>
+#include <kafka/detail/client_setup.hpp>
 #include <kafka/exceptions.hpp>
 
 #include <catch2/catch.hpp>
@@ -188,16 +188,24 @@ inline void require_refused(const kafka::transports::tls_options& tls, const std
     }
 }
 
-/// Constructing a consumer with `cfg` throws config_error naming `key`, its message holding `fragment`.
+/// What every consumer's constructor does with `cfg`'s TLS settings (detail::configure_transport on
+/// its transports::tcp) throws config_error naming `key`, its message holding `fragment`.
 inline void require_consumer_refused(const kafka::consumer_config& cfg, const std::string& key,
                                      const std::string& fragment) {
     try {
-        kafka::KafkaConsumer<std::string, std::string> consumer(cfg);
-        FAIL("constructed");
+        kafka::transports::tcp transport;
+        kafka::detail::configure_transport(transport, cfg);
+        FAIL("configured");
     } catch (const kafka::config_error& e) {
         CHECK(e.key() == key);
         CHECK_THAT(e.what(), Catch::Contains(fragment));
     }
+}
+
+/// Configures a transport as every consumer's constructor does; throws what that throws.
+inline void configure_as_a_consumer(const kafka::consumer_config& cfg) {
+    kafka::transports::tcp transport;
+    kafka::detail::configure_transport(transport, cfg);
 }
 
 }  // namespace tls_test
