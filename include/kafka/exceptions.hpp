@@ -108,11 +108,13 @@ private:
 /// Thrown by poll() when a record cannot be deserialized.
 class record_deserialization_error : public kafka_error {
 public:
-    record_deserialization_error(topic_partition tp, std::int64_t offset, bool is_key, const std::string& why)
+    /// `what_next`: what the user can do (a KafkaConsumer seeks past the record; a share
+    /// consumer's record went back to the broker).
+    record_deserialization_error(topic_partition tp, std::int64_t offset, bool is_key, const std::string& why,
+                                 const std::string& what_next = "seek past it to continue")
         : kafka_error(make_error_code(client_errc::corrupt_record),
                       "cannot deserialize the " + std::string(is_key ? "key" : "value") + " of record at offset " +
-                          std::to_string(offset) + " of " + tp.to_string() + ": " + why +
-                          " (seek past it to continue)"),
+                          std::to_string(offset) + " of " + tp.to_string() + ": " + why + " (" + what_next + ")"),
           tp_(std::move(tp)),
           offset_(offset),
           is_key_(is_key) {}

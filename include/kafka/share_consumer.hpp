@@ -105,8 +105,11 @@ public:
 
     /// Explicit mode only (implicit mode throws illegal_state_error): acknowledges a record the
     /// last poll delivered. The acknowledgement goes with the next poll's fetch or commit; until
-    /// then a later call for the same record replaces it. RENEW extends the record's lock (Kafka
-    /// 4.2+) and leaves it to be acknowledged again.
+    /// then a later call for the same record replaces it. RENEW (Kafka 4.2+, the group config
+    /// share.renew.acknowledge.enable=true) asks the broker to extend the record's lock: the next
+    /// poll returns the renewed records again (and nothing new), to be acknowledged once more; a
+    /// renewal the broker refuses is logged and reported to the acknowledgement commit callback.
+    /// The topic/partition/offset form cannot RENEW (the next poll must return the record itself).
     void acknowledge(const ConsumerRecord<K, V>& record, acknowledge_type type = acknowledge_type::accept);
     void acknowledge(const std::string& topic, std::int32_t partition, std::int64_t offset, acknowledge_type type);
 

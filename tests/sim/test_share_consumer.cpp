@@ -268,13 +268,21 @@ TEST_CASE("share consumer sim: a fenced member joins again and goes on", "[sim][
     auto id = a->member_id();
     cluster.remove_share_member("sg", id);
     produce_values(cluster, "t", 0, 10, "v");
+    auto epoch_before = a->engine().membership().member_epoch();
     std::size_t n = 0;
+    auto member_again = [&] {
+        auto g = cluster.describe_share_group("sg");
+        return g && g->members.size() == 1 && g->members.front().member_id == id;
+    };
     REQUIRE(share_poll_until(
-        cluster, {a.get()}, [&] { return n == 10; }, [&](std::size_t, auto const&) { ++n; }, 30s));
+        cluster, {a.get()},
+        [&] {
+            // Back in the group: joined again (a new epoch: the removal and the join moved the group's on).
+            return n == 10 && a->engine().membership().stable() &&
+                   a->engine().membership().member_epoch() > epoch_before && member_again();
+        },
+        [&](std::size_t, auto const&) { ++n; }, 30s));
     CHECK(a->member_id() == id);  // the same member id, a new epoch
-    auto g = cluster.describe_share_group("sg");
-    REQUIRE(g);
-    CHECK(g->members.size() == 1);
     a->close();
 }
 
@@ -346,4 +354,103 @@ TEST_CASE("share consumer sim: each consumer type refuses the other's keys", "[s
     } catch (const kafka::config_error& e) {
         CHECK(e.key() == "share.acknowledgement.mode");
     }
+}
+
+namespace {
+
+// A value deserializer that refuses the value "bad".
+struct picky {
+    std::string deserialize(std::string_view, const kafka::headers_view&, std::optional<kafka::bytes_view> d) const {
+        std::string v = d ? std::string(reinterpret_cast<const char*>(d->data()), d->size()) : std::string();
+        if (v == "bad") throw std::runtime_error("a bad value");
+        return v;
+    }
+};
+struct picky_policies : share_sim_policies {
+    using value_deserializer = picky;
+};
+using picky_consumer = kafka::KafkaShareConsumer<std::string, std::string, picky_policies>;
+
+}  // namespace
+
+TEST_CASE(
+    "share consumer sim: a record the deserializer refuses comes after the ones before it, is released, and "
+    "may be rejected by offset",
+    "[sim][share]") {
+    kt::fake_cluster cluster(share_options());
+    cluster.create_topic("t", 1);
+    cluster.produce_values("t", 0, {"a", "bad", "c"});
+    picky_consumer c(share_config(cluster, {{"share.acknowledgement.mode", "explicit"}}), {}, {}, cluster.transport());
+    c.subscribe({"t"});
+    std::vector<std::string> got;
+    std::vector<std::int64_t> refused;
+    auto until = cluster.now() + 20s;
+    while (cluster.now() < until && got.size() < 2) {
+        try {
+            for (auto const& r : c.poll(100ms)) {
+                got.push_back(r.value());
+                c.acknowledge(r);
+            }
+        } catch (const kafka::record_deserialization_error& e) {
+            refused.push_back(e.offset());
+            CHECK_THAT(e.what(), Catch::Contains("released"));
+            c.acknowledge("t", 0, e.offset(), acknowledge_type::reject);  // by offset: allowed for it
+        }
+    }
+    // "a" first (the error waited for the next poll), then the error, then "c"; "bad" never again.
+    CHECK(got == std::vector<std::string>{"a", "c"});
+    REQUIRE(refused == std::vector<std::int64_t>{1});
+    c.commitSync();
+    auto sp = cluster.describe_share_partition("sg", {"t", 0});
+    REQUIRE(sp);
+    auto bad = sp->at(1);
+    CHECK((bad ? bad->state == kt::share_record_state::archived : sp->start_offset > 1));
+    CHECK(sp->start_offset == 3);
+    c.close();
+}
+
+TEST_CASE("share consumer sim: RENEW keeps records past their lock; each poll hands the renewed records back",
+          "[sim][share]") {
+    kt::fake_cluster cluster(share_options());  // locks of 5 s
+    cluster.create_topic("t", 1);
+    produce_values(cluster, "t", 0, 10, "v");
+    auto a = make_share_consumer(cluster, {{"share.acknowledgement.mode", "explicit"}});
+    a->subscribe({"t"});
+    auto b = make_share_consumer(cluster);
+    b->subscribe({"t"});
+    share_consumer::records_type held;
+    auto end = cluster.now() + 20s;
+    while (held.empty() && cluster.now() < end) held = a->poll(100ms);
+    REQUIRE(held.size() == 10);
+    auto offsets_of = [](auto const& records) {
+        std::set<std::int64_t> out;
+        for (auto const& r : records) out.insert(r.offset());
+        return out;
+    };
+    auto mine = offsets_of(held);
+    // Fifteen seconds, three locks' worth: A renews every 3 s, B polls meanwhile.
+    std::set<std::int64_t> at_b;
+    auto t0 = cluster.now();
+    int renewals = 0;
+    while (cluster.now() - t0 < 15s) {
+        for (auto const& r : held) a->acknowledge(r, acknowledge_type::renew);
+        held = a->poll(1s);
+        REQUIRE(offsets_of(held) == mine);  // the renewed records, handed back
+        for (auto const& r : held) CHECK(*r.delivery_count() == 1);
+        ++renewals;
+        auto until = cluster.now() + 3s;
+        while (cluster.now() < until)
+            for (auto const& r : b->poll(100ms)) at_b.insert(r.offset());
+    }
+    CHECK(renewals >= 4);
+    CHECK(at_b.empty());
+    for (auto const& r : held) a->acknowledge(r);
+    auto results = a->commitSync();
+    REQUIRE(results.size() == 1);
+    CHECK_FALSE(results.begin()->second);
+    auto sp = cluster.describe_share_partition("sg", {"t", 0});
+    REQUIRE(sp);
+    CHECK(sp->start_offset == 10);
+    a->close();
+    b->close();
 }

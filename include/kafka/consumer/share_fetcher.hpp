@@ -131,25 +131,42 @@ public:
         for (auto const& [n, w] : wanted) nodes.insert(n);
         for (auto const& [n, acks] : pending_)
             if (!acks.empty()) nodes.insert(n);
+        // record_limit (share.acquire.mode): one ShareFetch at a time, to one broker after another,
+        // and only when nothing is buffered, so at most max.poll.records are held (as Java's).
+        bool one_fetch = opts_.acquire_mode == share_acquire_mode::record_limit;
+        bool may_fetch = fetch && !(one_fetch && (!completed_.empty() || fetching()));
+        std::vector<std::int32_t> order(nodes.begin(), nodes.end());
+        if (one_fetch)
+            std::rotate(order.begin(), std::upper_bound(order.begin(), order.end(), last_fetch_node_), order.end());
         int sent = 0;
-        for (auto node : nodes) {
+        for (auto node : order) {
             auto& st = nodes_[node];
             if (st.in_flight || now < st.retry_at) continue;
             auto& acks = pending_[node];
+            if (!acks.empty() && !st.session.is_open()) {
+                // The session they belong to is gone (lost connection, evicted, a wrong epoch): the
+                // broker released those records with it, and a new session may not carry them.
+                report(std::exchange(acks, {}), make_error_code(errc::share_session_not_found),
+                       "the share session with broker " + std::to_string(node) +
+                           " was lost; the records are delivered again");
+            }
             auto const& want = wanted[node];
             bool renew = false, elsewhere = false;
             for (auto const& [tp, a] : acks) {
                 renew = renew || a.has_renew();
                 elsewhere = elsewhere || !want.count(tp);
             }
-            if (!acks.empty() && st.session.is_open() && (flush_ || renew || elsewhere || want.empty() || !fetch)) {
+            bool fetching_here = may_fetch && !want.empty() && !buffered(node);
+            if (!acks.empty() && (flush_ || renew || elsewhere || !fetching_here)) {
                 send_acknowledge(node, st, std::exchange(acks, {}), renew);
                 ++sent;
-            } else if (fetch && !want.empty() && !buffered(node)) {
-                // Acknowledgements may not open a session: at epoch 0 they wait for the next request.
-                send_fetch(node, st, want,
-                           st.session.is_open() ? std::exchange(acks, {}) : acknowledgements_by_partition{});
+            } else if (fetching_here) {
+                send_fetch(node, st, want, std::exchange(acks, {}));
                 ++sent;
+                if (one_fetch) {
+                    last_fetch_node_ = node;
+                    may_fetch = false;
+                }
             }
         }
         flush_ = flush_ && acknowledgements_outstanding();
@@ -163,13 +180,24 @@ public:
         closing_ = true;
         for (auto& [node, st] : nodes_) {
             if (st.in_flight || !st.session.is_open()) continue;
-            send_acknowledge(node, st, std::exchange(pending_[node], {}), false, share_session::close_epoch);
+            auto acks = std::exchange(pending_[node], {});
+            for (auto& [tp, a] : acks) a.erase_renewals();  // closing releases the records anyway
+            std::erase_if(acks, [](auto const& e) { return e.second.empty(); });
+            send_acknowledge(node, st, std::move(acks), false, share_session::close_epoch);
         }
         for (auto& [node, acks] : pending_) {
             if (acks.empty() || (nodes_.count(node) && nodes_[node].in_flight)) continue;
             report(std::exchange(acks, {}), make_error_code(client_errc::closed),
                    "the consumer closed before the acknowledgements could be sent");
         }
+    }
+    /// Gives up on requests still unanswered (the consumer is closing and its time is up): their
+    /// acknowledgements are reported as timed out.
+    void abandon() {
+        for (auto& [node, st] : nodes_)
+            if (st.in_flight && !st.acks.empty())
+                report(std::exchange(st.acks, {}), make_error_code(client_errc::request_timed_out),
+                       "no answer before the consumer closed");
     }
     bool closed() const {
         if (!closing_) return false;
@@ -202,8 +230,8 @@ public:
 
     /// Hands up to `max` acquired records to `sink(const std::string* topic, partition,
     /// const record_view&, delivery_count)`, in order, and queues GAP acknowledgements for acquired
-    /// offsets without a record. Errors as the file comment says; records handed over before an
-    /// error in this call are kept (the error is met again by the next call and thrown then).
+    /// offsets without a record. Errors as the file comment says: thrown once, after the records
+    /// handed over before it (the caller returns those first).
     template <class Sink>
     std::size_t collect(std::size_t max, record_storage& storage, Sink&& sink) {
         std::size_t n = 0;
@@ -218,8 +246,9 @@ public:
             try {
                 drain(cf, max, n, storage, sink);
             } catch (...) {
+                // The records handed over before it stay handed over; the caller returns them
+                // first and reports this next (the refused record was released).
                 if (cf.done) completed_.pop_front();
-                if (n > 0 && !cf.done) return n;
                 throw;
             }
             if (cf.done) completed_.pop_front();
@@ -240,6 +269,8 @@ private:
     struct node_state {
         share_session session;
         bool in_flight = false;
+        bool fetching = false;               // the request in flight is a ShareFetch
+        acknowledgements_by_partition acks;  // what the request in flight carries
         bool acks_in_flight = false;
         int failures = 0;
         time_point retry_at{};
@@ -278,6 +309,11 @@ private:
         return it->second;
     }
 
+    bool fetching() const {
+        for (auto const& [node, st] : nodes_)
+            if (st.in_flight && st.fetching) return true;
+        return false;
+    }
     bool buffered(std::int32_t node) const {
         for (auto const& c : completed_)
             if (c->node == node) return true;
@@ -344,10 +380,14 @@ private:
             }
         }
         st.in_flight = true;
+        st.fetching = true;
+        st.acks = acks;
         st.acks_in_flight = !acks.empty();
         client_.send(node, std::move(req), forced).add_listener([this, node, want, acks = std::move(acks)](auto& f) {
             auto& s = nodes_[node];
             s.in_flight = false;
+            s.fetching = false;
+            s.acks.clear();
             s.acks_in_flight = false;
             if (f.failed()) return on_failure(node, s, acks, f.error());
             auto& r = f.value();
@@ -371,10 +411,12 @@ private:
         for (auto const& [tp, a] : acks) add_acks<R::AcknowledgementBatch, R::AcknowledgePartition>(req.topics, tp, a);
         bool closing = req.share_session_epoch == share_session::close_epoch;
         st.in_flight = true;
+        st.acks = acks;
         st.acks_in_flight = !acks.empty();
         client_.send(node, std::move(req)).add_listener([this, node, closing, acks = std::move(acks)](auto& f) {
             auto& s = nodes_[node];
             s.in_flight = false;
+            s.acks.clear();
             s.acks_in_flight = false;
             if (closing) s.session.reset();  // whatever the answer: the session is over
             if (f.failed()) return on_failure(node, s, acks, f.error());
@@ -418,8 +460,10 @@ private:
         switch (e) {
             case errc::share_session_not_found:
             case errc::invalid_share_session_epoch:
-            case errc::share_session_limit_reached:
                 return;  // the session was reset; the next request opens a new one
+            case errc::share_session_limit_reached:
+                back_off(s);  // the broker holds as many sessions as it may: not again at once
+                return;
             case errc::group_authorization_failed:
             case errc::topic_authorization_failed:
             case errc::invalid_request:
@@ -442,6 +486,7 @@ private:
     void on_fetch_response(std::int32_t node, client::response<protocol::ShareFetchResponse>& r,
                            const acknowledgements_by_partition& acks) {
         std::map<topic_partition, std::pair<std::int16_t, std::string>> ack_errors;
+        bool partition_error = false;
         for (auto& t : r.body.responses) {
             auto name = metadata_.topic_name(t.topic_id);
             if (!name) {
@@ -452,9 +497,19 @@ private:
                 topic_partition tp{*name, p.partition_index};
                 ack_errors[tp] = {p.acknowledge_error_code, p.acknowledge_error_message.value_or("")};
                 if (p.error_code != 0) {
+                    auto e = static_cast<errc>(p.error_code);
+                    if (e == errc::topic_authorization_failed && !fatal_)
+                        fatal_ = error_report{make_error_code(e), "not authorized to read topic '" + *name + "'"};
+                    else if (!is_retriable(e) && e != errc::unknown_topic_id && e != errc::fenced_leader_epoch &&
+                             !fatal_)
+                        fatal_ = error_report{make_error_code(e),
+                                              "ShareFetch of " + tp.to_string() + " failed" +
+                                                  (p.error_message ? " (broker: " + *p.error_message + ")" : "")};
                     // NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH...:
-                    // the partition moved or metadata is behind; fetched again after an update.
+                    // the partition moved or metadata is behind; fetched again after an update,
+                    // after the backoff (the broker answers such a fetch at once).
                     metadata_.request_update();
+                    partition_error = true;
                     continue;
                 }
                 if (p.acquired_records.empty()) continue;
@@ -475,6 +530,7 @@ private:
             }
         }
         report_each(acks, ack_errors);
+        if (partition_error) back_off(nodes_[node]);
     }
 
     void report(const acknowledgements_by_partition& acks, std::error_code ec, const std::string& message) {
@@ -581,6 +637,7 @@ private:
     std::shared_ptr<byte_buffer> spare_;
     bool flush_ = false;
     bool closing_ = false;
+    std::int32_t last_fetch_node_ = -1;  // record_limit: the broker fetched from last
 };
 
 }  // namespace kafka::engine

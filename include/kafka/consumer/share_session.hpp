@@ -69,6 +69,11 @@ public:
         return out;
     }
 
+    void erase(std::int64_t offset) { acks_.erase(offset); }
+    void erase_renewals() {
+        std::erase_if(acks_,
+                      [](auto const& e) { return e.second == static_cast<std::int8_t>(acknowledge_type::renew); });
+    }
     void merge(const share_acknowledgements& later) {
         for (auto const& [o, t] : later.acks_) acks_[o] = t;
     }

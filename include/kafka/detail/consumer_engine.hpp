@@ -973,18 +973,10 @@ private:
     }
 
     K deserialize_key(const std::string& topic, std::int32_t partition, const record_view& r) {
-        try {
-            return key_deserializer_.deserialize(topic, r.headers, r.key);
-        } catch (const std::exception& e) {
-            throw record_deserialization_error({topic, partition}, r.offset, true, e.what());
-        }
+        return deserialize_part(key_deserializer_, topic, partition, r, true);
     }
     V deserialize_value(const std::string& topic, std::int32_t partition, const record_view& r) {
-        try {
-            return value_deserializer_.deserialize(topic, r.headers, r.value);
-        } catch (const std::exception& e) {
-            throw record_deserialization_error({topic, partition}, r.offset, false, e.what());
-        }
+        return deserialize_part(value_deserializer_, topic, partition, r, false);
     }
 
     std::int64_t now_ms() const {

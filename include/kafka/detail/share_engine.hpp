@@ -11,6 +11,7 @@
 // commit callback on the user's thread (in poll, commitSync, commitAsync and close).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <kafka/client/metadata.hpp>
@@ -153,34 +155,52 @@ public:
         auto g = acquire();
         throw_if_fatal();
         settle_previous_poll();
+        failed_.clear();
+        if (auto e = std::exchange(deferred_error_, nullptr)) {
+            remember_failed(e);
+            std::rethrow_exception(e);
+        }
         if (membership_.subscription().empty()) throw illegal_state_error("Consumer is not subscribed to any topics.");
         ensure_heartbeat_thread();
         auto deadline = transport_.now() + timeout;
+        if (!renewing_.empty() || !renewed_.empty()) return poll_renewed(deadline);
         std::vector<ConsumerRecord<K, V>> out;
         auto storage = std::make_shared<record_storage>();
-        do {
-            step(transport_.now(), true);
-            collect(out, *storage);
-            if (!out.empty()) break;
-            wait_for_io(deadline, [&] { return !fetcher_.has_records(); });
-            collect(out, *storage);
-        } while (out.empty() && transport_.now() < deadline);
-        // No fetch ahead (as Java's share consumer): records acquired now would sit under their
-        // acquisition locks while the user works on these. The next poll fetches; what is queued
-        // (a GAP acknowledgement, say) goes out with it.
-        client_.poll(clock::duration::zero());
-        run_ack_callbacks();
-        for (auto const& r : out) delivered_[{r.topic(), r.partition()}][r.offset()] = false;
-        return records_type(std::move(out), std::move(storage));
+        try {
+            do {
+                step(transport_.now(), true);
+                collect(out, *storage);
+                if (!out.empty()) break;
+                wait_for_io(deadline, [&] { return !fetcher_.has_records(); });
+                collect(out, *storage);
+            } while (out.empty() && transport_.now() < deadline);
+        } catch (const record_deserialization_error&) {
+            if (out.empty()) {
+                remember_failed(std::current_exception());
+                throw;
+            }
+            deferred_error_ = std::current_exception();  // these records first, the error next poll
+        } catch (...) {
+            if (out.empty()) throw;
+            deferred_error_ = std::current_exception();
+        }
+        return hand_out(std::move(out), std::move(storage));
     }
 
-    void acknowledge(const std::string& topic, std::int32_t partition, std::int64_t offset, acknowledge_type type) {
+    /// `record`: the record itself, which a RENEW needs (the next poll returns it again).
+    void acknowledge(const std::string& topic, std::int32_t partition, std::int64_t offset, acknowledge_type type,
+                     const ConsumerRecord<K, V>* record = nullptr) {
         auto g = acquire();
         if (mode_ == share_acknowledgement_mode::implicit)
             throw illegal_state_error(
                 "acknowledge(): implicit acknowledgement of delivery is being used (share.acknowledgement.mode="
                 "implicit accepts every record at the next poll or commit); set share.acknowledgement.mode=explicit");
         topic_partition tp{topic, partition};
+        if (failed_.count({tp, offset}) && type != acknowledge_type::renew) {
+            fetcher_.acknowledge(tp, offset, static_cast<std::int8_t>(type));  // replaces its RELEASE
+            failed_.erase({tp, offset});
+            return;
+        }
         auto p = delivered_.find(tp);
         if (p == delivered_.end() || !p->second.count(offset))
             throw illegal_state_error("acknowledge(): the record " + tp.to_string() + "@" + std::to_string(offset) +
@@ -192,12 +212,23 @@ public:
                                   "acknowledge(RENEW) needs ShareAcknowledge v2 (Kafka 4.2 or newer); the broker "
                                   "that delivered " +
                                       tp.to_string() + " serves an older version");
-            renewals_[tp].insert(offset);
-            renewed_[tp].insert(offset);
-            return;
+            if (!record)
+                throw illegal_state_error(
+                    "acknowledge(topic, partition, offset, RENEW): a renewed record comes back from the next poll(), "
+                    "which needs the record itself: use acknowledge(record, RENEW)");
+            if constexpr (std::is_copy_constructible_v<ConsumerRecord<K, V>>) {
+                p->second[offset] = true;
+                if (auto a = acknowledged_.find(tp); a != acknowledged_.end()) a->second.erase(offset);
+                renewing_[tp].insert_or_assign(offset, renewing_record{*record, last_storage_});
+                return;
+            } else {
+                throw illegal_state_error(
+                    "acknowledge(RENEW): the next poll returns a renewed record again, a copy of it, and this "
+                    "consumer's key or value type cannot be copied");
+            }
         }
         p->second[offset] = true;
-        if (auto r = renewed_.find(tp); r != renewed_.end()) r->second.erase(offset);
+        if (auto r = renewing_.find(tp); r != renewing_.end()) r->second.erase(offset);
         acknowledged_[tp].add(offset, static_cast<std::int8_t>(type));
     }
 
@@ -208,17 +239,15 @@ public:
         auto deadline = transport_.now() + timeout;
         std::map<topic_partition, std::error_code> result;
         auto take = [&] {
-            for (auto& r : fetcher_.take_ack_results()) {
-                result[r.tp] = r.error;
-                ack_results_.push_back(std::move(r));
-            }
+            for (auto const& r : take_ack_results()) result[r.tp] = r.error;
         };
-        while (fetcher_.acknowledgements_outstanding() && transport_.now() < deadline) {
+        do {  // at least once: commitSync(0) sends them
             step(transport_.now());
+            client_.poll(clock::duration::zero());
             take();
             if (!fetcher_.acknowledgements_outstanding()) break;
             wait_for_io(deadline, [&] { return fetcher_.acknowledgements_outstanding(); });
-        }
+        } while (fetcher_.acknowledgements_outstanding() && transport_.now() < deadline);
         take();
         run_ack_callbacks();
         if (fetcher_.acknowledgements_outstanding())
@@ -255,17 +284,23 @@ public:
             (void)client_.take_wakeup();
             // Explicit acknowledgements are sent; records delivered but not acknowledged are
             // released by the broker as the sessions close (an implicit consumer's last poll too).
+            // Waits here ignore wakeup(), as Java's close does: the sessions close and the group is left.
+            auto wait = [&](auto&& busy) {
+                do client_.poll(std::max(clock::duration::zero(), deadline - transport_.now()), busy);
+                while (busy() && transport_.now() < deadline);
+                (void)client_.take_wakeup();
+            };
             hand_over(false);
             fetcher_.close();
             while (!fetcher_.closed() && transport_.now() < deadline) {
+                wait([&] { return fetcher_.has_in_flight(); });
                 fetcher_.close();
-                poll_io(deadline - transport_.now(), [&] { return !fetcher_.closed(); });
             }
-            if (auto leave = membership_.leave()) {
-                while (!leave->is_done() && transport_.now() < deadline)
-                    poll_io(deadline - transport_.now(), [&] { return !leave->is_done(); });
-            }
-            for (auto& r : fetcher_.take_ack_results()) ack_results_.push_back(std::move(r));
+            auto leave = membership_.leave();
+            client_.poll(clock::duration::zero());  // close(0) too writes what it can
+            if (leave) wait([&] { return !leave->is_done(); });
+            fetcher_.abandon();
+            take_ack_results();
             run_ack_callbacks();
         } catch (...) {
             first = std::current_exception();
@@ -300,7 +335,12 @@ public:
     transport_type& transport() noexcept { return transport_; }
 
 private:
-    detail::thread_guard::scope acquire(bool allow_closed = false) const { return guard_.acquire(allow_closed); }
+    detail::thread_guard::scope acquire(bool allow_closed = false) const {
+        if (in_callback_.load(std::memory_order_relaxed))
+            throw illegal_state_error(
+                "KafkaShareConsumer methods are not accessible from the acknowledgement commit callback");
+        return guard_.acquire(allow_closed);
+    }
 
     static consumer_config check(consumer_config c) {
         for (auto const& [key, why] : share_refused_keys)
@@ -353,18 +393,13 @@ private:
                     if (!acked) acknowledged_[tp].add(offset, static_cast<std::int8_t>(acknowledge_type::accept));
             delivered_.clear();
         } else if (!committing) {
-            // A renewed record stays in flight, to be acknowledged later; any other must be now.
             for (auto const& [tp, offsets] : delivered_)
                 for (auto const& [offset, acked] : offsets)
-                    if (!acked && !renewed(tp, offset))
+                    if (!acked)
                         throw illegal_state_error(
                             "All records must be acknowledged in explicit acknowledgement mode (" + tp.to_string() +
                             "@" + std::to_string(offset) + " was not).");
-            for (auto& [tp, offsets] : delivered_) {
-                auto const& partition = tp;
-                std::erase_if(offsets, [&](auto const& e) { return e.second || !renewed(partition, e.first); });
-            }
-            std::erase_if(delivered_, [](auto const& e) { return e.second.empty(); });
+            delivered_.clear();
         } else {
             for (auto& [tp, offsets] : delivered_) std::erase_if(offsets, [](auto const& e) { return e.second; });
             std::erase_if(delivered_, [](auto const& e) { return e.second.empty(); });
@@ -372,20 +407,100 @@ private:
         hand_over(true);
     }
 
-    // Hands the acknowledgements (and renewals, unless `with_renewals` is false) to the fetcher.
+    // Hands the acknowledgements (and renewals, unless `with_renewals` is false: closing) to the fetcher.
     void hand_over(bool with_renewals) {
         for (auto const& [tp, acks] : acknowledged_)
             for (auto const& [offset, type] : acks.entries()) fetcher_.acknowledge(tp, offset, type);
         acknowledged_.clear();
-        if (with_renewals)
-            for (auto const& [tp, offsets] : renewals_)
-                for (auto o : offsets) fetcher_.acknowledge(tp, o, static_cast<std::int8_t>(acknowledge_type::renew));
-        renewals_.clear();
+        for (auto& [tp, records] : renewing_)
+            for (auto& [offset, r] : records)
+                if (with_renewals && !r.sent) {
+                    fetcher_.acknowledge(tp, offset, static_cast<std::int8_t>(acknowledge_type::renew));
+                    r.sent = true;
+                }
+        if (!with_renewals) {
+            renewing_.clear();
+            renewed_.clear();
+        }
     }
 
-    bool renewed(const topic_partition& tp, std::int64_t offset) const {
-        auto it = renewed_.find(tp);
-        return it != renewed_.end() && it->second.count(offset);
+    // What became of acknowledgements since the last call: renewals settled, kept for the
+    // callback; returns them.
+    std::vector<engine::share_ack_result> take_ack_results() {
+        auto results = fetcher_.take_ack_results();
+        for (auto const& r : results) {
+            on_renewals(r);
+            ack_results_.push_back(r);
+        }
+        return results;
+    }
+
+    // Renewals the broker answered: granted ones come back from the next poll (Java's renewed
+    // records); a refused one is gone from this member (its lock may have expired), and says so.
+    void on_renewals(const engine::share_ack_result& r) {
+        auto it = renewing_.find(r.tp);
+        if (it == renewing_.end()) return;
+        for (auto offset : r.offsets) {
+            auto rec = it->second.find(offset);
+            if (rec == it->second.end() || !rec->second.sent) continue;
+            if (r.error)
+                log_.log(log_level::warn, "the renewal of " + r.tp.to_string() + "@" + std::to_string(offset) +
+                                              " failed (" + r.error.message() +
+                                              "): the record is no longer this member's to acknowledge");
+            else
+                renewed_.push_back(std::move(rec->second));
+            it->second.erase(rec);
+        }
+        if (it->second.empty()) renewing_.erase(it);
+    }
+
+    // The records of a poll become the user's: in flight until acknowledged. From here nothing may
+    // throw before they are returned (an error is kept for the next call).
+    records_type hand_out(std::vector<ConsumerRecord<K, V>> out, std::shared_ptr<record_storage> storage) {
+        for (auto const& r : out) delivered_[{r.topic(), r.partition()}][r.offset()] = false;
+        if (!out.empty()) last_storage_ = storage;
+        try {
+            // No fetch ahead (as Java's share consumer): records acquired now would sit under their
+            // locks while the user works on these. What is queued (a GAP, say) goes with the next.
+            client_.poll(clock::duration::zero());
+            run_ack_callbacks();
+        } catch (...) {
+            if (out.empty()) throw;
+            if (!deferred_error_) deferred_error_ = std::current_exception();
+        }
+        return records_type(std::move(out), std::move(storage));
+    }
+
+    // A record the deserializer refused was released; in explicit mode it may still be
+    // acknowledged (REJECT, say) by topic, partition and offset until the next poll, as Java's.
+    void remember_failed(std::exception_ptr e) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const record_deserialization_error& d) {
+            failed_.insert({d.partition(), d.offset()});
+        } catch (...) {
+        }
+    }
+
+    // A poll while records are being renewed returns them once the broker granted the renewals
+    // (nothing new is fetched meanwhile, as Java's), or nothing when `deadline` comes first.
+    records_type poll_renewed(time_point deadline) {
+        while (!renewing_.empty() && transport_.now() < deadline) {
+            step(transport_.now());
+            if (renewing_.empty()) break;
+            wait_for_io(deadline, [&] { return !renewing_.empty(); });
+        }
+        run_ack_callbacks();
+        std::vector<ConsumerRecord<K, V>> out;
+        auto storage = std::make_shared<record_storage>();
+        for (auto& r : renewed_) {
+            if (r.storage) storage->buffers.push_back(r.storage);  // the records' bytes and topic names
+            delivered_[{r.record.topic(), r.record.partition()}][r.record.offset()] = false;
+            out.push_back(std::move(r.record));
+        }
+        renewed_.clear();
+        if (!out.empty()) last_storage_ = storage;
+        return records_type(std::move(out), std::move(storage));
     }
 
     // One round of upkeep: metadata, the membership, the fetcher's requests. Only poll() fetches
@@ -396,7 +511,7 @@ private:
         throw_if_fatal();
         fetcher_.drop_unassigned(membership_.assignment());
         fetcher_.send(membership_.assignment(), fetch);
-        for (auto& r : fetcher_.take_ack_results()) ack_results_.push_back(std::move(r));
+        take_ack_results();
     }
 
     void throw_if_fatal() {
@@ -412,31 +527,24 @@ private:
     void collect(std::vector<ConsumerRecord<K, V>>& out, record_storage& storage) {
         auto max = static_cast<std::size_t>(config_.max_poll_records());
         if (out.size() >= max) return;
-        try {
-            fetcher_.collect(max - out.size(), storage,
-                             [&](const std::string* topic, std::int32_t partition, const record_view& r,
-                                 std::int16_t delivery_count) {
-                                 out.emplace_back(topic, partition, r, deserialize_key(*topic, partition, r),
-                                                  deserialize_value(*topic, partition, r), delivery_count);
-                             });
-        } catch (const record_deserialization_error&) {
-            if (out.empty()) throw;  // released by the fetcher: the broker delivers it again
-        }
+        // A record the deserializer refuses is released by the fetcher (the broker delivers it
+        // again) and the error goes to poll(), which returns what came before it first.
+        fetcher_.collect(
+            max - out.size(), storage,
+            [&](const std::string* topic, std::int32_t partition, const record_view& r, std::int16_t delivery_count) {
+                out.emplace_back(topic, partition, r, deserialize_key(*topic, partition, r),
+                                 deserialize_value(*topic, partition, r), delivery_count);
+            });
     }
 
+    static constexpr const char* released =
+        "it was released: the broker delivers it again until the group's delivery limit archives it; in explicit "
+        "mode acknowledge(topic, partition, offset, REJECT) drops it now";
     K deserialize_key(const std::string& topic, std::int32_t partition, const record_view& r) {
-        try {
-            return key_deserializer_.deserialize(topic, r.headers, r.key);
-        } catch (const std::exception& e) {
-            throw record_deserialization_error({topic, partition}, r.offset, true, e.what());
-        }
+        return deserialize_part(key_deserializer_, topic, partition, r, true, released);
     }
     V deserialize_value(const std::string& topic, std::int32_t partition, const record_view& r) {
-        try {
-            return value_deserializer_.deserialize(topic, r.headers, r.value);
-        } catch (const std::exception& e) {
-            throw record_deserialization_error({topic, partition}, r.offset, false, e.what());
-        }
+        return deserialize_part(value_deserializer_, topic, partition, r, false, released);
     }
 
     // Waits for I/O until `deadline`, `keep_waiting()` turns false, or upkeep is due.
@@ -460,13 +568,23 @@ private:
         if (client_.take_wakeup()) throw wakeup_error();
     }
 
+    // The acknowledgement commit callback, on the user's thread; it may not call the consumer
+    // (Java's rule: acquire() refuses while it runs).
     void run_ack_callbacks() {
         auto results = std::exchange(ack_results_, {});
         for (auto const& r : results) {
             if (r.error)
                 log_.log(log_level::warn, "acknowledgements of " + r.tp.to_string() + " failed: " + r.error.message() +
                                               (r.message.empty() ? "" : " (" + r.message + ")"));
-            if (ack_callback_) ack_callback_({{r.tp, r.offsets}}, r.error);
+            if (!ack_callback_) continue;
+            in_callback_ = true;
+            try {
+                ack_callback_({{r.tp, r.offsets}}, r.error);
+            } catch (...) {
+                in_callback_ = false;
+                throw;
+            }
+            in_callback_ = false;
         }
     }
 
@@ -501,9 +619,18 @@ private:
     // The last poll's records: offset -> acknowledged (explicit mode) by partition.
     std::map<topic_partition, std::map<std::int64_t, bool>> delivered_;
     std::map<topic_partition, engine::share_acknowledgements> acknowledged_;  // not handed over yet
-    std::map<topic_partition, std::set<std::int64_t>> renewals_;  // RENEW acknowledgements not handed over yet
-    std::map<topic_partition, std::set<std::int64_t>> renewed_;   // renewed, not yet otherwise acknowledged
-    std::vector<engine::share_ack_result> ack_results_;           // for the callback
+    struct renewing_record {
+        ConsumerRecord<K, V> record;
+        std::shared_ptr<record_storage> storage;  // what its views point into
+        bool sent = false;                        // the RENEW handed to the fetcher
+    };
+    std::map<topic_partition, std::map<std::int64_t, renewing_record>> renewing_;  // asked for, not yet answered
+    std::vector<renewing_record> renewed_;          // granted: the next poll returns them
+    std::shared_ptr<record_storage> last_storage_;  // of the last poll that returned records
+    std::exception_ptr deferred_error_;             // met after records were collected: the next poll throws it
+    std::set<std::pair<topic_partition, std::int64_t>> failed_;  // refused by the deserializer in the last poll
+    std::atomic<bool> in_callback_{false};                       // read before the guard is taken
+    std::vector<engine::share_ack_result> ack_results_;          // for the callback
     acknowledgement_commit_callback ack_callback_;
 
     detail::heartbeat_thread heartbeat_thread_;  // last: stopped before the parts it uses go

@@ -56,7 +56,7 @@ typename KafkaShareConsumer<K, V, P>::records_type KafkaShareConsumer<K, V, P>::
 
 template <class K, class V, class P>
 void KafkaShareConsumer<K, V, P>::acknowledge(const ConsumerRecord<K, V>& record, acknowledge_type type) {
-    engine_->acknowledge(record.topic(), record.partition(), record.offset(), type);
+    engine_->acknowledge(record.topic(), record.partition(), record.offset(), type, &record);
 }
 template <class K, class V, class P>
 void KafkaShareConsumer<K, V, P>::acknowledge(const std::string& topic, std::int32_t partition, std::int64_t offset,

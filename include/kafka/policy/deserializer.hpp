@@ -33,6 +33,18 @@ concept deserializer_for = requires(const D& d, std::string_view topic, const he
     { d.deserialize(topic, headers, data) } -> std::convertible_to<T>;
 };
 
+/// Runs `d` on the key (`is_key`) or the value of record `r` of `topic`/`partition`; what it throws
+/// becomes record_deserialization_error naming the record (every consumer type's deserialization).
+template <class D>
+auto deserialize_part(const D& d, const std::string& topic, std::int32_t partition, const record_view& r, bool is_key,
+                      const char* what_next = "seek past it to continue") {
+    try {
+        return d.deserialize(topic, r.headers, is_key ? r.key : r.value);
+    } catch (const std::exception& e) {
+        throw record_deserialization_error({topic, partition}, r.offset, is_key, e.what(), what_next);
+    }
+}
+
 namespace deserializers {
 
 /// Owning string; a null key/value becomes "".
