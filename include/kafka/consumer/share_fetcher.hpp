@@ -368,7 +368,6 @@ private:
             }
             it->partitions.push_back(tp.partition);
         }
-        std::optional<std::int16_t> forced;
         if (opts_.acquire_mode == share_acquire_mode::record_limit) {
             auto v = client_.version_for(node, R::api_key, R::valid);
             if (v && *v < 2) {
@@ -383,16 +382,16 @@ private:
         st.fetching = true;
         st.acks = acks;
         st.acks_in_flight = !acks.empty();
-        client_.send(node, std::move(req), forced).add_listener([this, node, want, acks = std::move(acks)](auto& f) {
+        client_.send(node, std::move(req)).add_listener([this, node, want, acks = std::move(acks)](auto& f) {
             auto& s = nodes_[node];
             s.in_flight = false;
             s.fetching = false;
             s.acks.clear();
             s.acks_in_flight = false;
-            if (f.failed()) return on_failure(node, s, acks, f.error());
+            if (f.failed()) return on_failure(s, acks, f.error());
             auto& r = f.value();
             if (!s.session.on_response(r.body.error_code, &want))
-                return on_top_level_error(node, s, acks, r.body.error_code, r.body.error_message);
+                return on_top_level_error(s, acks, r.body.error_code, r.body.error_message);
             s.failures = 0;
             if (r.body.acquisition_lock_timeout_ms > 0)
                 lock_timeout_ = std::chrono::milliseconds(r.body.acquisition_lock_timeout_ms);
@@ -419,10 +418,10 @@ private:
             s.acks.clear();
             s.acks_in_flight = false;
             if (closing) s.session.reset();  // whatever the answer: the session is over
-            if (f.failed()) return on_failure(node, s, acks, f.error());
+            if (f.failed()) return on_failure(s, acks, f.error());
             auto& r = f.value();
             if (!closing && !s.session.on_response(r.body.error_code, nullptr))
-                return on_top_level_error(node, s, acks, r.body.error_code, r.body.error_message);
+                return on_top_level_error(s, acks, r.body.error_code, r.body.error_message);
             if (r.body.error_code != 0)
                 return report(acks, make_error_code(static_cast<errc>(r.body.error_code)),
                               r.body.error_message.value_or(""));
@@ -441,7 +440,7 @@ private:
     // Disconnected, timed out, or refused before it was sent: whether the broker saw the request
     // is unknown, so the session starts again and the acknowledgements are reported failed (the
     // records come back after their acquisition lock expires).
-    void on_failure(std::int32_t node, node_state& s, const acknowledgements_by_partition& acks, std::error_code ec) {
+    void on_failure(node_state& s, const acknowledgements_by_partition& acks, std::error_code ec) {
         s.session.reset();
         if (ec == client_errc::unsupported_version && !fatal_)
             fatal_ = error_report{ec,
@@ -450,10 +449,9 @@ private:
         report(acks, ec, "the request carrying them failed");
         metadata_.request_update();
         back_off(s);
-        (void)node;
     }
 
-    void on_top_level_error(std::int32_t, node_state& s, const acknowledgements_by_partition& acks, std::int16_t code,
+    void on_top_level_error(node_state& s, const acknowledgements_by_partition& acks, std::int16_t code,
                             const std::optional<std::string>& message) {
         auto e = static_cast<errc>(code);
         report(acks, make_error_code(e), message.value_or(""));

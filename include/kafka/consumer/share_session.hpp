@@ -74,9 +74,6 @@ public:
         std::erase_if(acks_,
                       [](auto const& e) { return e.second == static_cast<std::int8_t>(acknowledge_type::renew); });
     }
-    void merge(const share_acknowledgements& later) {
-        for (auto const& [o, t] : later.acks_) acks_[o] = t;
-    }
     void clear() noexcept { acks_.clear(); }
 
 private:

@@ -457,7 +457,7 @@ private:
     // The records of a poll become the user's: in flight until acknowledged. From here nothing may
     // throw before they are returned (an error is kept for the next call).
     records_type hand_out(std::vector<ConsumerRecord<K, V>> out, std::shared_ptr<record_storage> storage) {
-        for (auto const& r : out) delivered_[{r.topic(), r.partition()}][r.offset()] = false;
+        mark_in_flight(out);
         if (!out.empty()) last_storage_ = storage;
         try {
             // No fetch ahead (as Java's share consumer): records acquired now would sit under their
@@ -469,6 +469,22 @@ private:
             if (!deferred_error_) deferred_error_ = std::current_exception();
         }
         return records_type(std::move(out), std::move(storage));
+    }
+
+    // A poll's records are in flight until acknowledged. One partition's records are consecutive, so
+    // the partition's entry is looked up once per run, not once per record.
+    void mark_in_flight(const std::vector<ConsumerRecord<K, V>>& out) {
+        std::map<std::int64_t, bool>* offsets = nullptr;
+        const std::string* topic = nullptr;
+        std::int32_t partition = -1;
+        for (auto const& r : out) {
+            if (&r.topic() != topic || r.partition() != partition) {
+                topic = &r.topic();
+                partition = r.partition();
+                offsets = &delivered_[{*topic, partition}];
+            }
+            (*offsets)[r.offset()] = false;
+        }
     }
 
     // A record the deserializer refused was released; in explicit mode it may still be
@@ -495,10 +511,10 @@ private:
         auto storage = std::make_shared<record_storage>();
         for (auto& r : renewed_) {
             if (r.storage) storage->buffers.push_back(r.storage);  // the records' bytes and topic names
-            delivered_[{r.record.topic(), r.record.partition()}][r.record.offset()] = false;
             out.push_back(std::move(r.record));
         }
         renewed_.clear();
+        mark_in_flight(out);
         if (!out.empty()) last_storage_ = storage;
         return records_type(std::move(out), std::move(storage));
     }
@@ -527,6 +543,7 @@ private:
     void collect(std::vector<ConsumerRecord<K, V>>& out, record_storage& storage) {
         auto max = static_cast<std::size_t>(config_.max_poll_records());
         if (out.size() >= max) return;
+        if (out.capacity() == 0) out.reserve(std::min<std::size_t>(max, 65536));  // one allocation per poll
         // A record the deserializer refuses is released by the fetcher (the broker delivers it
         // again) and the error goes to poll(), which returns what came before it first.
         fetcher_.collect(
