@@ -139,6 +139,7 @@ public:
     template <class MutableBuffers>
     void read_some(const MutableBuffers& buffers, io_handler h) {
         if (closed_) return h.post(ex_, make_error_code(asio::error::bad_descriptor), 0);
+        note_read();
         if (asio::buffer_size(buffers) == 0) return h.post(ex_, std::error_code{}, 0);
         if (rx_pos_ < rx_.size()) {
             auto n = copy_out(buffers);
@@ -153,6 +154,9 @@ public:
 
     template <class ConstBuffers>
     void write_some(const ConstBuffers& buffers, io_handler h);  // below sim_state
+
+    /// Counts a read_some in the simulation's client_reads().
+    void note_read();  // below sim_state
 
     /// The client closes: a pending read completes with operation_aborted; the server is told.
     void close();
@@ -275,6 +279,8 @@ public:
     void set_busy_poll_cost(duration d) noexcept { busy_poll_cost_ = d; }
     std::uint64_t busy_polls() const noexcept { return busy_polls_; }
     void count_busy_poll() noexcept { ++busy_polls_; }
+    std::uint64_t client_reads() const noexcept { return client_reads_; }
+    void count_client_read() noexcept { ++client_reads_; }
 
     void set_idle_hook(std::function<void()> h) { idle_hook_ = std::move(h); }
     void idle() {
@@ -291,7 +297,12 @@ private:
     std::function<void()> idle_hook_;
     duration busy_poll_cost_ = std::chrono::microseconds(10);
     std::uint64_t busy_polls_ = 0;
+    std::uint64_t client_reads_ = 0;
 };
+
+inline void sim_socket::note_read() {
+    if (auto sim = sim_.lock()) sim->count_client_read();
+}
 
 template <class ConstBuffers>
 void sim_socket::write_some(const ConstBuffers& buffers, io_handler h) {
@@ -372,6 +383,8 @@ public:
 
     /// run_for(io, 0) calls that found nothing to run: a caller looping on them is busy-polling.
     std::uint64_t busy_polls() const noexcept { return state_->busy_polls(); }
+    /// read_some calls of clients' streams: as a socket's recvfrom calls, what reading costs.
+    std::uint64_t client_reads() const noexcept { return state_->client_reads(); }
     /// What such a call costs in simulated time (default 10 us), so that a busy-polling caller
     /// still sees time pass, as it would on a real clock; zero makes busy-polling hang.
     void set_busy_poll_cost(duration d) noexcept { state_->set_busy_poll_cost(d); }

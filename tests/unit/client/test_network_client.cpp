@@ -105,6 +105,28 @@ TEST_CASE("network client: on an executor, poll_step drives it and the wake hand
     CHECK(f.value().body.topics.size() == 1);
 }
 
+TEST_CASE("network client: a large response is read in one read once it has arrived, not 64 KiB at a time",
+          "[client]") {
+    kt::fake_cluster cluster;
+    cluster.create_topic("wide", 30000);  // a Metadata answer of several hundred KiB
+    asio::io_context io;
+    kt::in_memory_transport transport(cluster);
+    client_type client(io, transport, options());
+    client.set_node(-1, "sim", 9092);
+    auto first = client.send(-1, metadata_of("t"));
+    REQUIRE(client.poll_future(first, 5s));  // connected, versions known
+
+    auto reads_before = cluster.network().client_reads();
+    auto f = client.send(-1, metadata_of("wide"));
+    REQUIRE(client.poll_future(f, 5s));
+    REQUIRE(f.succeeded());
+    REQUIRE(f.value().body.topics.size() == 1);
+    CHECK(f.value().body.topics[0].partitions.size() == 30000);
+    // The size, the body, and the read waiting for the next response. Asio's transfer_all would take
+    // the body 64 KiB per read: more than a dozen here.
+    CHECK(cluster.network().client_reads() - reads_before <= 4);
+}
+
 TEST_CASE("network client: a request to an unknown node fails from the next step, not inside send", "[client]") {
     kt::fake_cluster cluster;
     asio::io_context io;
