@@ -14,11 +14,14 @@
 // Two passes in one JVM: a warm-up consumer reads the N records once and is closed (class loading,
 // JIT, the broker's page cache), then a second consumer does the timed pass, from its first poll()
 // call to the N-th record. Output (stdout), the second line is the figure:
-//   java-bench warm-up: R records, B value bytes, S s, X records/s
-//   java-bench: R records, B value bytes, S s, X records/s
+//   java-bench warm-up: R records, B value bytes, S s, X records/s, process CPU C s
+//   java-bench: R records, B value bytes, S s, X records/s, process CPU C s
+// (C: the CPU time of the whole JVM, every thread, GC and JIT included, over the pass alone; bench/run.sh
+// puts it beside ours, since the process's own total also holds start-up and the warm-up pass.)
 // Exit 0 when the timed pass read N records; 3 when a pass got fewer within --timeout S (default
 // 120, per pass; the line is printed with what was read); 1 on any error (message on stderr), a
 // topic with fewer than P partitions or no metadata within the timeout included; 2 on bad arguments.
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +38,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 public final class ConsumeBench {
     private static final class Pass {
-        long records, valueBytes, nanos;
+        long records, valueBytes, nanos, cpuNanos;
     }
 
     private static void usage(String why) {
@@ -138,6 +141,7 @@ public final class ConsumeBench {
             c.assign(tps);
             c.seekToBeginning(tps);
             Duration pollTimeout = Duration.ofMillis(100);  // returns as soon as records are there
+            long cpuStart = processCpuNanos();
             long start = System.nanoTime(), end = start;
             long records = 0, bytes = 0;
             outer:
@@ -156,8 +160,14 @@ public final class ConsumeBench {
             r.records = records;
             r.valueBytes = bytes;
             r.nanos = end - start;
+            r.cpuNanos = processCpuNanos() - cpuStart;
         }
         return r;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static String seconds(double s) {
@@ -166,8 +176,8 @@ public final class ConsumeBench {
 
     private static void print(String label, Pass p) {
         double s = p.nanos / 1e9;
-        System.out.printf(Locale.ROOT, "%s %d records, %d value bytes, %.3f s, %.0f records/s%n",
-                label, p.records, p.valueBytes, s, s > 0 ? p.records / s : 0.0);
+        System.out.printf(Locale.ROOT, "%s %d records, %d value bytes, %.3f s, %.0f records/s, process CPU %.3f s%n",
+                label, p.records, p.valueBytes, s, s > 0 ? p.records / s : 0.0, p.cpuNanos / 1e9);
         System.out.flush();
     }
 }
