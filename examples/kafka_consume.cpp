@@ -489,14 +489,19 @@ int run(const options& o) {
             }
             if (o.count >= 0 && n >= o.count) break;
             if (o.exit_at_end) {
-                auto m = consumer.metrics();
+                // currentLag per partition, not a metrics() snapshot: that one builds every metric
+                // with its name, too much to do after each poll.
+                auto assigned = consumer.assignment();
                 bool all_end = true;
-                for (auto const& [tp, l] : m.lag) all_end = all_end && l.high_watermark >= 0 && l.lag == 0;
+                for (auto const& tp : assigned) {
+                    auto lag = consumer.currentLag(tp);
+                    all_end = all_end && lag && *lag <= 0;
+                }
                 // No partition at all: a group member its rebalance gave none (more members than
                 // partitions, a topic that does not exist) is at the end of all it has, once that
                 // assignment held through a whole poll (a leader whose metadata lagged behind
                 // rejoins within one).
-                if (m.lag.empty())
+                if (assigned.empty())
                     all_end = settled && ++empty_assignment_polls >= 2;
                 else
                     empty_assignment_polls = 0;
