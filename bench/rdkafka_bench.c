@@ -276,4 +276,3 @@ int main(int argc, char** argv) {
     }
     return t.count < n ? 3 : 0;
 }
-

@@ -332,10 +332,16 @@ payload "$top/.cache/bench/payload-1024.txt" 1024
 
 produce() { # TOPIC N PAYLOAD_FILE COMPRESSION
   log "producing $2 records into $1 (ProducerPerformance, $(awk 'NR==1{print length($0)}' "$3") B JSON-like values, compression $4)"
+  # delivery.timeout.ms of 10 minutes: 1000 partitions on three JVMs sharing two cores expired batches
+  # after the default 2 minutes (998,372 of 1,000,000 sent), and every consumer then waited for the rest.
   scripts/kafka/run-tool.sh ProducerPerformance --topic "$1" --num-records "$2" --payload-file "$3" \
-    --throughput -1 --command-property bootstrap.servers=$B compression.type="$4" \
+    --throughput -1 --command-property bootstrap.servers=$B compression.type="$4" delivery.timeout.ms=600000 \
     >"$out/produce-$1.txt" 2>&1 || { cat "$out/produce-$1.txt" >&2; exit 1; }
   tail -1 "$out/produce-$1.txt" >&2
+  if ! tail -1 "$out/produce-$1.txt" | grep -q "^$2 records sent"; then   # its last line counts acknowledged records
+    log "the producer did not write all $2 records into $1 (see $out/produce-$1.txt): the consumers would wait for them"
+    exit 1
+  fi
 }
 
 # ------------------------------------------------------------------ latency mode
