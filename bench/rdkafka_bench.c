@@ -55,6 +55,14 @@ static int cmp_i64(const void* a, const void* b) {
     return x < y ? -1 : x > y;
 }
 
+/* Sorts the samples (ns) and prints "LABEL samples=N p50=.. p99=.. p99.9=.. max=.." in ms. */
+static void print_quantiles(const char* label, int64_t* ns, long long count) {
+    qsort(ns, (size_t)count, sizeof *ns, cmp_i64);
+#define Q(f) (count ? (double)ns[(long long)((f) * (double)(count - 1))] / 1e6 : -1.0)
+    printf("%s samples=%lld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", label, count, Q(0.5), Q(0.99), Q(0.999), Q(1.0));
+#undef Q
+}
+
 static int parse_ts(const rd_kafka_message_t* m, int64_t* out) {
     const unsigned char* p = m->payload;
     int64_t x = 0;
@@ -184,11 +192,7 @@ static int produce(const char* brokers, const char* topic, int32_t partition, in
     }
     if (rd_kafka_flush(rk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) die("flush", "timed out");
     printf("rdkafka_bench: produced %ld records at %d/s, %ld failed\n", total, rate, failed);
-    qsort(acks, (size_t)nacks, sizeof *acks, cmp_i64);
-#define Q(f) (nacks ? (double)acks[(long)((f) * (double)(nacks - 1))] / 1e6 : -1.0)
-    printf("ack_latency_ms samples=%ld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", nacks, Q(0.5), Q(0.99), Q(0.999),
-           Q(1.0));
-#undef Q
+    print_quantiles("ack_latency_ms", acks, nacks);
     free(acks);
     free(buf);
     rd_kafka_topic_destroy(rkt);
@@ -267,11 +271,7 @@ int main(int argc, char** argv) {
     printf("rdkafka_bench: %lld records, %lld value bytes, %.3f s, %.0f records/s\n", t.count, t.bytes, secs,
            secs > 0 ? (double)t.count / secs : 0.0);
     if (t.lat) {
-        qsort(t.lat, (size_t)t.nlat, sizeof *t.lat, cmp_i64);
-#define Q(f) (t.nlat ? (double)t.lat[(long long)((f) * (double)(t.nlat - 1))] / 1e6 : -1.0)
-        printf("latency_ms samples=%lld p50=%.3f p99=%.3f p99.9=%.3f max=%.3f\n", t.nlat, Q(0.5), Q(0.99), Q(0.999),
-               Q(1.0));
-#undef Q
+        print_quantiles("latency_ms", t.lat, t.nlat);
         free(t.lat);
     }
     return t.count < n ? 3 : 0;

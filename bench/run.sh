@@ -232,7 +232,8 @@ bench/java/build.sh >/dev/null
 RDK_NEW_DIR=$top/.cache/bench/librdkafka-new
 rdk_so=$(ls "$top"/.cache/venv/lib/python3*/site-packages/confluent_kafka.libs/librdkafka-*.so.1 | head -1)
 mkdir -p "$RDK_NEW_DIR" && ln -sfn "$rdk_so" "$RDK_NEW_DIR/librdkafka.so.1"
-rdk_new_version=$(LD_LIBRARY_PATH=$RDK_NEW_DIR "$RDK" --version)
+RDK_NEW=(env LD_LIBRARY_PATH="$RDK_NEW_DIR" "$RDK")   # rdkafka_bench on the newest librdkafka
+rdk_new_version=$("${RDK_NEW[@]}" --version)
 RDK_EXPERT=(--drive queue -X queued.min.messages=1000000 -X queued.max.messages.kbytes=1048576)
 RDK_NEW_BACKOFF_MS=${RDK_NEW_BACKOFF_MS:-1}   # fetch.queue.backoff.ms (librdkafka >= 2.4): 1, 10, 100, 1000 (its default) measured
 # 2026-12-06 on 10 M x 100 B with the expert queues, 3 runs each: median CPU 5.8, 7.1, 6.5, 6.1 s (noisy; 1 the least)
@@ -446,11 +447,10 @@ run_consumer() { # CONSUMER DATASET N RECORD_BYTES ROUND (round 0: the warm-up p
     ours)       run_one "$t" "$c" "$r" "$n" "$bytes" file "$OURS" -b $B -t "$t" -n "$n" ;;
     librdkafka) run_one "$t" "$c" "$r" "$n" "$bytes" file "$RDK" -b $B -t "$t" -p $PARTS -n "$n" "${RDK_EXPERT[@]}" ;;
     librdkafka-new)
-                run_one "$t" "$c" "$r" "$n" "$bytes" file env LD_LIBRARY_PATH="$RDK_NEW_DIR" \
-                  "$RDK" -b $B -t "$t" -p $PARTS -n "$n" "${RDK_EXPERT[@]}" -X fetch.queue.backoff.ms=$RDK_NEW_BACKOFF_MS ;;
+                run_one "$t" "$c" "$r" "$n" "$bytes" file "${RDK_NEW[@]}" -b $B -t "$t" -p $PARTS -n "$n" \
+                  "${RDK_EXPERT[@]}" -X fetch.queue.backoff.ms=$RDK_NEW_BACKOFF_MS ;;
     librdkafka-defaults)
-                run_one "$t" "$c" "$r" "$n" "$bytes" file env LD_LIBRARY_PATH="$RDK_NEW_DIR" \
-                  "$RDK" -b $B -t "$t" -p $PARTS -n "$n" --drive queue ;;
+                run_one "$t" "$c" "$r" "$n" "$bytes" file "${RDK_NEW[@]}" -b $B -t "$t" -p $PARTS -n "$n" --drive queue ;;
     kafka-consume) run_one "$t" "$c" "$r" "$n" "$bytes" null "$CLI" "${cli_flags[@]}" ;;
     kcat)       run_one "$t" "$c" "$r" "$n" "$bytes" null kcat -C "${cli_flags[@]}" ;;
     franz-go)   run_one "$t" "$c" "$r" "$n" "$bytes" file env $FRANZ_ENV "$FRANZ" -b $B -t "$t" -p $PARTS -n "$n" ;;
