@@ -27,7 +27,9 @@
 #            (SASL_PLAINTEXT, 5 s sessions), KERB P+7 (SASL_PLAINTEXT, GSSAPI) and a private MIT
 #            Kerberos KDC (realm KAFKA.TEST, TCP) on P+8, TLS12 P+9 (SSL offering TLS 1.2 only), all on
 #            127.0.0.1. `stop` stops the KDC too.
-# Three nodes: node i has PLAINTEXT P+10*(i-1) and CONTROLLER P+10*(i-1)+1, nothing else.
+# Three nodes: node i has PLAINTEXT P+10*(i-1), CONTROLLER P+10*(i-1)+1 and PROXIED P+10*(i-1)+2, a
+#            plaintext listener that advertises P+10*(i-1)+3, where a TCP proxy (tests/chaos/proxy.py) is
+#            expected to forward to it (env: KAFKA_BOOTSTRAP_PROXIED, KAFKA_PROXY_ROUTES "listen:target ...").
 # After `move --plaintext-base Q` only PLAINTEXT differs: node i on Q+10*(i-1) (META_PLAIN_BASE in the run dir's meta).
 # --racks: one broker.rack per node, in node order (node ids are 1..N). --broker-config (repeatable): a
 # property added to every node's server.properties after the generated ones (so it wins), e.g.
@@ -40,7 +42,7 @@ KAFKA_PROG=kafka-broker
 # shellcheck source=kafka/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kafka/common.sh"
 
-usage() { sed -n '2,36s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { sed -n '2,39s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 die() { kafka_die "$@"; }
 note() { kafka_note "$@"; }
 
@@ -219,7 +221,7 @@ check_ports() {
   local i label p owner bad=0 labels
   for ((i = 1; i <= nodes; i++)); do
     if ((nodes == 1)); then labels=(PLAINTEXT CONTROLLER SASL_PLAINTEXT SSL SASL_SSL OAUTH REAUTH KERB KDC TLS12)
-    else labels=(PLAINTEXT CONTROLLER); fi
+    else labels=(PLAINTEXT CONTROLLER PROXIED); fi
     p=$((port_base + 10 * (i - 1)))   # a fresh start: plain_base = port_base
     for label in "${labels[@]}"; do
       if owner=$(port_owner "$p"); then
@@ -250,9 +252,12 @@ write_server_properties() { # NODE
       echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,$sasl_ports"
       echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,OAUTH:SASL_PLAINTEXT,REAUTH:SASL_PLAINTEXT,KERB:SASL_PLAINTEXT,TLS12:SSL"
     else
-      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c"
-      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p"
-      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+      # PROXIED: a plaintext listener for clients that reach the node through a TCP proxy
+      # (tests/chaos/proxy.py): it advertises the proxy's port, so metadata sends them through it too.
+      local b=$((port_base + 10 * (i - 1)))
+      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,PROXIED://127.0.0.1:$((b + 2))"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,PROXIED://127.0.0.1:$((b + 3))"
+      echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT"
     fi
     echo "log.dirs=$run/node$i/data"
     cat <<EOF
@@ -380,6 +385,13 @@ write_env() {
       q KAFKA_KRB5_UNKNOWN_PRINCIPAL "$krb_unknown@$krb_realm"
       q KAFKA_KRB5_UNKNOWN_KEYTAB "$krb/$krb_unknown.keytab"
     else
+      local i routes="" proxied=""
+      for ((i = 1; i <= nodes; i++)); do
+        local b=$((port_base + 10 * (i - 1)))
+        proxied+=${proxied:+,}127.0.0.1:$((b + 3)) routes+=${routes:+ }$((b + 3)):$((b + 2))
+      done
+      q KAFKA_BOOTSTRAP_PROXIED "$proxied"
+      q KAFKA_PROXY_ROUTES "$routes"
       local v
       for v in KAFKA_BOOTSTRAP_SASL_PLAINTEXT KAFKA_BOOTSTRAP_SSL KAFKA_BOOTSTRAP_TLS12 KAFKA_BOOTSTRAP_SASL_SSL KAFKA_BOOTSTRAP_OAUTH \
                KAFKA_BOOTSTRAP_REAUTH KAFKA_CA_FILE \

@@ -3,7 +3,8 @@
 # packages, the Kafka broker jars), builds everything, and runs
 #   1. ctest: unit tests, header self-containment, integration tests against real
 #      Kafka 4.3.1 and 3.9.2 brokers (started and stopped by ctest fixtures), fault tests;
-#   2. the unit and simulated tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   2. the unit and simulated tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and a
+#      two-minute chaos soak (tests/chaos) whose consumers are built with both sanitizers;
 #   3. the tests that run the consumer's threads (heartbeat thread, wakeup and guarded calls
 #      from another thread, frames released on another thread, the executor driver) under
 #      ThreadSanitizer (target thread_tests; suppressions in tests/tsan.supp);
@@ -37,17 +38,22 @@ stage "ctest: unit, integration (real brokers), fault"
 # Two at a time: the suites against each broker mostly wait on the brokers, so they overlap well;
 # tests that must not overlap say so with RESOURCE_LOCK (fault, package_build) or share one
 # ctest entry per broker.
-(cd build && ctest -j "$jobs" --output-on-failure --timeout 1200)
+# The chaos soak runs in the sanitizer stage instead, its members built with ASan + UBSan.
+(cd build && ctest -j "$jobs" --output-on-failure --timeout 1200 -E '^chaos\.soak$')
 
 if [ -z "${SKIP_SANITIZE:-}" ]; then
-  stage "unit and simulated tests under address + undefined sanitizers"
+  stage "unit and simulated tests, and the chaos soak, under address + undefined sanitizers"
   # -g1: line tables only, enough for the sanitizers' symbolized stack traces; full -g made this
   # stage's build most of its time (the tests themselves run in under 10 s).
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DKAFKA_SANITIZE=ON \
         -DKAFKA_BUILD_EXAMPLES=OFF -DKAFKA_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs" --target unit_tests sim_tests
+  cmake --build build-asan -j "$jobs" --target unit_tests sim_tests chaos_member
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/unit_tests --order rand
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/sim_tests --order rand
+  # Two minutes of the chaos soak (tests/chaos/soak.py, seed 1) against a real 3-node cluster, its nine
+  # consumers built with the sanitizers: a member that dies of a sanitizer's report fails the soak.
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -R '^chaos\.soak$')
 fi
 
 if [ -z "${SKIP_TSAN:-}" ]; then

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -185,6 +186,28 @@ inline void produce_batches(kt::fake_cluster& cluster, const std::string& topic,
         cluster.produce_values(topic, partition, values);
     }
 }
+
+/// The consumer's log lines, by way of set_log_handler. Declared before the consumer it is attached
+/// to: the consumer logs until it is destroyed.
+struct log_capture {
+    std::vector<std::pair<kafka::log_level, std::string>> lines;
+    void attach(sim_consumer& c) {
+        c.set_log_handler([this](kafka::log_level l, const std::string& s) { lines.emplace_back(l, s); });
+    }
+    /// The lines containing `text` (at `level`, when given).
+    std::vector<std::string> with(const std::string& text, std::optional<kafka::log_level> level = std::nullopt) const {
+        std::vector<std::string> out;
+        for (auto const& [l, s] : lines)
+            if (s.find(text) != std::string::npos && (!level || l == *level)) out.push_back(s);
+        return out;
+    }
+    std::size_t count(const std::string& text) const { return with(text).size(); }
+    std::string all() const {
+        std::string s;
+        for (auto const& [l, line] : lines) s += std::to_string(static_cast<int>(l)) + " " + line + "\n";
+        return s;
+    }
+};
 
 inline double seconds(kt::sim_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 

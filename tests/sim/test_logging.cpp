@@ -14,25 +14,6 @@ using namespace sim_support;
 
 namespace {
 
-// Declared before the consumer it is attached to: the consumer logs until it is destroyed.
-struct log_capture {
-    std::vector<std::pair<kafka::log_level, std::string>> lines;
-    void attach(sim_consumer& c) {
-        c.set_log_handler([this](kafka::log_level l, const std::string& s) { lines.emplace_back(l, s); });
-    }
-    std::vector<std::string> with(const std::string& text, std::optional<kafka::log_level> level = std::nullopt) const {
-        std::vector<std::string> out;
-        for (auto const& [l, s] : lines)
-            if (s.find(text) != std::string::npos && (!level || l == *level)) out.push_back(s);
-        return out;
-    }
-    std::string all() const {
-        std::string s;
-        for (auto const& [l, line] : lines) s += std::to_string(static_cast<int>(l)) + " " + line + "\n";
-        return s;
-    }
-};
-
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace

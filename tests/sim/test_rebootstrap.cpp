@@ -11,18 +11,6 @@ using namespace sim_support;
 
 namespace {
 
-struct log_capture {
-    std::vector<std::string> lines;
-    void attach(sim_consumer& c) {
-        c.set_log_handler([this](kafka::log_level, const std::string& s) { lines.push_back(s); });
-    }
-    std::size_t count(const std::string& text) const {
-        std::size_t n = 0;
-        for (auto const& s : lines) n += s.find(text) != std::string::npos;
-        return n;
-    }
-};
-
 // bootstrap.servers: node 0's address now, and where node 0 will listen after the move.
 constexpr const char* bootstrap_before_and_after = "sim:9092,sim:9192";
 
