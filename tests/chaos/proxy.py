@@ -28,14 +28,16 @@ class _Pipe:
         self.client = client
         self.target = target
         self.connected = False
-        # direction -> list of (release time, bytes)
-        self.pending = {client: [], target: []}  # keyed by the socket the bytes go TO
+        # socket -> the chunks waiting to be written to it, as (release time, bytes)
+        self.pending = {client: [], target: []}
 
     def peer(self, s):
         return self.target if s is self.client else self.client
 
 
 class Route:
+    """A listening port forwarded to a target port, with the faults in force on it and counters."""
+
     def __init__(self, listen_port, target_port):
         self.listen_port = listen_port
         self.target_port = target_port

@@ -178,9 +178,9 @@ class Member:
 
 
 class Scheduler:
-    def __init__(self, rng, cluster, proxy, members, faults_log):
+    def __init__(self, rng, cluster, proxy, members, faults_log, out_dir):
         self.rng, self.cluster, self.proxy, self.members = rng, cluster, proxy, members
-        self.faults_log = faults_log
+        self.faults_log, self.out_dir = faults_log, out_dir
         self.counts = collections.Counter()
 
     def note(self, kind, what, count=True):
@@ -223,7 +223,7 @@ class Scheduler:
             replicas = [1, 2, 3]
             replicas = replicas[shift:] + replicas[:shift]
             self.note(kind, "partition %d replicas %s, preferred leader elected" % (part, replicas))
-            plan = os.path.join(self.faults_log_dir, "reassign.json")
+            plan = os.path.join(self.out_dir, "reassign.json")
             with open(plan, "w") as f:
                 json.dump({"version": 1, "partitions": [{"topic": TOPIC, "partition": part, "replicas": replicas}]}, f)
             rc, out = c.tool_unchecked("org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
@@ -459,8 +459,7 @@ def main():
                 m.start()
                 members.append(m)
         with open(os.path.join(out_dir, "faults.log"), "w") as faults_log:
-            sched = Scheduler(random.Random(seed), cluster, proxy, members, faults_log)
-            sched.faults_log_dir = out_dir
+            sched = Scheduler(random.Random(seed), cluster, proxy, members, faults_log, out_dir)
             end = time.monotonic() + args.seconds
             time.sleep(5)
             while time.monotonic() < end:
