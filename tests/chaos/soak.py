@@ -334,16 +334,25 @@ def verify(members, log_offsets, hang_seconds, groups=GROUPS):
         missing = sorted(log_offsets - set(seen))
         dups = {k: sorted(v) for k, v in seen.items() if len(v) > 1}
 
+        # Per incarnation, once (explained() runs for every duplicate): when it last lost each
+        # partition, its last failure, its last record.
+        last_lost, last_failure, last_record = {}, {}, {}
+        for inc, (records, events, _, warnings, _) in incs.items():
+            for e in events:
+                if e.kind == "L":
+                    for p in e.parts:
+                        last_lost[(inc, p)] = max(last_lost.get((inc, p), 0), e.t)
+            last_failure[inc] = max((t for t, _ in warnings), default=-1)
+            last_record[inc] = max((r[0] for r in records), default=0)
+
         def explained(first_inc, p, t_first, t_again):
             # A failure first: a member that failed a commit and was killed later may be owed more
             # than the policy's bound for a kill.
-            records, events, _, warnings, killed = incs[first_inc]
-            if any(e.kind == "L" and p in e.parts and e.t >= t_first for e in events):
+            if last_lost.get((first_inc, p), -1) >= t_first:
                 return "lost"
-            if any(t >= t_first for t, _ in warnings):
+            if last_failure[first_inc] >= t_first:
                 return "failure logged"
-            last_t = max((r[0] for r in records), default=0)
-            if killed and t_again >= last_t - 1000:
+            if incs[first_inc][4] and t_again >= last_record[first_inc] - 1000:
                 return "killed"
             return None
 
@@ -425,9 +434,42 @@ def verify(members, log_offsets, hang_seconds, groups=GROUPS):
     return ok, report
 
 
+class LedgerMember:
+    """A member of a finished run, as its ledger files and faults.log describe it (--verify)."""
+
+    def __init__(self, out_dir, group, index, incarnations, killed):
+        self.group, self.index, self.incarnation, self.killed = group, index, incarnations, killed
+        self.dir = os.path.join(out_dir, "ledger", group)
+
+    def path(self, incarnation):
+        return os.path.join(self.dir, "%d.%d" % (self.index, incarnation))
+
+
+def read_run(out_dir):
+    """-> (members, log offsets) of the run kept in out_dir."""
+    killed = collections.defaultdict(list)
+    with open(os.path.join(out_dir, "faults.log")) as f:
+        for line in f:
+            w = line.split()  # T member_kill GROUP/INDEX incarnation N, ...
+            if len(w) >= 5 and w[1] == "member_kill":
+                group, index = w[2].rsplit("/", 1)
+                killed[(group, int(index))].append(int(w[4].rstrip(",")))
+    incarnations = collections.Counter()
+    for group, *_ in GROUPS:
+        d = os.path.join(out_dir, "ledger", group)
+        for name in os.listdir(d) if os.path.isdir(d) else []:
+            index, inc = (int(x) for x in name.split("."))
+            incarnations[(group, index)] = max(incarnations[(group, index)], inc)
+    members = [LedgerMember(out_dir, g, i, n, killed[(g, i)]) for (g, i), n in sorted(incarnations.items())]
+    with open(os.path.join(out_dir, "log-offsets.txt")) as f:
+        log_offsets = {tuple(int(x) for x in line.split()) for line in f if line.strip()}
+    return members, log_offsets
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--member-bin", required=True)
+    ap.add_argument("--member-bin", help="the chaos_member program (required to run a soak)")
+    ap.add_argument("--verify", metavar="DIR", help="check the ledgers of a finished run again (.cache/chaos/SEED)")
     ap.add_argument("--seconds", type=int, default=300, help="how long faults are injected")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--rate", type=int, default=200, help="records produced per second")
@@ -438,7 +480,12 @@ def main():
     ap.add_argument("--settle-seconds", type=int, default=180, help="how long the groups get to catch up")
     ap.add_argument("--keep", action="store_true", help="leave the cluster running")
     args = ap.parse_args()
-    if not os.access(args.member_bin, os.X_OK):
+    if args.verify:
+        members, log_offsets = read_run(args.verify)
+        ok, report = verify(members, log_offsets, args.hang_seconds)
+        print("\n".join(report), flush=True)
+        return 0 if ok else 1
+    if not args.member_bin or not os.access(args.member_bin, os.X_OK):
         sys.exit("soak: %s is not an executable (build the target chaos_member)" % args.member_bin)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     out_dir = os.path.join(TOP, ".cache", "chaos", str(seed))
@@ -474,8 +521,10 @@ def main():
         rc = producer.finish()
         log("producer wrote %d records (kcat exit %d)" % (producer.sent, rc))
         lines = run(["kcat", "-C", "-b", cluster.bootstrap, "-t", TOPIC, "-o", "beginning", "-e", "-q",
-                     "-f", "%p %o\\n"], timeout=300).split("\n")
-        log_offsets = {tuple(int(x) for x in l.split()) for l in lines if l.strip()}
+                     "-f", "%p %o\\n"], timeout=300)
+        with open(os.path.join(out_dir, "log-offsets.txt"), "w") as f:
+            f.write(lines)  # for --verify
+        log_offsets = {tuple(int(x) for x in l.split()) for l in lines.split("\n") if l.strip()}
         log("the log holds %d records in %d partitions" % (len(log_offsets), cluster.partitions))
         # Let the groups catch up (no faults now), then stop them.
         deadline = time.monotonic() + args.settle_seconds
