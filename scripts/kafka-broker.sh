@@ -114,6 +114,9 @@ any_alive() { local i; for ((i = 1; i <= nodes; i++)); do node_alive "$i" && ret
 # PLAINTEXT moves (cmd_move); CONTROLLER and, with one node, SASL_PLAINTEXT/SSL/SASL_SSL stay on port_base
 plain_port() { echo $((plain_base + 10 * ($1 - 1))); }
 ctrl_port() { echo $((port_base + 10 * ($1 - 1) + 1)); }
+# Three nodes: the PROXIED listener, and the port it advertises (where a TCP proxy forwards to it)
+proxied_port() { echo $((port_base + 10 * ($1 - 1) + 2)); }
+proxy_port() { echo $((port_base + 10 * ($1 - 1) + 3)); }
 bootstrap() {
   local i out=""
   for ((i = 1; i <= nodes; i++)); do out+=${out:+,}127.0.0.1:$(plain_port "$i"); done
@@ -254,9 +257,8 @@ write_server_properties() { # NODE
     else
       # PROXIED: a plaintext listener for clients that reach the node through a TCP proxy
       # (tests/chaos/proxy.py): it advertises the proxy's port, so metadata sends them through it too.
-      local b=$((port_base + 10 * (i - 1)))
-      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,PROXIED://127.0.0.1:$((b + 2))"
-      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,PROXIED://127.0.0.1:$((b + 3))"
+      echo "listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,PROXIED://127.0.0.1:$(proxied_port "$i")"
+      echo "advertised.listeners=PLAINTEXT://127.0.0.1:$p,PROXIED://127.0.0.1:$(proxy_port "$i")"
       echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT"
     fi
     echo "log.dirs=$run/node$i/data"
@@ -387,8 +389,7 @@ write_env() {
     else
       local i routes="" proxied=""
       for ((i = 1; i <= nodes; i++)); do
-        local b=$((port_base + 10 * (i - 1)))
-        proxied+=${proxied:+,}127.0.0.1:$((b + 3)) routes+=${routes:+ }$((b + 3)):$((b + 2))
+        proxied+=${proxied:+,}127.0.0.1:$(proxy_port "$i") routes+=${routes:+ }$(proxy_port "$i"):$(proxied_port "$i")
       done
       q KAFKA_BOOTSTRAP_PROXIED "$proxied"
       q KAFKA_PROXY_ROUTES "$routes"

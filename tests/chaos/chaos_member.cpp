@@ -19,6 +19,8 @@
 // group.protocol=consumer the broker assigns and neither is used.
 #include <kafka/consumer.hpp>
 
+#include "../support/member_program.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -27,12 +29,6 @@
 #include <vector>
 
 namespace {
-
-template <class Commit, class Assignor = kafka::default_policies::assignor>
-struct policies : kafka::default_policies {
-    using offset_commit = Commit;
-    using assignor = Assignor;
-};
 
 long long now_ms() {
     using namespace std::chrono;
@@ -87,31 +83,26 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: chaos_member BOOTSTRAP TOPIC GROUP POLICY [key=value]...\n");
         return 2;
     }
-    std::map<std::string, std::string> props{
-        {"bootstrap.servers", argv[1]}, {"group.id", argv[3]}, {"auto.offset.reset", "earliest"}};
-    for (int i = 5; i < argc; ++i) {
-        std::string a = argv[i];
-        auto eq = a.find('=');
-        if (eq == std::string::npos) {
-            std::fprintf(stderr, "chaos_member: expected key=value, got '%s'\n", argv[i]);
-            return 2;
-        }
-        props[a.substr(0, eq)] = a.substr(eq + 1);
-    }
+    auto parsed = kafka::test::member_properties("chaos_member", argv[1], argv[3], argc, argv, 5);
+    if (!parsed) return 2;
+    auto& props = *parsed;
     std::string policy = argv[4];
     try {
         using kafka::assignors::cooperative_sticky;
         using kafka::commit::on_revoke_only, kafka::commit::sync_after_poll, kafka::commit::async_after_poll;
+        using kafka::test::member_policies;
         auto strategy = props.find("partition.assignment.strategy");
         if (strategy != props.end() && strategy->second == "cooperative-sticky") {
-            if (policy == "sync_after_poll") return run<policies<sync_after_poll, cooperative_sticky>>(props, argv[2]);
+            if (policy == "sync_after_poll")
+                return run<member_policies<sync_after_poll, cooperative_sticky>>(props, argv[2]);
             if (policy == "async_after_poll")
-                return run<policies<async_after_poll, cooperative_sticky>>(props, argv[2]);
-            if (policy == "on_revoke_only") return run<policies<on_revoke_only, cooperative_sticky>>(props, argv[2]);
+                return run<member_policies<async_after_poll, cooperative_sticky>>(props, argv[2]);
+            if (policy == "on_revoke_only")
+                return run<member_policies<on_revoke_only, cooperative_sticky>>(props, argv[2]);
         } else {
-            if (policy == "sync_after_poll") return run<policies<sync_after_poll>>(props, argv[2]);
-            if (policy == "async_after_poll") return run<policies<async_after_poll>>(props, argv[2]);
-            if (policy == "on_revoke_only") return run<policies<on_revoke_only>>(props, argv[2]);
+            if (policy == "sync_after_poll") return run<member_policies<sync_after_poll>>(props, argv[2]);
+            if (policy == "async_after_poll") return run<member_policies<async_after_poll>>(props, argv[2]);
+            if (policy == "on_revoke_only") return run<member_policies<on_revoke_only>>(props, argv[2]);
         }
         std::fprintf(stderr, "chaos_member: unknown policy '%s'\n", policy.c_str());
         return 2;

@@ -36,7 +36,7 @@ class _Pipe:
 
 
 class Route:
-    """A listening port forwarded to a target port, with the faults in force on it and counters."""
+    """A listening port forwarded to a target port, with the faults in force on it and the count of cuts."""
 
     def __init__(self, listen_port, target_port):
         self.listen_port = listen_port
@@ -45,9 +45,7 @@ class Route:
         self.delay_ms = 0
         self.delay_until = 0.0
         self.refuse_until = 0.0
-        self.accepted = 0
         self.cuts = 0
-        self.bytes = 0
 
 
 class Proxy:
@@ -148,7 +146,6 @@ class Proxy:
             client, _ = ls.accept()
         except BlockingIOError:
             return
-        route.accepted += 1
         if now < route.refuse_until:
             _reset(client)
             return
@@ -193,7 +190,6 @@ class Proxy:
                 r = p.route
                 release = now + (r.delay_ms / 1000.0 if now < r.delay_until else 0.0)
                 p.pending[p.peer(s)].append((release, data))
-                r.bytes += len(data)
 
     def _flush(self, now):
         for p in list(self._pipes):

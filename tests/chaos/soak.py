@@ -72,7 +72,6 @@ class Cluster:
     def __init__(self, name, port_base, version):
         self.name, self.port_base, self.version = name, port_base, version
         self.partitions = 6
-        self.down = set()    # nodes killed, not restarted yet
         self.paused = set()  # nodes SIGSTOPped
 
     def start(self):
@@ -304,14 +303,16 @@ def read_incarnation(path):
     return records, events, progress, warnings
 
 
+def read_group(members, group):
+    """-> {(member, incarnation): read_incarnation(...) + (killed?,)} for one group's ledgers."""
+    return {(m.index, i): read_incarnation(m.path(i)) + (i in m.killed,)
+            for m in members if m.group == group for i in range(1, m.incarnation + 1)}
+
+
 def all_processed(members, log_offsets):
     """Whether every group's ledger holds every record of the log."""
     for group, *_ in GROUPS:
-        seen = set()
-        for m in members:
-            if m.group == group:
-                for i in range(1, m.incarnation + 1):
-                    seen.update((p, o) for _, _, p, o in read_incarnation(m.path(i))[0])
+        seen = {(p, o) for parsed in read_group(members, group).values() for _, _, p, o in parsed[0]}
         if not log_offsets <= seen:
             return False
     return True
@@ -319,14 +320,8 @@ def all_processed(members, log_offsets):
 
 def verify(members, log_offsets, hang_seconds, groups=GROUPS):
     report, ok = [], True
-    by_group = collections.defaultdict(list)
-    for m in members:
-        by_group[m.group].append(m)
     for group, protocol, policy, strategy in groups:
-        incs = {}  # (member, incarnation) -> parsed, killed?
-        for m in by_group[group]:
-            for i in range(1, m.incarnation + 1):
-                incs[(m.index, i)] = read_incarnation(m.path(i)) + (i in m.killed,)
+        incs = read_group(members, group)
         seen = collections.defaultdict(list)  # (p, o) -> [(t, inc)]
         for inc, (records, _, _, _, _) in incs.items():
             for t, gen, p, o in records:
@@ -417,7 +412,7 @@ def verify(members, log_offsets, hang_seconds, groups=GROUPS):
 
         processed = sum(len(v) for v in seen.values())
         report.append("group %s (%s, %s%s): %d members, %d incarnations" % (
-            group, protocol, policy, ", " + strategy if strategy else "", len(by_group[group]), len(incs)))
+            group, protocol, policy, ", " + strategy if strategy else "", len({m for m, _ in incs}), len(incs)))
         report.append("  log %d records; processed %d (%d distinct); lost %d; duplicates %d (%s)" % (
             len(log_offsets), processed, len(seen), len(missing), processed - len(seen),
             ", ".join("%s %d" % kv for kv in sorted(causes.items())) or "none"))

@@ -27,6 +27,8 @@
 //   run       poll until killed
 #include <kafka/consumer.hpp>
 
+#include "../support/member_program.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,12 +39,6 @@
 #include <vector>
 
 namespace {
-
-template <class Commit, class Assignor = kafka::default_policies::assignor>
-struct policies : kafka::default_policies {
-    using offset_commit = Commit;
-    using assignor = Assignor;
-};
 
 struct stop_rule {
     std::string kind;  // exit, close, pause, idle, run
@@ -120,17 +116,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: commit_policy_member BOOTSTRAP TOPIC GROUP POLICY STOP [key=value]...\n");
         return 2;
     }
-    std::map<std::string, std::string> props{
-        {"bootstrap.servers", argv[1]}, {"group.id", argv[3]}, {"auto.offset.reset", "earliest"}};
-    for (int i = 6; i < argc; ++i) {
-        std::string a = argv[i];
-        auto eq = a.find('=');
-        if (eq == std::string::npos) {
-            std::fprintf(stderr, "commit_policy_member: expected key=value, got '%s'\n", argv[i]);
-            return 2;
-        }
-        props[a.substr(0, eq)] = a.substr(eq + 1);
-    }
+    auto parsed = kafka::test::member_properties("commit_policy_member", argv[1], argv[3], argc, argv, 6);
+    if (!parsed) return 2;
+    auto& props = *parsed;
     std::string policy = argv[4], s = argv[5];
     auto colon = s.find(':');
     stop_rule stop{s.substr(0, colon), colon == std::string::npos ? 0 : std::stol(s.substr(colon + 1))};
@@ -141,13 +129,17 @@ int main(int argc, char** argv) {
     }
     try {
         using kafka::commit::on_revoke_only, kafka::commit::sync_after_poll, kafka::commit::async_after_poll;
+        using kafka::test::member_policies;
         auto strategy = props.find("partition.assignment.strategy");
         bool cooperative = strategy != props.end() && strategy->second == "cooperative-sticky";
-        if (policy == "sync_after_poll" && !cooperative) return run<policies<sync_after_poll>>(props, argv[2], stop);
-        if (policy == "async_after_poll" && !cooperative) return run<policies<async_after_poll>>(props, argv[2], stop);
-        if (policy == "on_revoke_only" && !cooperative) return run<policies<on_revoke_only>>(props, argv[2], stop);
+        if (policy == "sync_after_poll" && !cooperative)
+            return run<member_policies<sync_after_poll>>(props, argv[2], stop);
+        if (policy == "async_after_poll" && !cooperative)
+            return run<member_policies<async_after_poll>>(props, argv[2], stop);
+        if (policy == "on_revoke_only" && !cooperative)
+            return run<member_policies<on_revoke_only>>(props, argv[2], stop);
         if (policy == "on_revoke_only")
-            return run<policies<on_revoke_only, kafka::assignors::cooperative_sticky>>(props, argv[2], stop);
+            return run<member_policies<on_revoke_only, kafka::assignors::cooperative_sticky>>(props, argv[2], stop);
         std::fprintf(stderr, "commit_policy_member: unknown policy '%s' (or not built with cooperative-sticky)\n",
                      policy.c_str());
         return 2;
